@@ -1,0 +1,87 @@
+// The configuration model every other part reads: the validated, normalised form of config/access.yaml.
+// Field names are camelCase here; the YAML keeps the snake_case names of design.md.
+
+export interface Server {
+  name: string;
+  host: string;
+  user: string; // the connector account on this server
+  port: number;
+  tags: Record<string, string>;
+}
+
+export type SecretRef = { env: string } | { file: string };
+
+export interface UidRange {
+  min: number;
+  max: number;
+}
+
+export interface Integration {
+  name: string;
+  type: 'ssh';
+  servers: Server[];
+  secret?: SecretRef;
+  /** ['Default'] means: only the user's own group. */
+  userGroups: string[];
+  loginShell: string;
+  userKeyName: string;
+  uidRange: UidRange;
+  cleanupAfterDays: number;
+  customAccessDetails?: string;
+  owners: string[];
+  resourceOwnerTag?: string;
+}
+
+export interface Person {
+  email: string;
+  linuxUser: string;
+}
+
+export interface Audience {
+  everyone: boolean;
+  emails: string[];
+  slackUsergroups: string[];
+}
+
+export interface FlowResources {
+  integration: string;
+  servers: string[];
+  tags: Record<string, string>;
+}
+
+export interface Flow {
+  name: string;
+  requesters: Audience;
+  resources: FlowResources;
+  /** ['Default'] means: no groups beyond the user's own. */
+  grantGroups: string[];
+  approvers: Audience;
+  minApprovals: number;
+  allowSelfApproval: boolean;
+  autoApprove: boolean;
+  /** Durations are whole seconds. */
+  defaultDuration: number;
+  maxDuration: number;
+  requireReason: boolean;
+  requestTtl: number;
+  notifyChannel?: string;
+  /** Certificate settings: permit-pty always; forwarding only when allowed. */
+  allowAgentForwarding: boolean;
+  allowPortForwarding: boolean;
+  sourceAddress: string[];
+  forceCommand?: string;
+}
+
+export interface AccessConfig {
+  integrations: Integration[];
+  people: Person[];
+  flows: Flow[];
+}
+
+/** A server together with the integration that reaches it. */
+export interface ServerRef {
+  integration: Integration;
+  server: Server;
+}
+
+export const DEFAULT_GROUP = 'Default';

@@ -1,0 +1,76 @@
+import { REQUEST_STATES, type RequestState } from '../../core/lifecycle.js';
+import { formatDuration, parseDuration } from '../../core/duration.js';
+import { listRequests } from '../../store/requests.js';
+import { voteOnRequest, type Outcome } from '../../access/requests.js';
+import { UsageError, flag, positiveId, printJson, stringOption, type CliIO, type Command } from '../command.js';
+import { isoTime, table } from '../format.js';
+import { withRuntime } from '../runtime.js';
+
+export const requestsList: Command = {
+  name: 'requests list',
+  summary: 'list access requests, newest first',
+  usage: 'keyway requests list [--state pending|approved|denied|expired|cancelled] [--requester EMAIL] [--limit N] [--json]',
+  options: { state: { type: 'string' }, requester: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean', short: 'j' } },
+  run(args, io) {
+    const state = stringOption(args, 'state');
+    if (state !== undefined && !REQUEST_STATES.includes(state as RequestState)) throw new UsageError(`--state must be one of ${REQUEST_STATES.join(', ')}`);
+    const limit = stringOption(args, 'limit');
+    return withRuntime(io, (rt) => {
+      const requests = listRequests(rt.db, {
+        state: state as RequestState | undefined,
+        requesterEmail: stringOption(args, 'requester'),
+        limit: limit ? positiveId(limit, 'limit') : 100,
+      });
+      if (flag(args, 'json')) return printJson(io, requests);
+      if (requests.length === 0) return io.out('No requests.');
+      io.out(table(['ID', 'STATE', 'REQUESTER', 'SERVERS', 'DURATION', 'FLOW', 'CREATED', 'REASON'], requests.map((r) => [
+        String(r.id), r.state, r.requesterEmail, r.servers.join(','), formatDuration(r.durationSeconds), r.flow, isoTime(r.createdAt), r.reason,
+      ])));
+    }, { config: false });
+  },
+};
+
+function describeOutcome(outcome: Outcome): string {
+  const r = outcome.request;
+  switch (outcome.kind) {
+    case 'approved': return `Request ${r.id} approved: ${outcome.grants.length} grant(s) until ${isoTime(r.accessExpiresAt)}.`;
+    case 'denied': return `Request ${r.id} denied.`;
+    case 'pending': return `Approval recorded for request ${r.id}: ${outcome.approvals} of ${r.minApprovals} approvals.`;
+    case 'already_decided': return `Request ${r.id} was already ${r.state}; nothing changed.`;
+  }
+}
+
+function decide(decision: 'approve' | 'deny') {
+  return (args: Parameters<Command['run']>[0], io: CliIO) => {
+    const id = positiveId(args.positionals[0]);
+    const as = stringOption(args, 'as');
+    if (!as || !as.includes('@')) throw new UsageError('say who decides with --as EMAIL (the approver; the same rules as in chat apply)');
+    const reason = stringOption(args, 'reason') ?? args.positionals.slice(1).join(' ');
+    const duration = stringOption(args, 'duration');
+    return withRuntime(io, (rt) => {
+      const outcome = voteOnRequest(rt, id, { email: as }, decision, {
+        reason: reason || undefined,
+        duration: duration ? parseDuration(duration) : undefined,
+      });
+      if (flag(args, 'json')) printJson(io, outcome);
+      else io.out(describeOutcome(outcome));
+      return outcome.kind === 'already_decided' ? 1 : 0;
+    });
+  };
+}
+
+export const approveCommand: Command = {
+  name: 'approve',
+  summary: 'approve a pending request as an approver',
+  usage: 'keyway approve ID --as APPROVER-EMAIL [--duration 30m] [--json]',
+  options: { as: { type: 'string' }, duration: { type: 'string' }, reason: { type: 'string' }, json: { type: 'boolean', short: 'j' } },
+  run: decide('approve'),
+};
+
+export const denyCommand: Command = {
+  name: 'deny',
+  summary: 'deny a pending request as an approver, with a reason',
+  usage: 'keyway deny ID --as APPROVER-EMAIL --reason "why" [--json]',
+  options: { as: { type: 'string' }, reason: { type: 'string' }, json: { type: 'boolean', short: 'j' } },
+  run: decide('deny'),
+};

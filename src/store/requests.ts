@@ -1,0 +1,118 @@
+// Requests and approvals. State changes are compare-and-swap: they name the state they expect.
+import type { Database } from 'better-sqlite3';
+import type { RequestState } from '../core/lifecycle.js';
+import type { ApproverSet } from '../core/policy.js';
+
+export interface AccessRequest {
+  id: number;
+  requesterEmail: string;
+  linuxUser: string;
+  flow: string;
+  integration: string;
+  servers: string[];
+  groups: string[];
+  durationSeconds: number;
+  reason: string;
+  approvers: ApproverSet;
+  minApprovals: number;
+  allowSelfApproval: boolean;
+  source: string;
+  state: RequestState;
+  createdAt: number;
+  pendingUntil: number;
+  decidedAt: number | null;
+  decidedBy: string | null;
+  decisionReason: string | null;
+  accessExpiresAt: number | null;
+  extendsRequestId: number | null;
+}
+
+export type NewRequest = Omit<AccessRequest, 'id' | 'state' | 'decidedAt' | 'decidedBy' | 'decisionReason' | 'accessExpiresAt'>;
+
+interface RequestRow {
+  id: number; requester_email: string; linux_user: string; flow: string; integration: string; servers: string; groups: string;
+  duration_seconds: number; reason: string; approvers: string; min_approvals: number; allow_self_approval: number; source: string;
+  state: RequestState; created_at: number; pending_until: number; decided_at: number | null; decided_by: string | null;
+  decision_reason: string | null; access_expires_at: number | null; extends_request_id: number | null;
+}
+
+function fromRow(r: RequestRow): AccessRequest {
+  return {
+    id: r.id, requesterEmail: r.requester_email, linuxUser: r.linux_user, flow: r.flow, integration: r.integration,
+    servers: JSON.parse(r.servers) as string[], groups: JSON.parse(r.groups) as string[], durationSeconds: r.duration_seconds,
+    reason: r.reason, approvers: JSON.parse(r.approvers) as ApproverSet, minApprovals: r.min_approvals,
+    allowSelfApproval: r.allow_self_approval === 1, source: r.source, state: r.state, createdAt: r.created_at,
+    pendingUntil: r.pending_until, decidedAt: r.decided_at, decidedBy: r.decided_by, decisionReason: r.decision_reason,
+    accessExpiresAt: r.access_expires_at, extendsRequestId: r.extends_request_id,
+  };
+}
+
+export function insertRequest(db: Database, r: NewRequest): AccessRequest {
+  const info = db.prepare(`INSERT INTO requests (requester_email, linux_user, flow, integration, servers, groups, duration_seconds, reason,
+      approvers, min_approvals, allow_self_approval, source, state, created_at, pending_until, extends_request_id)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`).run(
+    r.requesterEmail, r.linuxUser, r.flow, r.integration, JSON.stringify(r.servers), JSON.stringify(r.groups), r.durationSeconds, r.reason,
+    JSON.stringify(r.approvers), r.minApprovals, r.allowSelfApproval ? 1 : 0, r.source, r.createdAt, r.pendingUntil, r.extendsRequestId);
+  return getRequest(db, Number(info.lastInsertRowid))!;
+}
+
+export function getRequest(db: Database, id: number): AccessRequest | undefined {
+  const row = db.prepare('SELECT * FROM requests WHERE id = ?').get(id) as RequestRow | undefined;
+  return row && fromRow(row);
+}
+
+export interface RequestFilter {
+  state?: RequestState;
+  requesterEmail?: string;
+  limit?: number;
+}
+
+export function listRequests(db: Database, filter: RequestFilter = {}): AccessRequest[] {
+  const rows = db.prepare(`SELECT * FROM requests WHERE (@state IS NULL OR state = @state)
+    AND (@requester IS NULL OR requester_email = @requester) ORDER BY id DESC LIMIT @limit`)
+    .all({ state: filter.state ?? null, requester: filter.requesterEmail?.toLowerCase() ?? null, limit: filter.limit ?? 100 }) as RequestRow[];
+  return rows.map(fromRow);
+}
+
+export function pendingRequestsPastTtl(db: Database, now: number): AccessRequest[] {
+  return (db.prepare("SELECT * FROM requests WHERE state = 'pending' AND pending_until <= ? ORDER BY id").all(now) as RequestRow[]).map(fromRow);
+}
+
+export interface Decision {
+  state: Exclude<RequestState, 'pending'>;
+  at: number;
+  by: string;
+  reason?: string;
+  accessExpiresAt?: number;
+}
+
+/** Moves a pending request to its outcome. Returns false when it was no longer pending (someone else decided first). */
+export function decideRequest(db: Database, id: number, decision: Decision): boolean {
+  const info = db.prepare(`UPDATE requests SET state = ?, decided_at = ?, decided_by = ?, decision_reason = ?, access_expires_at = ?
+    WHERE id = ? AND state = 'pending'`).run(decision.state, decision.at, decision.by, decision.reason ?? null, decision.accessExpiresAt ?? null, id);
+  return info.changes === 1;
+}
+
+export function setAccessExpiry(db: Database, id: number, accessExpiresAt: number): void {
+  db.prepare('UPDATE requests SET access_expires_at = ? WHERE id = ?').run(accessExpiresAt, id);
+}
+
+export interface ApprovalVote {
+  requestId: number;
+  approverEmail: string;
+  decision: 'approve' | 'deny';
+  reason?: string;
+  at: number;
+}
+
+/** Records a vote; a second vote by the same person is ignored. Returns whether it was new. */
+export function recordVote(db: Database, vote: ApprovalVote): boolean {
+  const info = db.prepare(`INSERT INTO approvals (request_id, approver_email, decision, reason, at) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT(request_id, approver_email) DO NOTHING`).run(vote.requestId, vote.approverEmail.toLowerCase(), vote.decision, vote.reason ?? null, vote.at);
+  return info.changes === 1;
+}
+
+export function votesOf(db: Database, requestId: number): ApprovalVote[] {
+  return (db.prepare('SELECT request_id AS requestId, approver_email AS approverEmail, decision, reason, at FROM approvals WHERE request_id = ? ORDER BY at, approver_email')
+    .all(requestId) as Array<ApprovalVote & { reason: string | null }>).map((v) => ({ ...v, reason: v.reason ?? undefined }));
+}

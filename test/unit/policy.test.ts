@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { assertMayDecide, approvedDuration, planRequest, requestableServers, resolveApprovers } from '../../src/core/policy.js';
+import { accessConfig, flow, integration, server } from '../helpers/access-config.js';
+
+const dev = { email: 'dev@example.com' };
+
+describe('which servers a person may request', () => {
+  it('lists only servers of flows the person is a requester of', () => {
+    const config = accessConfig();
+    expect(requestableServers(config, dev).map((r) => r.server.name)).toEqual(['web-1', 'web-2', 'db-1']);
+    expect(requestableServers(config, { email: 'stranger@example.com' })).toEqual([]);
+    expect(requestableServers(config, { email: 'x@example.com', usergroups: ['S0DEVS'] })).toHaveLength(3);
+  });
+
+  it('selects servers by name and by tags', () => {
+    const config = accessConfig();
+    config.flows = [
+      flow('db-only', 'prod-linux', { resources: { integration: 'prod-linux', servers: [], tags: { role: 'db' } } }),
+      flow('web-1-only', 'prod-linux', { resources: { integration: 'prod-linux', servers: ['web-1'], tags: {} } }),
+    ];
+    expect(requestableServers(config, dev).map((r) => [r.server.name, r.flow.name])).toEqual([['db-1', 'db-only'], ['web-1', 'web-1-only']]);
+  });
+});
+
+describe('planning a request', () => {
+  const config = accessConfig();
+
+  it('accepts a request within a flow', () => {
+    const plan = planRequest(config, dev, { servers: ['web-2', 'db-1'], duration: 7200, reason: 'INC-1' });
+    expect(plan.flow.name).toBe('prod-debug');
+    expect(plan.servers.map((s) => s.name)).toEqual(['web-2', 'db-1']);
+    expect(plan.duration).toBe(7200);
+  });
+
+  it('uses the flow default duration when none is given', () => {
+    expect(planRequest(config, dev, { servers: ['web-2'], reason: 'x' }).duration).toBe(3600);
+  });
+
+  it('refuses an unknown server by name', () => {
+    expect(() => planRequest(config, dev, { servers: ['nope'], reason: 'x' })).toThrowError(/There is no server called "nope"/);
+  });
+
+  it('refuses a person no flow allows', () => {
+    expect(() => planRequest(config, { email: 'eve@example.com' }, { servers: ['web-1'], reason: 'x' }))
+      .toThrowError(expect.objectContaining({ code: 'not_allowed', message: expect.stringMatching(/No access flow lets eve@example.com request web-1/) }));
+  });
+
+  it('refuses a duration over the maximum', () => {
+    expect(() => planRequest(config, dev, { servers: ['web-1'], duration: 9 * 3600, reason: 'x' }))
+      .toThrowError(expect.objectContaining({ code: 'duration_too_long' }));
+  });
+
+  it('requires a reason when the flow says so', () => {
+    expect(() => planRequest(config, dev, { servers: ['web-1'], reason: '  ' })).toThrowError(expect.objectContaining({ code: 'reason_required' }));
+  });
+});
+
+describe('approver resolution', () => {
+  const owned = server('web-1', { tags: { owner: 'ana@example.com' } });
+  const unowned = server('web-2');
+  const withOwners = integration('prod', [owned, unowned], { owners: ['platform@example.com'], resourceOwnerTag: 'owner' });
+  const f = flow('f', 'prod', { approvers: { everyone: false, emails: ['lead@example.com'], slackUsergroups: ['S0LEADS'] } });
+  const noApprovers = flow('f', 'prod', { approvers: { everyone: false, emails: [], slackUsergroups: [] } });
+
+  it('asks the resource owner first', () => {
+    expect(resolveApprovers(f, withOwners, [owned], 'dev@example.com', false)).toEqual({ source: 'resource_owners', emails: ['ana@example.com'], slackUsergroups: [] });
+  });
+
+  it("then the flow's approvers, when the servers have no owner", () => {
+    expect(resolveApprovers(f, withOwners, [unowned], 'dev@example.com', false)).toEqual({ source: 'flow', emails: ['lead@example.com'], slackUsergroups: ['S0LEADS'] });
+  });
+
+  it('then the integration owners', () => {
+    expect(resolveApprovers(noApprovers, withOwners, [unowned], 'dev@example.com', false)).toEqual({ source: 'integration_owners', emails: ['platform@example.com'], slackUsergroups: [] });
+  });
+
+  it('skips the requester as an approver unless self-approval is allowed', () => {
+    expect(resolveApprovers(f, withOwners, [owned], 'ana@example.com', false).source).toBe('flow');
+    expect(resolveApprovers(f, withOwners, [owned], 'ana@example.com', true).source).toBe('resource_owners');
+  });
+
+  it('says when nobody can approve', () => {
+    expect(resolveApprovers(noApprovers, integration('x', [unowned]), [unowned], 'dev@example.com', false).source).toBe('none');
+  });
+});
+
+describe('who may decide', () => {
+  const check = { requesterEmail: 'dev@example.com', approvers: { source: 'flow' as const, emails: ['lead@example.com'], slackUsergroups: ['S0LEADS'] }, allowSelfApproval: false };
+
+  it('lets an approver by e-mail or user group decide', () => {
+    expect(() => assertMayDecide(check, { email: 'LEAD@example.com' }, 1)).not.toThrow();
+    expect(() => assertMayDecide(check, { email: 'x@example.com', usergroups: ['S0LEADS'] }, 1)).not.toThrow();
+  });
+
+  it('refuses someone who is not an approver', () => {
+    expect(() => assertMayDecide(check, { email: 'eve@example.com' }, 3)).toThrowError('eve@example.com is not an approver of request 3.');
+  });
+
+  it('refuses the requester even when they are in an approver group', () => {
+    expect(() => assertMayDecide(check, { email: 'dev@example.com', usergroups: ['S0LEADS'] }, 3)).toThrowError(/You asked for request 3 yourself/);
+  });
+});
+
+describe('approved duration', () => {
+  it('lets an approver shorten, never lengthen', () => {
+    expect(approvedDuration(7200, 28800)).toBe(7200);
+    expect(approvedDuration(7200, 28800, 1800)).toBe(1800);
+    expect(() => approvedDuration(7200, 28800, 10800)).toThrowError(/may shorten access, not lengthen it/);
+  });
+});

@@ -2,6 +2,9 @@
 // Pure: the caller passes the config, the person, and the time.
 import { UserError } from './errors.js';
 import type { AccessConfig, Audience, Flow, Integration, Server, ServerRef } from './model.js';
+import { findIntegration, findServer, serversOfFlow } from './lookup.js';
+
+export { findServer, serversOfFlow };
 import { checkDuration, formatDuration } from './duration.js';
 
 /** A person as the chat adapters know them: e-mail plus the Slack user groups they belong to. */
@@ -17,23 +20,9 @@ export function isInAudience(audience: Audience, person: Requester): boolean {
 }
 
 export function integrationOf(config: AccessConfig, flow: Flow): Integration {
-  const integration = config.integrations.find((i) => i.name === flow.resources.integration);
+  const integration = findIntegration(config, flow.resources.integration);
   if (!integration) throw new Error(`flow ${flow.name} names unknown integration ${flow.resources.integration}`);
   return integration;
-}
-
-/** The servers a flow covers: those it names, and those whose tags match all of its tag selectors. */
-export function serversOfFlow(config: AccessConfig, flow: Flow): ServerRef[] {
-  const integration = integrationOf(config, flow);
-  const { servers: names, tags } = flow.resources;
-  const selectors = Object.entries(tags);
-  const all = names.length === 0 && selectors.length === 0;
-  return integration.servers
-    .filter((server) =>
-      all ||
-      names.includes(server.name) ||
-      (selectors.length > 0 && selectors.every(([key, value]) => server.tags[key] === value)))
-    .map((server) => ({ integration, server }));
 }
 
 export function flowsForRequester(config: AccessConfig, person: Requester): Flow[] {
@@ -52,14 +41,6 @@ export function requestableServers(config: AccessConfig, person: Requester): Arr
     }
   }
   return out;
-}
-
-export function findServer(config: AccessConfig, name: string): ServerRef | undefined {
-  for (const integration of config.integrations) {
-    const server = integration.servers.find((s) => s.name === name);
-    if (server) return { integration, server };
-  }
-  return undefined;
 }
 
 export interface AccessAsk {

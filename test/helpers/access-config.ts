@@ -16,7 +16,7 @@ export function flow(name: string, integrationName: string, extra: Partial<Flow>
   return {
     name,
     requesters: { everyone: true, emails: [], slackUsergroups: [] },
-    resources: { integration: integrationName, servers: [], tags: {} },
+    resources: { integration: integrationName, servers: [], tags: { env: 'prod' } },
     grantGroups: ['Default'],
     approvers: { everyone: false, emails: ['lead@example.com'], slackUsergroups: [] },
     minApprovals: 1, allowSelfApproval: false, autoApprove: false,

@@ -1,0 +1,164 @@
+// Zod schemas for the single values of the access file: e-mails, names, hosts, durations, ranges, secrets.
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
+import { UserError } from '../core/errors.js';
+import { DEFAULT_GROUP, type SecretRef, type UidRange } from '../core/model.js';
+import { USERNAME_PATTERN, validateUsername } from '../core/username.js';
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SLACK_USERGROUP = /^S[A-Z0-9]{2,}$/;
+const UID_RANGE = /^\s*(\d+)\s*-\s*(\d+)\s*$/;
+const NOBODY_UID = 65_534;
+const MAX_UID = 4_294_967_294;
+
+const quoted = (value: unknown): string => JSON.stringify(String(value));
+
+export const email = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((value) => EMAIL.test(value), { error: (issue) => `${quoted(issue.input)} is not an e-mail address` });
+
+/** Names of integrations and flows: people type them and they appear in logs, so keep them plain. */
+export function plainName(what: string) {
+  return z.string().refine((value) => NAME.test(value), {
+    error: (issue) => `${quoted(issue.input)} is not a valid ${what} name: use up to 64 letters, digits, ".", "_" and "-", starting with a letter or digit`,
+  });
+}
+
+export function groupList(field: string) {
+  const group = z.string().refine((value) => value === DEFAULT_GROUP || USERNAME_PATTERN.test(value), {
+    error: (issue) => `${quoted(issue.input)} is not a valid group name: use 1 to 32 characters of a-z, 0-9, "_" and "-", starting with a letter or "_" (or Default)`,
+  });
+  return z
+    .array(group)
+    .min(1, `${field} must list at least one group; use [Default] for only the user's own group`)
+    .refine((groups) => !groups.includes(DEFAULT_GROUP) || groups.length === 1, {
+      error: `${field}: Default means only the user's own group and cannot be combined with other groups`,
+    })
+    .default([DEFAULT_GROUP]);
+}
+
+export const serverName = z
+  .string()
+  .min(1, 'server name must not be empty')
+  .max(100, 'server name must be at most 100 characters')
+  .refine((value) => value === value.trim(), { error: (issue) => `server name ${quoted(issue.input)} must not start or end with spaces` })
+  // People list servers as "web-1,web-2" in chat commands, so a comma or quote in a name could never be typed.
+  .refine((value) => !/[,"\p{Cc}]/u.test(value), {
+    error: (issue) => `server name ${quoted(issue.input)} must not contain commas, double quotes or control characters`,
+  });
+
+export const host = z.string().refine((value) => isIP(value) !== 0 || HOSTNAME.test(value), {
+  error: (issue) => `host ${quoted(issue.input)} is not a hostname or IP address (no spaces, ports, users or shell characters)`,
+});
+
+export const connectorUser = z
+  .string()
+  .refine((value) => USERNAME_PATTERN.test(value), {
+    error: (issue) => `user ${quoted(issue.input)} is not a valid Linux username: use 1 to 32 characters of a-z, 0-9, "_" and "-", starting with a letter or "_"`,
+  })
+  .refine((value) => value !== 'root', {
+    error: 'user must not be root: the connector is a service account with passwordless sudo (default keyway)',
+  })
+  .default('keyway');
+
+export const port = z
+  .int({ error: 'port must be a whole number from 1 to 65535' })
+  .min(1, 'port must be a whole number from 1 to 65535')
+  .max(65_535, 'port must be a whole number from 1 to 65535')
+  .default(22);
+
+/** Tag values may be written as numbers or booleans (tier: 1); they are compared as text. */
+export const tags = z
+  .record(z.string().min(1, 'tag names must not be empty'), z.union([z.string(), z.number(), z.boolean()], { error: 'tag values must be text' }).transform(String))
+  .default({});
+
+export const linuxUser = z.string().transform((value, context) => {
+  try {
+    return validateUsername(value);
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: messageOf(error) });
+    return z.NEVER;
+  }
+});
+
+export function duration(field: string, fallback: string) {
+  return z
+    .string({ error: `${field} must be a duration like 30m, 2h or 1d` })
+    .transform((value, context) => {
+      try {
+        return parseDuration(value);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: `${field}: ${messageOf(error)}` });
+        return z.NEVER;
+      }
+    })
+    .prefault(fallback);
+}
+
+export const uidRange = z
+  .string({ error: 'uid_range must be text like 60000-64999' })
+  .transform((value, context): UidRange => {
+    const match = UID_RANGE.exec(value);
+    const fail = (message: string) => {
+      context.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    };
+    if (!match) return fail(`uid_range ${quoted(value)} must look like 60000-64999 (first-last)`);
+    const min = Number(match[1]);
+    const max = Number(match[2]);
+    if (min < 1000) return fail(`uid_range must start at 1000 or above: lower UIDs belong to system accounts`);
+    if (min > max) return fail(`uid_range ${quoted(value)} is backwards: the first UID must not be above the last`);
+    if (max > MAX_UID) return fail(`uid_range must end at ${MAX_UID} or below`);
+    if (min <= NOBODY_UID && NOBODY_UID <= max) return fail(`uid_range must not include ${NOBODY_UID} (nobody)`);
+    return { min, max };
+  })
+  .prefault('60000-64999');
+
+export const usergroupId = z.string().refine((value) => SLACK_USERGROUP.test(value), {
+  error: (issue) => `${quoted(issue.input)} is not a Slack user group ID: use the ID (like S0123ABCD), not the @handle`,
+});
+
+export const cidr = z.string().refine(isAddressOrCidr, {
+  error: (issue) => `${quoted(issue.input)} is not an IP address or CIDR block (like 10.8.0.0/16)`,
+});
+
+const INLINE_SECRET = 'secret must not be written inline: use { env: NAME } or { file: PATH }';
+
+// The value is never quoted in these messages: a key pasted into the wrong field must not end up in logs.
+export const secretRef = z
+  .custom<unknown>((value) => typeof value !== 'string', { error: INLINE_SECRET })
+  .pipe(
+    z
+      .strictObject({
+        env: z
+          .string({ error: 'secret.env must be the name of an environment variable' })
+          .refine((value) => ENV_NAME.test(value), { error: 'secret.env must be the name of an environment variable (letters, digits and _), not the key itself' })
+          .optional(),
+        file: z
+          .string({ error: 'secret.file must be a path' })
+          .min(1, 'secret.file must be a path')
+          .refine((value) => !/[\n\r]|PRIVATE KEY/.test(value), { error: 'secret.file must be the path of a file holding the key, not the key itself' })
+          .optional(),
+      })
+      .refine((secret) => (secret.env === undefined) !== (secret.file === undefined), { error: 'secret must have exactly one of env or file' }),
+  )
+  .transform((secret): SecretRef => (secret.env !== undefined ? { env: secret.env } : { file: secret.file! }));
+
+function isAddressOrCidr(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof UserError) return error.message;
+  throw error;
+}

@@ -1,0 +1,181 @@
+// The shape of config/access.yaml (snake_case, as in design.md) and its transformation into the AccessConfig model.
+// Single-field rules live here; rules that relate fields to each other are in cross-checks.ts.
+import { z } from 'zod';
+import type { Audience, Flow, FlowResources, Integration, Person, Server } from '../core/model.js';
+import {
+  cidr,
+  connectorUser,
+  duration,
+  email,
+  groupList,
+  host,
+  linuxUser,
+  plainName,
+  port,
+  secretRef,
+  serverName,
+  tags,
+  uidRange,
+  usergroupId,
+} from './field-schemas.js';
+
+export const CUSTOM_ACCESS_DETAILS_MAX = 400;
+
+export const serverSchema = z
+  .strictObject({ name: serverName, host, user: connectorUser, port, tags })
+  .transform((server): Server => server);
+
+export const serverListSchema = z.array(serverSchema).min(1, 'the server list must have at least one server');
+
+/** An integration as written: its servers are either inline or still to be read from servers_file. */
+export type ParsedIntegration = Omit<Integration, 'servers'> & { servers?: Server[]; serversFile?: string };
+
+export const integrationSchema = z
+  .strictObject({
+    name: plainName('integration'),
+    type: z.literal('ssh', { error: 'type must be "ssh" (the only integration type)' }).default('ssh'),
+    servers: serverListSchema.optional(),
+    servers_file: z.string().min(1, 'servers_file must be a path').optional(),
+    secret: secretRef.optional(),
+    user_groups: groupList('user_groups'),
+    login_shell: z
+      .string()
+      .refine((value) => /^\/[A-Za-z0-9._/+-]*$/.test(value), { error: 'login_shell must be an absolute path like /bin/bash' })
+      .default('/bin/bash'),
+    user_key_name: z
+      .string()
+      .refine((value) => /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(value), { error: 'user_key_name must be a file name like id_ed25519' })
+      .default('id_ed25519'),
+    uid_range: uidRange,
+    cleanup_after_days: z
+      .int({ error: 'cleanup_after_days must be a whole number of days' })
+      .min(0, 'cleanup_after_days must not be negative')
+      .max(3650, 'cleanup_after_days must be at most 3650')
+      .default(7),
+    custom_access_details: z
+      .string()
+      .max(CUSTOM_ACCESS_DETAILS_MAX, `custom_access_details must be at most ${CUSTOM_ACCESS_DETAILS_MAX} characters`)
+      .optional(),
+    owners: z.array(email).default([]),
+    resource_owner_tag: z.string().min(1, 'resource_owner_tag must name a tag').optional(),
+  })
+  .superRefine((integration, context) => {
+    if (integration.servers === undefined && integration.servers_file === undefined) {
+      context.addIssue({ code: 'custom', message: `integration "${integration.name}" needs servers (a list) or servers_file (a JSON file)`, path: [] });
+    }
+    if (integration.servers !== undefined && integration.servers_file !== undefined) {
+      context.addIssue({ code: 'custom', message: 'give servers or servers_file, not both', path: ['servers_file'] });
+    }
+  })
+  .transform(
+    (i): ParsedIntegration => ({
+      name: i.name,
+      type: i.type,
+      ...(i.servers !== undefined && { servers: i.servers }),
+      ...(i.servers_file !== undefined && { serversFile: i.servers_file }),
+      ...(i.secret !== undefined && { secret: i.secret }),
+      userGroups: i.user_groups,
+      loginShell: i.login_shell,
+      userKeyName: i.user_key_name,
+      uidRange: i.uid_range,
+      cleanupAfterDays: i.cleanup_after_days,
+      ...(i.custom_access_details !== undefined && { customAccessDetails: i.custom_access_details }),
+      owners: i.owners,
+      ...(i.resource_owner_tag !== undefined && { resourceOwnerTag: i.resource_owner_tag }),
+    }),
+  );
+
+export const personSchema = z
+  .strictObject({ email, linux_user: linuxUser })
+  .transform((person): Person => ({ email: person.email, linuxUser: person.linux_user }));
+
+function audienceSchema(role: 'requesters' | 'approvers') {
+  return z
+    .strictObject({
+      everyone: z.boolean().optional(),
+      emails: z.array(email).default([]),
+      slack_usergroups: z.array(usergroupId).default([]),
+    })
+    .superRefine((audience, context) => {
+      const listed = audience.emails.length + audience.slack_usergroups.length > 0;
+      if (audience.everyone === true && role === 'approvers') {
+        context.addIssue({ code: 'custom', message: 'approvers cannot be everyone: list the emails or slack_usergroups of the people who may approve', path: ['everyone'] });
+      } else if (audience.everyone === true && listed) {
+        context.addIssue({ code: 'custom', message: `${role}: everyone: true cannot be combined with emails or slack_usergroups`, path: ['everyone'] });
+      } else if (audience.everyone !== true && !listed && role === 'requesters') {
+        context.addIssue({ code: 'custom', message: 'requesters lists nobody: give emails, slack_usergroups, or everyone: true', path: [] });
+      }
+    })
+    .transform(
+      (audience): Audience => ({ everyone: audience.everyone ?? false, emails: audience.emails, slackUsergroups: audience.slack_usergroups }),
+    );
+}
+
+const resourcesSchema = z
+  .strictObject({
+    integration: z.string().min(1, 'resources.integration must name an integration'),
+    servers: z.array(z.string()).default([]),
+    tags,
+  })
+  .superRefine((resources, context) => {
+    if (resources.servers.length === 0 && Object.keys(resources.tags).length === 0) {
+      context.addIssue({ code: 'custom', message: 'resources selects no servers: list servers by name, or tags to match (like tags: { env: prod })', path: [] });
+    }
+  })
+  .transform((resources): FlowResources => resources);
+
+const noNewline = (field: string) =>
+  z.string().min(1, `${field} must not be empty`).refine((value) => !/[\n\r]/.test(value), { error: `${field} must be a single line` });
+
+export const flowSchema = z
+  .strictObject({
+    name: plainName('flow'),
+    requesters: audienceSchema('requesters'),
+    resources: resourcesSchema,
+    grant_groups: groupList('grant_groups'),
+    approvers: audienceSchema('approvers').prefault({}),
+    min_approvals: z
+      .int({ error: 'min_approvals must be a whole number' })
+      .min(1, 'min_approvals must be at least 1 (use auto_approve: true for flows that need no approval)')
+      .default(1),
+    allow_self_approval: z.boolean().default(false),
+    auto_approve: z.boolean().default(false),
+    default_duration: duration('default_duration', '1h'),
+    max_duration: duration('max_duration', '8h'),
+    require_reason: z.boolean().default(true),
+    request_ttl: duration('request_ttl', '1h'),
+    notify_channel: noNewline('notify_channel').optional(),
+    allow_agent_forwarding: z.boolean().default(false),
+    allow_port_forwarding: z.boolean().default(false),
+    source_address: z.array(cidr).default([]),
+    force_command: noNewline('force_command').optional(),
+  })
+  .transform(
+    (f): Flow => ({
+      name: f.name,
+      requesters: f.requesters,
+      resources: f.resources,
+      grantGroups: f.grant_groups,
+      approvers: f.approvers,
+      minApprovals: f.min_approvals,
+      allowSelfApproval: f.allow_self_approval,
+      autoApprove: f.auto_approve,
+      defaultDuration: f.default_duration,
+      maxDuration: f.max_duration,
+      requireReason: f.require_reason,
+      requestTtl: f.request_ttl,
+      ...(f.notify_channel !== undefined && { notifyChannel: f.notify_channel }),
+      allowAgentForwarding: f.allow_agent_forwarding,
+      allowPortForwarding: f.allow_port_forwarding,
+      sourceAddress: f.source_address,
+      ...(f.force_command !== undefined && { forceCommand: f.force_command }),
+    }),
+  );
+
+export const accessFileSchema = z.strictObject({
+  integrations: z.array(integrationSchema).min(1, 'integrations must list at least one integration'),
+  people: z.array(personSchema).default([]),
+  flows: z.array(flowSchema).default([]),
+});
+
+export type ParsedAccessFile = z.output<typeof accessFileSchema>;

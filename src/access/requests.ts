@@ -6,15 +6,13 @@ import { usernameForEmail } from '../core/username.js';
 import { assertRequestTransition } from '../core/lifecycle.js';
 import { appendAudit } from '../store/audit-log.js';
 import { currentKey, upsertPerson } from '../store/people.js';
-import { decideRequest, getRequest, insertRequest, recordVote, votesOf, type AccessRequest } from '../store/requests.js';
-import { insertGrant, type Grant } from '../store/grants.js';
+import { decideRequest, getRequest, insertRequest, recordVote, setAccessExpiry, votesOf, type AccessRequest } from '../store/requests.js';
+import { grantsOfRequest, insertGrant, setGrantExpiry, type Grant } from '../store/grants.js';
+import { enqueueEvent } from '../store/outbox.js';
+import { requestPrincipal } from '../ca/certificate-identity.js';
 import type { AccessContext } from './context.js';
 
 export const SYSTEM_ACTOR = 'system';
-
-export function principalFor(requestId: number): string {
-  return `keyway-req-${requestId}`;
-}
 
 export function linuxUserFor(ctx: AccessContext, email: string): string {
   const overrides = new Map(ctx.config().people.map((p) => [p.email, p.linuxUser]));
@@ -62,10 +60,11 @@ export function submitRequest(ctx: AccessContext, person: Requester, ask: Access
       actor: email, action: 'request.created', subject: `request:${created.id}`,
       details: { flow: created.flow, servers: created.servers, duration: created.durationSeconds, reason: created.reason, source },
     }, now);
+    if (!plan.flow.autoApprove) enqueueEvent(ctx.db, { kind: 'approval_needed', requestId: created.id }, now);
     return created;
   }).immediate();
   ctx.logger.info({ requestId: request.id, flow: request.flow, servers: request.servers }, 'request created');
-  if (plan.flow.autoApprove) return approve(ctx, request, SYSTEM_ACTOR, 'auto-approved by flow');
+  if (plan.flow.autoApprove) return approveNow(ctx, request, SYSTEM_ACTOR, 'auto-approved by flow');
   return { kind: 'pending', request, approvals: 0 };
 }
 
@@ -106,10 +105,12 @@ export function voteOnRequest(ctx: AccessContext, requestId: number, approver: R
   }).immediate();
   if (counted === undefined) return { kind: 'already_decided', request: getRequest(ctx.db, requestId)! };
   if (counted < request.minApprovals) return { kind: 'pending', request, approvals: counted };
-  return approve(ctx, { ...request, durationSeconds: duration }, email);
+  return approveNow(ctx, { ...request, durationSeconds: duration }, email);
 }
 
-function approve(ctx: AccessContext, request: AccessRequest, by: string, note?: string): Outcome {
+/** Approves a pending request: grants for a new one, a longer expiry for an extension. */
+export function approveNow(ctx: AccessContext, request: AccessRequest, by: string, note?: string): Outcome {
+  if (request.extendsRequestId !== null) return approveExtension(ctx, request, by, note);
   const now = ctx.now();
   const accessExpiresAt = now + request.durationSeconds * 1000;
   const grants = ctx.db.transaction(() => {
@@ -117,17 +118,42 @@ function approve(ctx: AccessContext, request: AccessRequest, by: string, note?: 
     if (!decideRequest(ctx.db, request.id, { state: 'approved', at: now, by, accessExpiresAt, reason: note })) return undefined;
     const created = request.servers.map((server) => insertGrant(ctx.db, {
       requestId: request.id, integration: request.integration, server, linuxUser: request.linuxUser,
-      groups: request.groups, principal: principalFor(request.id), expiresAt: accessExpiresAt,
+      groups: request.groups, principal: requestPrincipal(request.id), expiresAt: accessExpiresAt,
     }, now));
     appendAudit(ctx.db, {
       actor: by, action: 'request.approved', subject: `request:${request.id}`,
       details: { duration: request.durationSeconds, expiresAt: accessExpiresAt, grants: created.map((g) => g.id), ...(note ? { note } : {}) },
     }, now);
+    enqueueEvent(ctx.db, { kind: 'request_decided', requestId: request.id }, now);
     return created;
   }).immediate();
   const stored = getRequest(ctx.db, request.id)!;
   if (!grants) return { kind: 'already_decided', request: stored };
   ctx.logger.info({ requestId: request.id, by, grants: grants.length }, 'request approved');
+  return { kind: 'approved', request: stored, grants };
+}
+
+function approveExtension(ctx: AccessContext, request: AccessRequest, by: string, note?: string): Outcome {
+  const now = ctx.now();
+  const originalId = request.extendsRequestId!;
+  const grants = ctx.db.transaction(() => {
+    const original = getRequest(ctx.db, originalId);
+    if (!original?.accessExpiresAt || original.accessExpiresAt <= now) {
+      decideRequest(ctx.db, request.id, { state: 'expired', at: now, by: SYSTEM_ACTOR, reason: 'the access it extends has ended' });
+      enqueueEvent(ctx.db, { kind: 'request_decided', requestId: request.id }, now);
+      return undefined;
+    }
+    const newExpiry = original.accessExpiresAt + request.durationSeconds * 1000;
+    if (!decideRequest(ctx.db, request.id, { state: 'approved', at: now, by, accessExpiresAt: newExpiry, reason: note })) return undefined;
+    setAccessExpiry(ctx.db, originalId, newExpiry);
+    const live = grantsOfRequest(ctx.db, originalId).filter((g) => g.state === 'active' || g.state === 'provisioning' || g.state === 'provision_failed');
+    for (const g of live) setGrantExpiry(ctx.db, g.id, newExpiry, now);
+    appendAudit(ctx.db, { actor: by, action: 'request.approved', subject: `request:${request.id}`, details: { extends: originalId, expiresAt: newExpiry } }, now);
+    enqueueEvent(ctx.db, { kind: 'request_decided', requestId: request.id }, now);
+    return live;
+  }).immediate();
+  const stored = getRequest(ctx.db, request.id)!;
+  if (!grants) return { kind: 'already_decided', request: stored };
   return { kind: 'approved', request: stored, grants };
 }
 
@@ -137,6 +163,7 @@ function deny(ctx: AccessContext, request: AccessRequest, by: string, reason: st
     if (!decideRequest(ctx.db, request.id, { state: 'denied', at: now, by, reason })) return false;
     recordVote(ctx.db, { requestId: request.id, approverEmail: by, decision: 'deny', reason, at: now });
     appendAudit(ctx.db, { actor: by, action: 'request.denied', subject: `request:${request.id}`, details: { reason } }, now);
+    enqueueEvent(ctx.db, { kind: 'request_decided', requestId: request.id }, now);
     return true;
   }).immediate();
   const stored = getRequest(ctx.db, request.id)!;
@@ -155,6 +182,7 @@ export function cancelRequest(ctx: AccessContext, requestId: number, by: string)
   ctx.db.transaction(() => {
     if (!decideRequest(ctx.db, requestId, { state: 'cancelled', at: now, by })) throw new UserError('already_decided', `Request ${requestId} was decided in the meantime.`);
     appendAudit(ctx.db, { actor: by, action: 'request.cancelled', subject: `request:${requestId}`, details: {} }, now);
+    enqueueEvent(ctx.db, { kind: 'request_decided', requestId }, now);
   }).immediate();
   return getRequest(ctx.db, requestId)!;
 }
@@ -167,6 +195,7 @@ export function expireUnansweredRequests(ctx: AccessContext, pending: AccessRequ
     const done = ctx.db.transaction(() => {
       if (!decideRequest(ctx.db, request.id, { state: 'expired', at: now, by: SYSTEM_ACTOR, reason: 'nobody answered in time' })) return false;
       appendAudit(ctx.db, { actor: SYSTEM_ACTOR, action: 'request.expired', subject: `request:${request.id}`, details: {} }, now);
+      enqueueEvent(ctx.db, { kind: 'request_decided', requestId: request.id }, now);
       return true;
     }).immediate();
     if (done) expired.push(getRequest(ctx.db, request.id)!);

@@ -5,9 +5,13 @@ import { keysAdd } from './commands/keys-add.js';
 import { approveCommand, denyCommand, requestsList } from './commands/requests.js';
 import { grantsList } from './commands/grants-list.js';
 import { auditList, auditVerify } from './commands/audit.js';
+import { caInit, caPublicKey, caSign } from './commands/ca.js';
 
 export const COMMANDS: Command[] = [
   configCheck,
+  caInit,
+  caPublicKey,
+  caSign,
   keysAdd,
   requestsList,
   approveCommand,

@@ -1,10 +1,7 @@
-import { parseUserPublicKey } from '../../ca/user-key.js';
-import { appendAudit } from '../../store/audit-log.js';
-import { setCurrentKey, upsertPerson } from '../../store/people.js';
-import { linuxUserFor } from '../../access/requests.js';
-import { UsageError, flag, JSON_OPTION, printJson, type Command } from '../command.js';
-import { cliActor, withRuntime } from '../runtime.js';
 import { readFileSync } from 'node:fs';
+import { registerPublicKey } from '../../access/people.js';
+import { UsageError, flag, JSON_OPTION, printJson, stringOption, type Command } from '../command.js';
+import { cliActor, withRuntime } from '../runtime.js';
 
 export const keysAdd: Command = {
   name: 'keys add',
@@ -13,22 +10,14 @@ export const keysAdd: Command = {
   options: { file: { type: 'string', short: 'f' }, ...JSON_OPTION },
   run(args, io) {
     const [email, ...keyWords] = args.positionals;
-    if (!email || !email.includes('@')) throw new UsageError('give the person\'s e-mail first');
-    const file = typeof args.values.file === 'string' ? args.values.file : undefined;
+    if (!email || !email.includes('@')) throw new UsageError("give the person's e-mail first");
+    const file = stringOption(args, 'file');
     const text = file ? readFileSync(file, 'utf8') : keyWords.join(' ');
     if (!text.trim()) throw new UsageError('give the public key line, or --file KEY.pub');
-    const key = parseUserPublicKey(text);
     return withRuntime(io, (rt) => {
-      const now = rt.now();
-      const lower = email.toLowerCase();
-      const linuxUser = linuxUserFor(rt, lower);
-      rt.db.transaction(() => {
-        upsertPerson(rt.db, lower, linuxUser, now);
-        setCurrentKey(rt.db, { email: lower, keyType: key.type, keyLine: key.line, fingerprint: key.fingerprint, createdAt: now });
-        appendAudit(rt.db, { actor: cliActor(), action: 'key.registered', subject: `person:${lower}`, details: { fingerprint: key.fingerprint, type: key.type } }, now);
-      })();
-      if (flag(args, 'json')) return printJson(io, { email: lower, linuxUser, type: key.type, fingerprint: key.fingerprint });
-      io.out(`Registered ${key.type} key ${key.fingerprint} for ${lower} (Linux user ${linuxUser}).`);
+      const key = registerPublicKey(rt, email, text, cliActor());
+      if (flag(args, 'json')) return printJson(io, key);
+      io.out(`Registered ${key.type} key ${key.fingerprint} for ${key.email} (Linux user ${key.linuxUser}).`);
     });
   },
 };

@@ -1,0 +1,10 @@
+// npm run bench: measures what the README claims. Each part prints its own lines.
+import { benchCa } from './ca.js';
+
+const parts: Array<[string, () => Promise<string[]>]> = [['certificate authority', benchCa]];
+
+for (const [name, run] of parts) {
+  console.log(`== ${name}`);
+  for (const line of await run()) console.log(line);
+  console.log('');
+}

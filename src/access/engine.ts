@@ -1,0 +1,53 @@
+// After a state change, the work it causes: provision newly approved grants, then deliver what is owed on chat.
+// kick() coalesces: one run at a time, and a kick during a run causes exactly one more run.
+import { listGrants } from '../store/grants.js';
+import { dispatchOutbox } from '../chat/outbox-dispatcher.js';
+import type { ChatPlatform } from '../chat/port.js';
+import type { AccessContext } from './context.js';
+import { provisionGrant, type GrantRunner } from './grant-runner.js';
+
+export interface Engine {
+  ctx: AccessContext;
+  runner: GrantRunner;
+  platforms: ChatPlatform[];
+  /** Schedules the follow-up work of a state change; returns at once (Slack wants its answer in 3 s). */
+  kick(): void;
+  /** Resolves when no kicked work is left. */
+  idle(): Promise<void>;
+}
+
+export function createEngine(runner: GrantRunner, platforms: ChatPlatform[]): Engine {
+  const { ctx } = runner;
+  let running: Promise<void> | undefined;
+  let again = false;
+
+  async function runOnce(): Promise<void> {
+    const fresh = listGrants(ctx.db, { states: ['provisioning'] }).filter((g) => g.expiresAt > ctx.now());
+    await Promise.all(fresh.map((g) => provisionGrant(runner, g.id)));
+    await dispatchOutbox(ctx.db, platforms, ctx.now, ctx.logger);
+  }
+
+  function loop(): Promise<void> {
+    again = false;
+    return runOnce()
+      .catch((error: unknown) => ctx.logger.error({ err: (error as Error).message }, 'follow-up work failed; the sweeper retries it'))
+      .then(() => (again ? loop() : undefined));
+  }
+
+  const engine: Engine = {
+    ctx,
+    runner,
+    platforms,
+    kick() {
+      if (running) {
+        again = true;
+        return;
+      }
+      running = loop().finally(() => (running = undefined));
+    },
+    async idle() {
+      while (running) await running;
+    },
+  };
+  return engine;
+}

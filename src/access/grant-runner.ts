@@ -1,0 +1,165 @@
+// Turns grant records into effects on servers: provision, revoke, clean up. Each step writes the new state
+// before acting (provisioning/revoking), so a crash leaves a record that the next pass finishes; failures are
+// states with a reason and a retry time, never dropped.
+import type { CaKey } from '../ca/ca-key.js';
+import { retryDelayMs } from '../core/backoff.js';
+import { findServer } from '../core/policy.js';
+import type { GrantState } from '../core/lifecycle.js';
+import type { ServerRef } from '../core/model.js';
+import { appendAudit } from '../store/audit-log.js';
+import { getGrant, grantsOfRequest, moveGrant, otherLiveGrantsOnServer, type Grant } from '../store/grants.js';
+import { enqueueEvent } from '../store/outbox.js';
+import { getRequest } from '../store/requests.js';
+import { issueCertificate, needsCertificate } from './certificates.js';
+import type { AccessContext } from './context.js';
+import type { HostEffects } from './host-effects.js';
+
+export interface GrantRunner {
+  ctx: AccessContext;
+  hosts: HostEffects;
+  ca: CaKey;
+  /** The operation under way per grant: operations on one grant run one after another, never side by side. */
+  inFlight: Map<number, Promise<unknown>>;
+}
+
+export function createGrantRunner(ctx: AccessContext, hosts: HostEffects, ca: CaKey): GrantRunner {
+  return { ctx, hosts, ca, inFlight: new Map() };
+}
+
+function serverOf(runner: GrantRunner, grant: Grant): ServerRef {
+  const ref = findServer(runner.ctx.config(), grant.server);
+  if (!ref || ref.integration.name !== grant.integration) {
+    throw new Error(`server ${grant.server} of integration ${grant.integration} is no longer in the config; restore it so Keyway can reach it`);
+  }
+  return ref;
+}
+
+function errorText(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).slice(0, 500);
+}
+
+// A revoke that arrives while the grant is being provisioned waits for it, so it cannot be undone by it.
+function exclusively<T>(runner: GrantRunner, grantId: number, work: () => Promise<T>): Promise<T> {
+  const before = runner.inFlight.get(grantId) ?? Promise.resolve();
+  const run = before.then(work, work);
+  const settled = run.then(() => undefined, () => undefined);
+  runner.inFlight.set(grantId, settled);
+  void settled.then(() => {
+    if (runner.inFlight.get(grantId) === settled) runner.inFlight.delete(grantId);
+  });
+  return run;
+}
+
+/** Provisions one grant that is in `provisioning` (or moves a due `provision_failed` back to it first). */
+export async function provisionGrant(runner: GrantRunner, grantId: number): Promise<GrantState | undefined> {
+  const { ctx } = runner;
+  return exclusively(runner, grantId, async () => {
+    let grant = getGrant(ctx.db, grantId);
+    if (!grant) return undefined;
+    if (grant.state === 'provision_failed') {
+      if (!moveGrant(ctx.db, grant.id, 'provision_failed', 'provisioning', { at: ctx.now(), error: grant.lastError, nextAttemptAt: null })) return undefined;
+      grant = getGrant(ctx.db, grantId)!;
+    }
+    if (grant.state !== 'provisioning') return grant.state;
+    try {
+      await runner.hosts.provision(serverOf(runner, grant), grant);
+    } catch (error) {
+      const now = ctx.now();
+      const attempts = grant.attempts + 1;
+      ctx.db.transaction(() => {
+        if (!moveGrant(ctx.db, grant.id, 'provisioning', 'provision_failed', { at: now, error: errorText(error), nextAttemptAt: now + retryDelayMs(attempts), countAttempt: true })) return;
+        appendAudit(ctx.db, { actor: 'system', action: 'grant.provision_failed', subject: `grant:${grant.id}`, details: { server: grant.server, error: errorText(error), attempts } }, now);
+        if (attempts === 1) enqueueEvent(ctx.db, { kind: 'provision_failed', requestId: grant.requestId, grantIds: [grant.id] }, now);
+      }).immediate();
+      ctx.logger.warn({ grantId: grant.id, server: grant.server, err: errorText(error) }, 'provisioning failed; will retry');
+      return 'provision_failed';
+    }
+    const now = ctx.now();
+    const moved = ctx.db.transaction(() => {
+      if (!moveGrant(ctx.db, grant.id, 'provisioning', 'active', { at: now })) return false;
+      appendAudit(ctx.db, { actor: 'system', action: 'grant.active', subject: `grant:${grant.id}`, details: { server: grant.server, user: grant.linuxUser } }, now);
+      return true;
+    }).immediate();
+    ctx.logger.info({ grantId: grant.id, server: grant.server }, 'grant active');
+    if (moved) deliverCertificateIfNeeded(runner, grant.requestId);
+    return getGrant(ctx.db, grantId)!.state;
+  });
+}
+
+/** Signs and sends the certificate once a grant of the request is active (again after an extension). */
+export function deliverCertificateIfNeeded(runner: GrantRunner, requestId: number): void {
+  const request = getRequest(runner.ctx.db, requestId);
+  if (request && needsCertificate(runner.ctx, request)) issueCertificate(runner.ctx, runner.ca, request);
+}
+
+/** Provisions every grant of a request in parallel (one SSH connection per server, pooled by the hosts layer). */
+export async function provisionRequest(runner: GrantRunner, requestId: number): Promise<Grant[]> {
+  await Promise.all(grantsOfRequest(runner.ctx.db, requestId).map((g) => provisionGrant(runner, g.id)));
+  return grantsOfRequest(runner.ctx.db, requestId);
+}
+
+const REVOCABLE: readonly GrantState[] = ['provisioning', 'provision_failed', 'active', 'revoke_failed'];
+
+/** Revokes one grant: records `revoking` first, then acts; a failure is `revoke_failed` with a retry time. */
+export async function revokeGrant(runner: GrantRunner, grantId: number, by: string): Promise<GrantState | undefined> {
+  const { ctx } = runner;
+  return exclusively(runner, grantId, async () => {
+    const grant = getGrant(ctx.db, grantId);
+    if (!grant) return undefined;
+    if (REVOCABLE.includes(grant.state)) {
+      const now = ctx.now();
+      const moved = ctx.db.transaction(() => {
+        if (!moveGrant(ctx.db, grant.id, grant.state, 'revoking', { at: now, error: grant.lastError })) return false;
+        appendAudit(ctx.db, { actor: by, action: 'grant.revoking', subject: `grant:${grant.id}`, details: { server: grant.server, from: grant.state } }, now);
+        return true;
+      }).immediate();
+      if (!moved) return getGrant(ctx.db, grantId)?.state;
+    } else if (grant.state !== 'revoking') {
+      return grant.state;
+    }
+    const current = getGrant(ctx.db, grantId)!;
+    const others = otherLiveGrantsOnServer(ctx.db, current);
+    try {
+      await runner.hosts.revoke(serverOf(runner, current), current, {
+        keepGroups: [...new Set(others.flatMap((g) => g.groups))],
+        otherGrantsLive: others.length > 0,
+      });
+    } catch (error) {
+      const now = ctx.now();
+      const attempts = current.attempts + 1;
+      ctx.db.transaction(() => {
+        moveGrant(ctx.db, current.id, 'revoking', 'revoke_failed', { at: now, error: errorText(error), nextAttemptAt: now + retryDelayMs(attempts), countAttempt: true });
+        appendAudit(ctx.db, { actor: 'system', action: 'grant.revoke_failed', subject: `grant:${current.id}`, details: { server: current.server, error: errorText(error), attempts } }, now);
+        enqueueEvent(ctx.db, { kind: 'revoke_failing', grantId: current.id, attempts, error: errorText(error) }, now);
+      }).immediate();
+      ctx.logger.error({ grantId: current.id, server: current.server, err: errorText(error), attempts }, 'revoke failed; will retry');
+      return 'revoke_failed';
+    }
+    const now = ctx.now();
+    ctx.db.transaction(() => {
+      if (moveGrant(ctx.db, current.id, 'revoking', 'revoked', { at: now })) {
+        appendAudit(ctx.db, { actor: 'system', action: 'grant.revoked', subject: `grant:${current.id}`, details: { server: current.server, user: current.linuxUser } }, now);
+      }
+    }).immediate();
+    ctx.logger.info({ grantId: current.id, server: current.server }, 'grant revoked');
+    return 'revoked';
+  });
+}
+
+/** Ends a request's access (expiry or a person's revoke): tells the requester, then revokes every grant. */
+export async function endAccess(runner: GrantRunner, requestId: number, why: 'expired' | 'revoked', by: string): Promise<Grant[]> {
+  const { ctx } = runner;
+  const grants = grantsOfRequest(ctx.db, requestId);
+  const live = grants.filter((g) => REVOCABLE.includes(g.state) || g.state === 'revoking');
+  if (live.length === 0) return grants;
+  const now = ctx.now();
+  // Tell people once: a retry of a failed revoke is not a second ending.
+  if (live.some((g) => g.state !== 'revoking' && g.state !== 'revoke_failed')) {
+    ctx.db.transaction(() => {
+      appendAudit(ctx.db, { actor: by, action: why === 'expired' ? 'access.expired' : 'access.revoked', subject: `request:${requestId}`, details: { grants: live.map((g) => g.id) } }, now);
+      enqueueEvent(ctx.db, { kind: 'access_ended', requestId, why, ...(why === 'revoked' ? { by } : {}) }, now);
+    }).immediate();
+  }
+  await Promise.all(live.map((g) => revokeGrant(runner, g.id, by)));
+  return grantsOfRequest(ctx.db, requestId);
+}

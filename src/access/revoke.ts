@@ -1,0 +1,17 @@
+// A person ends access early: the requester themself, or anyone who may approve that request.
+import { UserError } from '../core/errors.js';
+import { isEligibleApprover, type Requester } from '../core/policy.js';
+import { getRequest } from '../store/requests.js';
+import { endAccess, type GrantRunner } from './grant-runner.js';
+import type { Grant } from '../store/grants.js';
+
+export async function revokeRequestAs(runner: GrantRunner, requestId: number, person: Requester): Promise<Grant[]> {
+  const request = getRequest(runner.ctx.db, requestId);
+  if (!request) throw new UserError('unknown_request', `There is no request ${requestId}.`);
+  const email = person.email.toLowerCase();
+  if (email !== request.requesterEmail && !isEligibleApprover(request.approvers, person)) {
+    throw new UserError('not_allowed', `Only ${request.requesterEmail} or an approver of request ${requestId} can revoke it.`);
+  }
+  if (request.state !== 'approved') throw new UserError('invalid_transition', `Request ${requestId} is ${request.state}: there is no access to revoke.`);
+  return endAccess(runner, requestId, 'revoked', email);
+}

@@ -1,0 +1,43 @@
+// Delivers the outbox to every configured chat platform, remembering per entry which platforms have it, so a
+// platform that is down delays only its own messages and gets them when it is back.
+import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { retryDelayMs } from '../core/backoff.js';
+import { dueOutbox, markDeliveryFailed } from '../store/outbox.js';
+import type { ChatPlatform, PlatformName } from './port.js';
+
+export interface DispatchResult {
+  delivered: number;
+  failed: number;
+}
+
+function deliveredPlatforms(db: Database, id: number): PlatformName[] {
+  const row = db.prepare('SELECT delivered_platforms FROM outbox WHERE id = ?').get(id) as { delivered_platforms: string };
+  return JSON.parse(row.delivered_platforms) as PlatformName[];
+}
+
+export async function dispatchOutbox(db: Database, platforms: readonly ChatPlatform[], now: () => number, logger: Logger): Promise<DispatchResult> {
+  const result: DispatchResult = { delivered: 0, failed: 0 };
+  for (const entry of dueOutbox(db, now())) {
+    const done = deliveredPlatforms(db, entry.id);
+    let failure: string | undefined;
+    for (const platform of platforms.filter((p) => !done.includes(p.name))) {
+      try {
+        await platform.deliver(entry.event);
+        done.push(platform.name);
+        db.prepare('UPDATE outbox SET delivered_platforms = ? WHERE id = ?').run(JSON.stringify(done), entry.id);
+      } catch (error) {
+        failure = `${platform.name}: ${(error as Error).message}`;
+        logger.warn({ outboxId: entry.id, kind: entry.event.kind, platform: platform.name, err: (error as Error).message }, 'chat delivery failed; will retry');
+      }
+    }
+    if (failure) {
+      markDeliveryFailed(db, entry.id, failure, now() + retryDelayMs(entry.attempts + 1, 5_000, 5 * 60_000));
+      result.failed++;
+    } else {
+      db.prepare('UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ?').run(now(), entry.id);
+      result.delivered++;
+    }
+  }
+  return result;
+}

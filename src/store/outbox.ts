@@ -1,0 +1,32 @@
+// The outbox: messages owed to chat platforms, kept until delivered, retried with backoff.
+import type { Database } from 'better-sqlite3';
+import type { AccessEvent } from '../access/events.js';
+
+export interface OutboxEntry {
+  id: number;
+  event: AccessEvent;
+  attempts: number;
+  createdAt: number;
+}
+
+export function enqueueEvent(db: Database, event: AccessEvent, now: number): number {
+  const requestId = 'requestId' in event ? event.requestId : null;
+  const info = db.prepare('INSERT INTO outbox (kind, request_id, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)')
+    .run(event.kind, requestId, JSON.stringify(event), now, now);
+  return Number(info.lastInsertRowid);
+}
+
+export function dueOutbox(db: Database, now: number, limit = 50): OutboxEntry[] {
+  const rows = db.prepare('SELECT id, payload, attempts, created_at FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?')
+    .all(now, limit) as Array<{ id: number; payload: string; attempts: number; created_at: number }>;
+  return rows.map((r) => ({ id: r.id, event: JSON.parse(r.payload) as AccessEvent, attempts: r.attempts, createdAt: r.created_at }));
+}
+
+
+export function markDeliveryFailed(db: Database, id: number, error: string, nextAttemptAt: number): void {
+  db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?').run(error.slice(0, 500), nextAttemptAt, id);
+}
+
+export function undeliveredCount(db: Database): number {
+  return (db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL').get() as { n: number }).n;
+}

@@ -1,0 +1,95 @@
+// One sweep: everything time or failure left undone. Expire unanswered requests, end access whose time is up,
+// retry failed provisions and revokes, finish what a crash interrupted, clean up users, and re-send what is owed.
+// Safe to run at any time and any number of times: every step starts from what the database says.
+import { findServer } from '../core/policy.js';
+import { appendAudit } from '../store/audit-log.js';
+import { grantsDueForRevoke, listGrants, moveGrant, type Grant } from '../store/grants.js';
+import { listRequests, pendingRequestsPastTtl } from '../store/requests.js';
+import { needsCertificate } from './certificates.js';
+import { deliverCertificateIfNeeded, endAccess, provisionGrant, revokeGrant, type GrantRunner } from './grant-runner.js';
+import { expireUnansweredRequests } from './requests.js';
+
+export interface SweepReport {
+  requestsExpired: number;
+  accessEnded: number;
+  provisionRetried: number;
+  revokeRetried: number;
+  certificatesIssued: number;
+  usersCleaned: number;
+  failures: number;
+}
+
+const DAY_MS = 86_400_000;
+
+export async function sweepOnce(runner: GrantRunner): Promise<SweepReport> {
+  const { ctx } = runner;
+  const now = ctx.now();
+  const report: SweepReport = { requestsExpired: 0, accessEnded: 0, provisionRetried: 0, revokeRetried: 0, certificatesIssued: 0, usersCleaned: 0, failures: 0 };
+  const idle = (g: Grant) => !runner.inFlight.has(g.id);
+
+  report.requestsExpired = expireUnansweredRequests(ctx, pendingRequestsPastTtl(ctx.db, now)).length;
+
+  const dueRequests = [...new Set(grantsDueForRevoke(ctx.db, now).map((g) => g.requestId))];
+  for (const requestId of dueRequests) {
+    const grants = await endAccess(runner, requestId, 'expired', 'system');
+    report.accessEnded++;
+    report.failures += grants.filter((g) => g.state === 'revoke_failed').length;
+  }
+
+  // Grants left in provisioning or revoking by a crash, and failures whose retry time has come.
+  for (const grant of listGrants(ctx.db, { states: ['provisioning', 'provision_failed'] }).filter(idle)) {
+    if (grant.state === 'provision_failed' && (grant.nextAttemptAt ?? 0) > now) continue;
+    report.provisionRetried++;
+    if ((await provisionGrant(runner, grant.id)) === 'provision_failed') report.failures++;
+  }
+  for (const grant of listGrants(ctx.db, { states: ['revoking', 'revoke_failed'] }).filter(idle)) {
+    if (grant.state === 'revoke_failed' && (grant.nextAttemptAt ?? 0) > now) continue;
+    report.revokeRetried++;
+    if ((await revokeGrant(runner, grant.id, 'system')) === 'revoke_failed') report.failures++;
+  }
+
+  // Approved requests whose certificate was never issued (a crash between provisioning and signing).
+  for (const request of listRequests(ctx.db, { state: 'approved', limit: 500 })) {
+    if (!needsCertificate(ctx, request)) continue;
+    if (!listGrants(ctx.db, { states: ['active'] }).some((g) => g.requestId === request.id)) continue;
+    deliverCertificateIfNeeded(runner, request.id);
+    report.certificatesIssued++;
+  }
+
+  report.usersCleaned = await cleanUpUsers(runner, now);
+  return report;
+}
+
+/** Deletes users whose last grant on a server ended more than cleanup_after_days ago. */
+async function cleanUpUsers(runner: GrantRunner, now: number): Promise<number> {
+  const { ctx } = runner;
+  const revoked = listGrants(ctx.db, { states: ['revoked'], limit: 5000 });
+  const byUserAndServer = new Map<string, Grant[]>();
+  for (const g of revoked) {
+    const key = `${g.integration}\u0000${g.server}\u0000${g.linuxUser}`;
+    byUserAndServer.set(key, [...(byUserAndServer.get(key) ?? []), g]);
+  }
+  let cleaned = 0;
+  for (const grants of byUserAndServer.values()) {
+    const sample = grants[0]!;
+    const ref = findServer(ctx.config(), sample.server);
+    if (!ref || ref.integration.name !== sample.integration) continue;
+    const lastEnded = Math.max(...grants.map((g) => g.revokedAt ?? 0));
+    if (now - lastEnded < ref.integration.cleanupAfterDays * DAY_MS) continue;
+    const live = listGrants(ctx.db, { states: ['provisioning', 'provision_failed', 'active', 'revoking', 'revoke_failed'], linuxUser: sample.linuxUser })
+      .some((g) => g.server === sample.server && g.integration === sample.integration);
+    if (live) continue;
+    try {
+      await runner.hosts.cleanup(ref, sample.linuxUser);
+    } catch (error) {
+      ctx.logger.warn({ server: sample.server, user: sample.linuxUser, err: (error as Error).message }, 'cleanup failed; will retry');
+      continue;
+    }
+    ctx.db.transaction(() => {
+      for (const g of grants) moveGrant(ctx.db, g.id, 'revoked', 'cleaned', { at: now });
+      appendAudit(ctx.db, { actor: 'system', action: 'user.deleted', subject: `server:${sample.server}`, details: { user: sample.linuxUser, grants: grants.map((g) => g.id) } }, now);
+    }).immediate();
+    cleaned++;
+  }
+  return cleaned;
+}

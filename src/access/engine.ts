@@ -14,6 +14,8 @@ export interface Engine {
   kick(): void;
   /** Resolves when no kicked work is left. */
   idle(): Promise<void>;
+  /** Called after each run (the scheduler re-arms its expiry timer for grants that just became active). */
+  afterRun: Array<() => void>;
 }
 
 export function createEngine(runner: GrantRunner, platforms: ChatPlatform[]): Engine {
@@ -25,6 +27,7 @@ export function createEngine(runner: GrantRunner, platforms: ChatPlatform[]): En
     const fresh = listGrants(ctx.db, { states: ['provisioning'] }).filter((g) => g.expiresAt > ctx.now());
     await Promise.all(fresh.map((g) => provisionGrant(runner, g.id)));
     await dispatchOutbox(ctx.db, platforms, ctx.now, ctx.logger);
+    for (const listener of engine.afterRun) listener();
   }
 
   function loop(): Promise<void> {
@@ -38,6 +41,7 @@ export function createEngine(runner: GrantRunner, platforms: ChatPlatform[]): En
     ctx,
     runner,
     platforms,
+    afterRun: [],
     kick() {
       if (running) {
         again = true;

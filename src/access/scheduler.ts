@@ -1,0 +1,88 @@
+// When sweeps run: a timer set for the next expiry (so revocation lag is seconds), and node-cron every minute
+// as the backstop. Sweeps never overlap; a sweep asked for during one runs right after it.
+import cron from 'node-cron';
+import { nextGrantExpiry } from '../store/grants.js';
+import type { Engine } from './engine.js';
+import { sweepOnce, type SweepReport } from './sweeper.js';
+
+export interface SweepStatus {
+  lastSweepAt?: number;
+  lastReport?: SweepReport;
+  sweeps: number;
+  sweepFailures: number;
+  lastError?: string;
+}
+
+export interface Scheduler {
+  status: SweepStatus;
+  /** Runs a sweep now (or right after the running one). */
+  sweepSoon(): Promise<void>;
+  stop(): void;
+}
+
+// setTimeout takes at most 2^31-1 ms; a far expiry is reached through the minute backstop.
+const MAX_TIMER_MS = 2_147_483_647;
+
+export function startScheduler(engine: Engine): Scheduler {
+  const { ctx, runner } = engine;
+  const status: SweepStatus = { sweeps: 0, sweepFailures: 0 };
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+
+  function armTimer(): void {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (stopped) return;
+    const next = nextGrantExpiry(ctx.db);
+    if (next === undefined) return;
+    timer = setTimeout(() => void sweepSoon(), Math.min(MAX_TIMER_MS, Math.max(0, next - ctx.now())));
+    timer.unref();
+  }
+
+  async function sweep(): Promise<void> {
+    try {
+      const report = await sweepOnce(runner);
+      status.lastReport = report;
+      status.sweepFailures += report.failures;
+      status.lastError = undefined;
+    } catch (error) {
+      status.sweepFailures++;
+      status.lastError = (error as Error).message;
+      ctx.logger.error({ err: (error as Error).message }, 'sweep failed');
+    }
+    status.sweeps++;
+    status.lastSweepAt = ctx.now();
+    engine.kick();
+    armTimer();
+  }
+
+  function sweepSoon(): Promise<void> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await sweep();
+      } while (again && !stopped);
+    })().finally(() => (running = undefined));
+    return running;
+  }
+
+  const task = cron.schedule('* * * * *', () => void sweepSoon(), { noOverlap: true });
+  engine.afterRun.push(armTimer);
+  void sweepSoon();
+  return {
+    status,
+    sweepSoon,
+    stop() {
+      stopped = true;
+      void task.stop();
+      engine.afterRun.splice(engine.afterRun.indexOf(armTimer), 1);
+      if (timer) clearTimeout(timer);
+    },
+  };
+}

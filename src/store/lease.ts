@@ -1,0 +1,44 @@
+// One sweeper per database: `keyway start` holds a lease row while it runs. A holder on this machine whose
+// process is gone does not block a restart; one on another machine blocks until its lease runs out.
+import { hostname } from 'node:os';
+import type { Database } from 'better-sqlite3';
+
+export const LEASE_MS = 30_000;
+
+export interface LeaseHolder {
+  host: string;
+  pid: number;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function currentHolder(db: Database, name: string): (LeaseHolder & { expiresAt: number }) | undefined {
+  const row = db.prepare('SELECT holder, expires_at FROM leases WHERE name = ?').get(name) as { holder: string; expires_at: number } | undefined;
+  if (!row) return undefined;
+  const [host, pid] = row.holder.split(':');
+  return { host: host ?? '', pid: Number(pid), expiresAt: row.expires_at };
+}
+
+/** Takes or renews the lease; returns the other holder when someone else has it. */
+export function acquireLease(db: Database, name: string, now: number, me: LeaseHolder = { host: hostname(), pid: process.pid }): LeaseHolder | undefined {
+  return db.transaction(() => {
+    const holder = currentHolder(db, name);
+    const mine = holder && holder.host === me.host && holder.pid === me.pid;
+    const stale = holder && (holder.expiresAt <= now || (holder.host === me.host && !processAlive(holder.pid)));
+    if (holder && !mine && !stale) return { host: holder.host, pid: holder.pid };
+    db.prepare(`INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+      ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at`).run(name, `${me.host}:${me.pid}`, now + LEASE_MS);
+    return undefined;
+  }).immediate();
+}
+
+export function releaseLease(db: Database, name: string, me: LeaseHolder = { host: hostname(), pid: process.pid }): void {
+  db.prepare('DELETE FROM leases WHERE name = ? AND holder = ?').run(name, `${me.host}:${me.pid}`);
+}

@@ -6,8 +6,12 @@ import { approveCommand, denyCommand, requestsList } from './commands/requests.j
 import { grantsList } from './commands/grants-list.js';
 import { auditList, auditVerify } from './commands/audit.js';
 import { caInit, caPublicKey, caSign } from './commands/ca.js';
+import { demoCommand } from './commands/demo.js';
+import { grantCommand, revokeCommand, sweepCommand } from './commands/access.js';
+import { hostsBootstrap, hostsCheck, hostsTrust } from './commands/hosts.js';
 
 export const COMMANDS: Command[] = [
+  demoCommand,
   configCheck,
   caInit,
   caPublicKey,
@@ -17,6 +21,12 @@ export const COMMANDS: Command[] = [
   approveCommand,
   denyCommand,
   grantsList,
+  grantCommand,
+  revokeCommand,
+  sweepCommand,
+  hostsBootstrap,
+  hostsCheck,
+  hostsTrust,
   auditList,
   auditVerify,
 ];

@@ -8,6 +8,10 @@ import { openDatabase } from '../store/open-database.js';
 import { readSettings, type Settings } from '../settings.js';
 import type { AccessContext } from '../access/context.js';
 import type { CliIO } from './command.js';
+import { loadCaKey } from '../ca/ca-key.js';
+import { createGrantRunner, type GrantRunner } from '../access/grant-runner.js';
+import { sshHostEffects } from '../hosts/host-effects.js';
+import { openConnectionPool } from '../hosts/open-pool.js';
 
 export interface CliRuntime extends AccessContext {
   settings: Settings;
@@ -41,4 +45,17 @@ export async function withRuntime<T>(io: CliIO, run: (rt: CliRuntime) => T | Pro
   } finally {
     rt.close();
   }
+}
+
+/** The runtime plus what changes servers: the CA, an SSH connection pool and the grant runner. */
+export async function withGrantRunner<T>(io: CliIO, run: (rt: CliRuntime, runner: GrantRunner) => T | Promise<T>): Promise<T> {
+  return withRuntime(io, async (rt) => {
+    const { caKey } = loadCaKey(io.env);
+    const pool = openConnectionPool({ db: rt.db, env: io.env, now: rt.now, logger: rt.logger });
+    try {
+      return await run(rt, createGrantRunner(rt, sshHostEffects({ pool, db: rt.db, now: rt.now }), caKey));
+    } finally {
+      await pool.close();
+    }
+  });
 }

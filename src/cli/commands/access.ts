@@ -1,0 +1,69 @@
+// keyway grant (break-glass), keyway revoke, keyway sweep: commands that change servers.
+import { grantBreakGlass } from '../../access/break-glass.js';
+import { certificateOf } from '../../access/certificates.js';
+import { endAccess, provisionRequest } from '../../access/grant-runner.js';
+import { sweepOnce } from '../../access/sweeper.js';
+import { UserError } from '../../core/errors.js';
+import { parseDuration } from '../../core/duration.js';
+import { grantsOfRequest } from '../../store/grants.js';
+import { getRequest } from '../../store/requests.js';
+import { UsageError, flag, JSON_OPTION, positiveId, printJson, stringOption, type Command } from '../command.js';
+import { cliActor, withGrantRunner } from '../runtime.js';
+
+export const grantCommand: Command = {
+  name: 'grant',
+  summary: 'break-glass: grant access now without an approval (audited); prints the certificate',
+  usage: 'keyway grant EMAIL SERVER… --for 1h --reason "INC-123: …" [--json]',
+  options: { for: { type: 'string' }, reason: { type: 'string' }, ...JSON_OPTION },
+  run(args, io) {
+    const [email, ...servers] = args.positionals;
+    if (!email?.includes('@') || servers.length === 0) throw new UsageError('give the e-mail and at least one server');
+    const duration = stringOption(args, 'for');
+    if (!duration) throw new UsageError('say for how long with --for, like 1h');
+    const seconds = parseDuration(duration);
+    return withGrantRunner(io, async (rt, runner) => {
+      const request = grantBreakGlass(rt, cliActor(), email, servers.flatMap((s) => s.split(',')).filter(Boolean), seconds, stringOption(args, 'reason') ?? '');
+      const grants = await provisionRequest(runner, request.id);
+      const certificate = certificateOf(rt, request.id);
+      if (flag(args, 'json')) return printJson(io, { request: getRequest(rt.db, request.id), grants, certificate: certificate?.line ?? null });
+      for (const g of grants) io.err(`${g.server}: ${g.state}${g.lastError ? ` (${g.lastError})` : ''}`);
+      if (!certificate) throw new UserError('host_unreachable', `No server could be prepared for request ${request.id}; the sweeper keeps retrying (keyway grants list).`);
+      io.out(certificate.line);
+      return grants.every((g) => g.state === 'active') ? 0 : 1;
+    });
+  },
+};
+
+export const revokeCommand: Command = {
+  name: 'revoke',
+  summary: "end a request's access on every server now",
+  usage: 'keyway revoke REQUEST-ID [--json]',
+  options: JSON_OPTION,
+  run(args, io) {
+    const id = positiveId(args.positionals[0]);
+    return withGrantRunner(io, async (rt, runner) => {
+      const request = getRequest(rt.db, id);
+      if (!request) throw new UserError('unknown_request', `There is no request ${id}.`);
+      const grants = grantsOfRequest(rt.db, id).length > 0 ? await endAccess(runner, id, 'revoked', cliActor()) : [];
+      if (flag(args, 'json')) return printJson(io, grants);
+      if (grants.length === 0) return io.out(`Request ${id} has no grants.`);
+      for (const g of grants) io.out(`${g.server}: ${g.state}${g.lastError ? ` (${g.lastError}; the sweeper retries)` : ''}`);
+      return grants.some((g) => g.state === 'revoke_failed') ? 1 : 0;
+    });
+  },
+};
+
+export const sweepCommand: Command = {
+  name: 'sweep',
+  summary: 'run one sweeper pass (expire, revoke, retry, recover, clean up) and print what it did',
+  usage: 'keyway sweep [--json]',
+  options: JSON_OPTION,
+  run(args, io) {
+    return withGrantRunner(io, async (_rt, runner) => {
+      const report = await sweepOnce(runner);
+      if (flag(args, 'json')) return printJson(io, report);
+      io.out(Object.entries(report).map(([k, v]) => `${k}=${v}`).join(' '));
+      return report.failures > 0 ? 1 : 0;
+    });
+  },
+};

@@ -1,0 +1,144 @@
+// keyway hosts bootstrap | check | trust: preparing servers for Keyway, checking them, and re-pinning a host key.
+import { loadCaKey } from '../../ca/ca-key.js';
+import { isUserError, UserError } from '../../core/errors.js';
+import type { AccessConfig, ServerRef } from '../../core/model.js';
+import { findServer } from '../../core/lookup.js';
+import { bootstrapServer, describeBootstrap, type BootstrapResult } from '../../hosts/bootstrap.js';
+import { checkServer, describeHostCheck } from '../../hosts/check.js';
+import { validateFingerprint } from '../../hosts/host-key-fingerprint.js';
+import { openConnectionPool } from '../../hosts/open-pool.js';
+import { appendAudit } from '../../store/audit-log.js';
+import { getPinnedHostKey, pinHostKey } from '../../store/host-keys.js';
+import { flag, JSON_OPTION, printJson, stringOption, UsageError, type CliIO, type Command, type ParsedArgs } from '../command.js';
+import { cliActor, withRuntime, type CliRuntime } from '../runtime.js';
+
+const SERVER_OPTIONS = { all: { type: 'boolean' as const }, ...JSON_OPTION };
+
+function selectedServers(config: AccessConfig, args: ParsedArgs): ServerRef[] {
+  const all = flag(args, 'all');
+  if (all && args.positionals.length > 0) throw new UsageError('give server names or --all, not both');
+  if (all) return config.integrations.flatMap((integration) => integration.servers.map((server) => ({ integration, server })));
+  if (args.positionals.length === 0) throw new UsageError('give one or more server names, or --all');
+  return [...new Set(args.positionals)].map((name) => {
+    const ref = findServer(config, name);
+    if (!ref) throw new UserError('unknown_server', `There is no server named "${name}" in the configuration: see keyway config check for the list.`);
+    return ref;
+  });
+}
+
+function openPool(rt: CliRuntime, io: CliIO) {
+  return openConnectionPool({ db: rt.db, env: io.env, now: rt.now, logger: rt.logger });
+}
+
+type Outcome<T> = { ref: ServerRef; result: T; error?: undefined } | { ref: ServerRef; result?: undefined; error: UserError };
+
+async function eachServer<T>(refs: ServerRef[], work: (ref: ServerRef) => Promise<T>): Promise<Array<Outcome<T>>> {
+  return Promise.all(refs.map(async (ref): Promise<Outcome<T>> => {
+    try {
+      return { ref, result: await work(ref) };
+    } catch (error) {
+      if (!isUserError(error)) throw error;
+      return { ref, error };
+    }
+  }));
+}
+
+export const hostsBootstrap: Command = {
+  name: 'hosts bootstrap',
+  summary: "put Keyway's CA key, principals directory, sshd drop-in and group on servers",
+  usage: 'keyway hosts bootstrap (SERVER… | --all) [--json]',
+  options: SERVER_OPTIONS,
+  run(args, io) {
+    const { caKey, warnings } = loadCaKey(io.env);
+    for (const warning of warnings) io.err(`warning: ${warning}`);
+    return withRuntime(io, async (rt) => {
+      const refs = selectedServers(rt.config(), args);
+      const pool = openPool(rt, io);
+      let outcomes: Array<Outcome<BootstrapResult>>;
+      try {
+        outcomes = await eachServer(refs, (ref) => bootstrapServer(pool, ref, caKey.publicKeyLine));
+      } finally {
+        await pool.close();
+      }
+      for (const { ref, result, error } of outcomes) {
+        appendAudit(rt.db, {
+          actor: cliActor(), action: error ? 'host.bootstrap_failed' : 'host.bootstrapped', subject: `server:${ref.server.name}`,
+          details: error ? { integration: ref.integration.name, error: error.message } : { integration: ref.integration.name, changes: result.changes, caFingerprint: caKey.fingerprint },
+        }, rt.now());
+      }
+      if (flag(args, 'json')) {
+        printJson(io, outcomes.map(({ ref, result, error }) => (error ? { server: ref.server.name, status: 'failed', code: error.code, error: error.message } : result)));
+      } else {
+        for (const { ref, result, error } of outcomes) io.out(`${ref.server.name}: ${error ? `FAILED: ${error.message}` : describeBootstrap(result)}`);
+      }
+      return outcomes.some((o) => o.error) ? 1 : 0;
+    });
+  },
+};
+
+export const hostsCheck: Command = {
+  name: 'hosts check',
+  summary: 'check that Keyway can reach servers, run sudo and finds its settings in place (one line each)',
+  usage: 'keyway hosts check (SERVER… | --all) [--json]',
+  options: SERVER_OPTIONS,
+  run(args, io) {
+    let caPublicKey: string | undefined;
+    try {
+      caPublicKey = loadCaKey(io.env).caKey.publicKeyLine;
+    } catch (error) {
+      if (!isUserError(error)) throw error;
+      io.err(`note: the CA key on servers is not compared with Keyway's: ${error.message}`);
+    }
+    return withRuntime(io, async (rt) => {
+      const refs = selectedServers(rt.config(), args);
+      const pool = openPool(rt, io);
+      try {
+        const checks = await Promise.all(refs.map((ref) => checkServer(pool, ref, {
+          caPublicKey, pinnedHostKey: () => getPinnedHostKey(rt.db, ref.integration.name, ref.server.name)?.fingerprint,
+        })));
+        if (flag(args, 'json')) printJson(io, checks);
+        else for (const check of checks) io.out(describeHostCheck(check));
+        return checks.every((c) => c.ok) ? 0 : 1;
+      } finally {
+        await pool.close();
+      }
+    });
+  },
+};
+
+export const hostsTrust: Command = {
+  name: 'hosts trust',
+  summary: "pin a server's current host key (after a reinstall changed it)",
+  usage: 'keyway hosts trust SERVER [--fingerprint SHA256:…] [--json]',
+  options: { fingerprint: { type: 'string' }, ...JSON_OPTION },
+  run(args, io) {
+    if (args.positionals.length !== 1) throw new UsageError('give exactly one server name');
+    const fingerprintText = stringOption(args, 'fingerprint');
+    const expected = fingerprintText === undefined ? undefined : validateFingerprint(fingerprintText);
+    return withRuntime(io, async (rt) => {
+      const [ref] = selectedServers(rt.config(), args) as [ServerRef];
+      const previous = getPinnedHostKey(rt.db, ref.integration.name, ref.server.name)?.fingerprint;
+      const pool = openPool(rt, io);
+      let presented: string;
+      try {
+        presented = await pool.presentedHostKey(ref, expected);
+      } finally {
+        await pool.close();
+      }
+      const { integration, server } = ref;
+      rt.db.transaction(() => {
+        pinHostKey(rt.db, { integration: integration.name, server: server.name, host: server.host, port: server.port }, presented, rt.now());
+        appendAudit(rt.db, {
+          actor: cliActor(), action: 'host.key_trusted', subject: `server:${server.name}`,
+          details: { integration: integration.name, fingerprint: presented, previous: previous ?? null, confirmedFingerprint: expected !== undefined },
+        }, rt.now());
+      })();
+      if (flag(args, 'json')) return printJson(io, { server: server.name, fingerprint: presented, previous: previous ?? null });
+      const was = previous === undefined ? 'nothing was pinned before' : previous === presented ? 'unchanged' : `was ${previous}`;
+      io.out(`Pinned the host key of ${server.name}: ${presented} (${was}).`);
+      if (expected === undefined && previous !== presented) {
+        io.out(`Check it on the server with: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub (next time, pass --fingerprint to pin only that key).`);
+      }
+    });
+  },
+};

@@ -1,0 +1,195 @@
+// keyway hosts bootstrap and check against real sshd test hosts: configure, verify with sshd -T, stay idempotent,
+// roll back what sshd -t rejects, and refuse to touch what Keyway does not own.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Database } from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateCaKey } from '../../src/ca/ca-key.js';
+import type { CliIO } from '../../src/cli/command.js';
+import { hostsBootstrap, hostsCheck } from '../../src/cli/commands/hosts.js';
+import type { ServerRef } from '../../src/core/model.js';
+import { bootstrapServer } from '../../src/hosts/bootstrap.js';
+import { checkServer } from '../../src/hosts/check.js';
+import { ConnectionPool } from '../../src/hosts/connection-pool.js';
+import { fingerprintOfPublicKeyLine } from '../../src/hosts/host-key-fingerprint.js';
+import { databaseHostKeyPins } from '../../src/hosts/open-pool.js';
+import { checkBootstrapCommand } from '../../src/hosts/remote-commands.js';
+import { REMOTE_PATHS } from '../../src/hosts/remote-scripts.js';
+import { listAudit } from '../../src/store/audit-log.js';
+import { openDatabase } from '../../src/store/open-database.js';
+import { integration, server } from '../helpers/access-config.js';
+import { rootTestSkipReason } from '../helpers/root.js';
+import { startTestHosts, stopAllTestHosts, type TestHost } from '../helpers/test-host.js';
+
+const reason = rootTestSkipReason();
+
+describe.skipIf(!!reason)(`hosts: bootstrap and check on real servers${reason ? ` (skipped: ${reason})` : ''}`, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keyway-hosts-bootstrap-'));
+  const dataDir = join(dir, 'data');
+  const ca = generateCaKey();
+  let hosts: TestHost[];
+  let refs: ServerRef[];
+  let db: Database;
+  let pool: ConnectionPool;
+  let env: NodeJS.ProcessEnv;
+
+  const hostNamed = (name: string) => hosts.find((h) => h.name === name)!;
+  const refNamed = (name: string) => refs.find((r) => r.server.name === name)!;
+
+  async function cli(command: typeof hostsBootstrap, positionals: string[], values: Record<string, boolean> = {}) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: CliIO = { out: (text) => out.push(text), err: (text) => err.push(text), env };
+    const code = await command.run({ values, positionals }, io);
+    return { code, out, err };
+  }
+
+  beforeAll(async () => {
+    hosts = await startTestHosts(3, { name: 'boot' });
+    db = openDatabase(dataDir);
+    refs = hosts.map((host, i) => {
+      const target = server(host.name, { port: host.port });
+      return { integration: integration(`lab-${i + 1}`, [target]), server: target };
+    });
+    pool = new ConnectionPool({
+      connectorKey: (ref) => hostNamed(ref.server.name).connectorPrivateKey,
+      hostKeys: databaseHostKeyPins(db, Date.now),
+    });
+    const caKeyFile = join(dir, 'ca_key');
+    writeFileSync(caKeyFile, ca.privateKeyPem, { mode: 0o600 });
+    const config = join(dir, 'access.yaml');
+    writeFileSync(config, ['integrations:', ...hosts.flatMap((host, i) => [
+      `  - name: lab-${i + 1}`,
+      `    servers: [{ name: ${host.name}, host: 127.0.0.1, port: ${host.port} }]`,
+      `    secret: { file: ${host.connectorKeyPath} }`,
+    ]), 'flows: []', ''].join('\n'));
+    env = { KEYWAY_CONFIG: config, KEYWAY_DATA_DIR: dataDir, SSH_CA_KEY_FILE: caKeyFile };
+  });
+
+  afterAll(async () => {
+    await pool?.close();
+    await stopAllTestHosts();
+    db?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('rolls back a drop-in that sshd -t rejects, without reloading sshd', async () => {
+    const host = hostNamed('boot-2');
+    const ref = refNamed('boot-2');
+    await pool.run(ref, checkBootstrapCommand(undefined)); // connect before sshd is swapped
+    // An sshd too old for AuthorizedPrincipalsFile: the real one, behind a wrapper that rejects the keyword in -t.
+    // The bind mount exists only in this host's mount namespace.
+    const swap = await host.exec(String.raw`set -e
+cp /usr/sbin/sshd /etc/ssh/real-sshd
+cat > /etc/ssh/old-sshd <<'EOF'
+#!/bin/sh
+if [ "$1" = -t ] && grep -qs '^AuthorizedPrincipalsFile' /etc/ssh/sshd_config.d/*.conf; then
+  echo "/etc/ssh/sshd_config.d/10-keyway.conf line 3: Bad configuration option: AuthorizedPrincipalsFile" >&2
+  exit 255
+fi
+exec /etc/ssh/real-sshd "$@"
+EOF
+chmod 0755 /etc/ssh/old-sshd
+mount --bind /etc/ssh/old-sshd /usr/sbin/sshd`);
+    expect(swap.code, swap.stderr).toBe(0);
+    const reloadsBefore = host.sshdLog().split('Received SIGHUP').length;
+    try {
+      await expect(bootstrapServer(pool, ref, ca.caKey.publicKeyLine)).rejects.toMatchObject({
+        code: 'remote_command_failed',
+        message: expect.stringMatching(/sshd -t rejected the new settings, so they were rolled back: .*Bad configuration option: AuthorizedPrincipalsFile/),
+      });
+    } finally {
+      expect((await host.exec('umount /usr/sbin/sshd')).code).toBe(0);
+    }
+    expect((await host.exec(`test -e ${REMOTE_PATHS.dropIn} || test -e ${REMOTE_PATHS.caFile}`)).code).toBe(1);
+    expect((await host.exec('ls /etc/ssh/sshd_config.d/')).stdout.trim()).toBe('00-test-host.conf');
+    expect(host.sshdLog().split('Received SIGHUP').length).toBe(reloadsBefore);
+  });
+
+  it('refuses to replace another user CA that sshd already trusts', async () => {
+    const host = hostNamed('boot-3');
+    await host.exec("echo 'TrustedUserCAKeys /etc/ssh/other_ca.pub' > /etc/ssh/sshd_config.d/05-other-ca.conf");
+    await expect(bootstrapServer(pool, refNamed('boot-3'), ca.caKey.publicKeyLine)).rejects.toMatchObject({
+      code: 'remote_command_failed', message: expect.stringMatching(/already trusts another user CA \(TrustedUserCAKeys \/etc\/ssh\/other_ca\.pub\)/),
+    });
+    expect((await host.exec(`test -e ${REMOTE_PATHS.dropIn}`)).code).toBe(1);
+  });
+
+  it('configures every server on the first run: sshd -t, reload, and sshd -T shows the settings', async () => {
+    const first = await cli(hostsBootstrap, ['boot-1', 'boot-2']);
+    expect(first.err).toEqual([]);
+    expect(first.out).toEqual([
+      'boot-1: configured (keyway-dir, principals-dir, group, ca-key, sshd-drop-in, sshd-reloaded)',
+      // The rolled-back run already made the directories and the group on boot-2.
+      'boot-2: configured (ca-key, sshd-drop-in, sshd-reloaded)',
+    ]);
+    expect(first.code).toBe(0);
+    for (const host of [hostNamed('boot-1'), hostNamed('boot-2')]) {
+      const effective = await host.exec('sshd -T | grep -E "^(trustedusercakeys|authorizedprincipalsfile|loglevel) "');
+      expect(effective.stdout.trim().split('\n').sort()).toEqual([
+        `authorizedprincipalsfile ${REMOTE_PATHS.principalsDir}/%u`, 'loglevel VERBOSE', `trustedusercakeys ${REMOTE_PATHS.caFile}`,
+      ]);
+      expect((await host.exec(`cat ${REMOTE_PATHS.caFile}`)).stdout).toBe(`${ca.caKey.publicKeyLine}\n`);
+      expect((await host.exec(`stat -c '%U:%G %a' ${REMOTE_PATHS.principalsDir} ${REMOTE_PATHS.caFile} ${REMOTE_PATHS.dropIn}`)).stdout)
+        .toBe('root:root 755\nroot:root 644\nroot:root 644\n');
+      expect((await host.exec('getent group keyway-users')).code).toBe(0);
+      await expect.poll(() => host.sshdLog()).toMatch(/Received SIGHUP; restarting/);
+    }
+    const audit = listAudit(db, {}).filter((entry) => entry.action === 'host.bootstrapped');
+    expect(audit.map((entry) => entry.subject).sort()).toEqual(['server:boot-1', 'server:boot-2']);
+  });
+
+  it('changes nothing on a second run and says it is already configured', async () => {
+    const host = hostNamed('boot-1');
+    const before = (await host.exec(`stat -c %Y ${REMOTE_PATHS.caFile} ${REMOTE_PATHS.dropIn}`)).stdout;
+    const reloads = host.sshdLog().split('Received SIGHUP').length;
+    const second = await cli(hostsBootstrap, ['boot-1', 'boot-2']);
+    expect(second).toEqual({ code: 0, out: ['boot-1: already configured', 'boot-2: already configured'], err: [] });
+    expect((await host.exec(`stat -c %Y ${REMOTE_PATHS.caFile} ${REMOTE_PATHS.dropIn}`)).stdout).toBe(before);
+    expect(host.sshdLog().split('Received SIGHUP').length).toBe(reloads);
+  });
+
+  it('reports each server on one line with keyway hosts check, and fails for servers that are not ready', async () => {
+    const result = await cli(hostsCheck, [], { all: true });
+    const fingerprint = (name: string) => fingerprintOfPublicKeyLine(hostNamed(name).hostPublicKey);
+    expect(result.out).toEqual([
+      `boot-1: ok: reachable, sudo ok, bootstrapped, host key ${fingerprint('boot-1')}`,
+      `boot-2: ok: reachable, sudo ok, bootstrapped, host key ${fingerprint('boot-2')}`,
+      `boot-3: FAIL: reachable, sudo ok, NOT BOOTSTRAPPED (principals-dir: no, group: no, ca-key: missing, drop-in: missing, effective: no), host key ${fingerprint('boot-3')}`,
+    ]);
+    expect(result.code).toBe(1);
+
+    await hostNamed('boot-3').exec('rm /etc/sudoers.d/keyway');
+    const noSudo = await checkServer(pool, refNamed('boot-3'), { pinnedHostKey: () => undefined });
+    expect(noSudo).toMatchObject({ reachable: true, sudo: false, ok: false, problem: expect.stringMatching(/cannot run sudo without a password/) });
+  });
+
+  it('bootstrap --all reports a failing server and still configures the others', async () => {
+    const result = await cli(hostsBootstrap, [], { all: true });
+    expect(result.out.slice(0, 2)).toEqual(['boot-1: already configured', 'boot-2: already configured']);
+    expect(result.out[2]).toMatch(/^boot-3: FAILED: Could not bootstrap Keyway .* on boot-3 .*cannot run sudo without a password/);
+    expect(result.code).toBe(1);
+  });
+
+  it('writes a new CA key and reloads sshd when the CA changes', async () => {
+    const next = generateCaKey();
+    const result = await bootstrapServer(pool, refNamed('boot-1'), next.caKey.publicKeyLine);
+    expect(result).toEqual({ server: 'boot-1', status: 'configured', changes: ['ca-key', 'sshd-reloaded'], warnings: [] });
+    const stale = await checkServer(pool, refNamed('boot-1'), { caPublicKey: ca.caKey.publicKeyLine, pinnedHostKey: () => undefined });
+    expect(stale).toMatchObject({ ok: false, notBootstrapped: ['ca-key: different'] });
+  });
+
+  it('refuses to touch an sshd configuration that is already invalid', async () => {
+    const host = hostNamed('boot-2');
+    await host.exec("echo 'NoSuchOption yes' > /etc/ssh/sshd_config.d/50-broken.conf");
+    try {
+      await expect(bootstrapServer(pool, refNamed('boot-2'), generateCaKey().caKey.publicKeyLine)).rejects.toMatchObject({
+        message: expect.stringMatching(/invalid before Keyway changes anything; fix it first: .*NoSuchOption/),
+      });
+      expect((await host.exec(`cat ${REMOTE_PATHS.caFile}`)).stdout).toBe(`${ca.caKey.publicKeyLine}\n`);
+    } finally {
+      await host.exec('rm /etc/ssh/sshd_config.d/50-broken.conf');
+    }
+  });
+});

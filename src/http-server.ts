@@ -12,7 +12,7 @@ export interface HealthSources {
   /** Set when the last config reload failed: the last good config is still in force. */
   configError: () => string | undefined;
   /** Chat platforms and whether they answer. */
-  chat: () => Record<string, { ok: boolean; error?: string }>;
+  chat: () => Record<string, { ok: boolean; error?: string; at: number }>;
   now: () => number;
 }
 

@@ -1,7 +1,7 @@
 // After a state change, the work it causes: provision newly approved grants, then deliver what is owed on chat.
 // kick() coalesces: one run at a time, and a kick during a run causes exactly one more run.
 import { listGrants } from '../store/grants.js';
-import { dispatchOutbox } from '../chat/outbox-dispatcher.js';
+import { dispatchOutbox, type PlatformStatus } from '../chat/outbox-dispatcher.js';
 import type { ChatPlatform } from '../chat/port.js';
 import type { AccessContext } from './context.js';
 import { provisionGrant, type GrantRunner } from './grant-runner.js';
@@ -10,6 +10,8 @@ export interface Engine {
   ctx: AccessContext;
   runner: GrantRunner;
   platforms: ChatPlatform[];
+  /** Whether each chat platform took its last delivery. */
+  platformStatus: PlatformStatus;
   /** Schedules the follow-up work of a state change; returns at once (Slack wants its answer in 3 s). */
   kick(): void;
   /** Resolves when no kicked work is left. */
@@ -26,7 +28,7 @@ export function createEngine(runner: GrantRunner, platforms: ChatPlatform[]): En
   async function runOnce(): Promise<void> {
     const fresh = listGrants(ctx.db, { states: ['provisioning'] }).filter((g) => g.expiresAt > ctx.now());
     await Promise.all(fresh.map((g) => provisionGrant(runner, g.id)));
-    await dispatchOutbox(ctx.db, platforms, ctx.now, ctx.logger);
+    await dispatchOutbox(ctx.db, platforms, ctx.now, ctx.logger, engine.platformStatus);
     for (const listener of engine.afterRun) listener();
   }
 
@@ -41,6 +43,7 @@ export function createEngine(runner: GrantRunner, platforms: ChatPlatform[]): En
     ctx,
     runner,
     platforms,
+    platformStatus: {},
     afterRun: [],
     kick() {
       if (running) {

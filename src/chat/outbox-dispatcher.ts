@@ -11,12 +11,15 @@ export interface DispatchResult {
   failed: number;
 }
 
+/** Each platform's last delivery: what /healthz reports. */
+export type PlatformStatus = Record<string, { ok: boolean; error?: string; at: number }>;
+
 function deliveredPlatforms(db: Database, id: number): PlatformName[] {
   const row = db.prepare('SELECT delivered_platforms FROM outbox WHERE id = ?').get(id) as { delivered_platforms: string };
   return JSON.parse(row.delivered_platforms) as PlatformName[];
 }
 
-export async function dispatchOutbox(db: Database, platforms: readonly ChatPlatform[], now: () => number, logger: Logger): Promise<DispatchResult> {
+export async function dispatchOutbox(db: Database, platforms: readonly ChatPlatform[], now: () => number, logger: Logger, status: PlatformStatus = {}): Promise<DispatchResult> {
   const result: DispatchResult = { delivered: 0, failed: 0 };
   for (const entry of dueOutbox(db, now())) {
     const done = deliveredPlatforms(db, entry.id);
@@ -24,10 +27,12 @@ export async function dispatchOutbox(db: Database, platforms: readonly ChatPlatf
     for (const platform of platforms.filter((p) => !done.includes(p.name))) {
       try {
         await platform.deliver(entry.event);
+        status[platform.name] = { ok: true, at: now() };
         done.push(platform.name);
         db.prepare('UPDATE outbox SET delivered_platforms = ? WHERE id = ?').run(JSON.stringify(done), entry.id);
       } catch (error) {
         failure = `${platform.name}: ${(error as Error).message}`;
+        status[platform.name] = { ok: false, error: (error as Error).message, at: now() };
         logger.warn({ outboxId: entry.id, kind: entry.event.kind, platform: platform.name, err: (error as Error).message }, 'chat delivery failed; will retry');
       }
     }

@@ -7,10 +7,12 @@ import { grantsList } from './commands/grants-list.js';
 import { auditList, auditVerify } from './commands/audit.js';
 import { caInit, caPublicKey, caSign } from './commands/ca.js';
 import { demoCommand } from './commands/demo.js';
+import { startCommand } from './commands/start.js';
 import { grantCommand, revokeCommand, sweepCommand } from './commands/access.js';
 import { hostsBootstrap, hostsCheck, hostsTrust } from './commands/hosts.js';
 
 export const COMMANDS: Command[] = [
+  startCommand,
   demoCommand,
   configCheck,
   caInit,

@@ -21,6 +21,7 @@ export interface HostCheck {
 }
 
 const EXPECTED: Record<string, string[]> = {
+  tools: ['ok'],
   'principals-dir': ['yes'],
   group: ['yes'],
   'ca-key': ['current', 'present'],

@@ -1,6 +1,7 @@
 // One ssh2 connection per server, opened on first use, shared by every command to that server and closed when idle.
 // Host keys are pinned on first contact and checked on every later one; commands have a timeout; at most
-// maxChannelsPerServer channels run on a connection (sshd's MaxSessions is 10) and maxConcurrentCommands overall.
+// maxChannelsPerServer channels (default 6; sshd's MaxSessions is 10) run on a connection and maxConcurrentCommands
+// (default 16) overall.
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import type { Logger } from 'pino';
 import { UserError } from '../core/errors.js';
@@ -48,13 +49,20 @@ const DEFAULTS = {
   idleTimeoutMs: 60_000,
   connectTimeoutMs: 10_000,
   commandTimeoutMs: 60_000,
-  maxChannelsPerServer: 8,
+  // sshd allows MaxSessions (10) per connection but frees a finished session's slot a moment late; 8 busy channels
+  // were seen to hit the limit, 6 leave room (and a refused channel is retried).
+  maxChannelsPerServer: 6,
   maxConcurrentCommands: 16,
 };
 const MAX_OUTPUT_CHARS = 1_000_000;
+const MAX_CHANNEL_OPEN_ATTEMPTS = 6;
 
-/** A channel could not be opened: the command never ran, so it is safe to retry on a new connection. */
-class ChannelOpenError extends Error {}
+/** A channel could not be opened: the command never ran. */
+class ChannelOpenError extends Error {
+  constructor(message: string, readonly connectionGone: boolean) {
+    super(message);
+  }
+}
 
 export function describeServer(ref: ServerRef): string {
   return `${ref.server.name} (${ref.server.user}@${ref.server.host}:${ref.server.port})`;
@@ -142,8 +150,7 @@ export class ConnectionPool {
 
   private async runWithRetry(ref: ServerRef, command: RemoteCommand, timeoutMs: number): Promise<RemoteResult> {
     for (let attempt = 1; ; attempt++) {
-      const existing = this.connections.get(keyOf(ref));
-      const connection = existing ?? this.openConnection(ref);
+      const connection = this.connections.get(keyOf(ref)) ?? this.openConnection(ref);
       connection.busy++;
       if (connection.idleTimer) clearTimeout(connection.idleTimer);
       connection.idleTimer = undefined;
@@ -151,15 +158,18 @@ export class ConnectionPool {
         await connection.ready;
         return await this.exec(connection, command, timeoutMs);
       } catch (error) {
-        // A reused connection may have died since its last command (server restarted, network dropped).
-        if (error instanceof ChannelOpenError && existing && attempt === 1) {
-          this.discard(connection);
-          continue;
+        // The channel never opened, so the command never ran: it is safe to try again.
+        if (!(error instanceof ChannelOpenError)) throw error;
+        if (attempt >= MAX_CHANNEL_OPEN_ATTEMPTS) {
+          throw new UserError('host_unreachable', `Cannot run commands on ${describeServer(ref)}: ${error.message} (${attempt} attempts).`);
         }
-        if (error instanceof ChannelOpenError) {
-          throw new UserError('host_unreachable', `Cannot run commands on ${describeServer(ref)}: ${error.message}.`);
+        if (this.connections.get(connection.key) === connection && !error.connectionGone) {
+          // sshd frees a finished session's slot only a moment after its channel closes, so a busy connection can
+          // briefly refuse a new one ("no more sessions"): wait and open it on the same connection.
+          await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+        } else {
+          this.discard(connection); // the connection died since its last command: the next attempt opens a new one
         }
-        throw error;
       } finally {
         connection.busy--;
         if (connection.busy === 0 && this.connections.get(connection.key) === connection) {
@@ -264,13 +274,13 @@ export class ConnectionPool {
         this.discard(connection);
         reject(new UserError('remote_command_failed', `${capitalise(command.purpose)} on ${describeServer(ref)} did not finish within ${timeoutMs / 1000} s; the connection was closed.`));
       }, timeoutMs);
-      const failToOpen = (error: Error): void => {
+      const failToOpen = (error: Error, connectionGone: boolean): void => {
         clearTimeout(timer);
-        if (!settled) reject(new ChannelOpenError(error.message));
+        if (!settled) reject(new ChannelOpenError(error.message, connectionGone));
         settled = true;
       };
       const onChannel = (error: Error | undefined, opened: ClientChannel): void => {
-        if (error) return failToOpen(error);
+        if (error) return failToOpen(error, false);
         channel = opened;
         if (settled) return void opened.close();
         opened.end(); // the scripts read nothing from stdin
@@ -299,7 +309,7 @@ export class ConnectionPool {
       try {
         client.exec(command.text, onChannel);
       } catch (error) {
-        failToOpen(error as Error); // ssh2 throws 'Not connected' when the socket is already gone
+        failToOpen(error as Error, true); // ssh2 throws 'Not connected' when the socket is already gone
       }
     });
   }
@@ -309,6 +319,8 @@ export class ConnectionPool {
     connection.idleTimer = undefined;
     if (this.connections.get(connection.key) === connection) this.connections.delete(connection.key);
     connection.client.end();
+    // A server that does not answer the disconnect must not keep close() waiting.
+    setTimeout(() => connection.client.destroy(), 2000).unref();
   }
 }
 

@@ -27,6 +27,7 @@ export const REMOTE_EXIT = {
   notEffective: 20,
   cannotReload: 21,
   settingConflict: 22,
+  toolsMissing: 23,
 } as const;
 
 export const DROP_IN_TEXT = `# Written by Keyway (keyway hosts bootstrap); it is rewritten on the next bootstrap.
@@ -106,9 +107,29 @@ remove_principal() {
   fi
 }
 
+require_tools() {
+  missing=
+  for tool in "$@"; do command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"; done
+  [ -z "$missing" ] || fail "$EXIT_TOOLS_MISSING" "this server lacks commands Keyway needs:$missing (packages passwd, procps, util-linux, diffutils)"
+}
+
+# pgrep: 0 = found, 1 = none; anything else is an error, never "none".
+has_processes() {
+  for owner in -u -U; do
+    status=0
+    pgrep "$owner" "$1" >/dev/null || status=$?
+    case $status in
+      0) return 0 ;;
+      1) ;;
+      *) fail 3 "pgrep $owner $1 failed with status $status" ;;
+    esac
+  done
+  return 1
+}
+
 end_processes() {
   tries=0
-  while pgrep -u "$1" >/dev/null || pgrep -U "$1" >/dev/null; do
+  while has_processes "$1"; do
     tries=$((tries + 1))
     [ "$tries" -le 50 ] || fail "$EXIT_PROCESSES_SURVIVE" "processes of $1 are still running after 5 s of kill -KILL"
     pkill -KILL -u "$1" || [ $? -eq 1 ]
@@ -148,6 +169,7 @@ getent passwd | awk -F: -v min="$min" -v max="$max" '$3 >= min && $3 <= max { pr
 /** $1 user, $2 UID, $3 login shell, $4 principal, $5 groups (comma-separated, may be empty). */
 export const PROVISION_SCRIPT = script(String.raw`
 user=$1 uid=$2 shell=$3 principal=$4 groups=$5
+require_tools flock getent useradd usermod
 if [ ! -d "$PRINCIPALS_DIR" ] || ! getent group "$KEYWAY_GROUP" >/dev/null; then
   fail "$EXIT_NOT_BOOTSTRAPPED" "Keyway is not set up on this server (no $PRINCIPALS_DIR or group $KEYWAY_GROUP): run keyway hosts bootstrap"
 fi
@@ -174,6 +196,7 @@ echo provisioned=1
 /** $1 user, $2 UID Keyway recorded (may be empty), $3 principal, $4 groups to remove (comma-separated), $5 1 = end access. */
 export const REVOKE_SCRIPT = script(String.raw`
 user=$1 uid=$2 principal=$3 groups=$4 end=$5
+require_tools flock getent usermod gpasswd pgrep pkill
 if [ -d "$KEYWAY_DIR" ]; then take_lock; fi
 remove_principal "$user" "$principal"
 state=$(require_keyway_account "$user" "$uid")
@@ -191,6 +214,7 @@ echo revoked=1
 /** $1 user, $2 UID Keyway recorded (may be empty). */
 export const DELETE_ACCOUNT_SCRIPT = script(String.raw`
 user=$1 uid=$2
+require_tools flock getent usermod userdel pgrep pkill
 if [ -d "$KEYWAY_DIR" ]; then take_lock; fi
 state=$(require_keyway_account "$user" "$uid")
 if [ "$state" = absent ]; then rm -f "$PRINCIPALS_DIR/$user"; echo account=absent; exit 0; fi
@@ -201,6 +225,7 @@ echo account=deleted
 `);
 
 const SSHD_STATE_FUNCTIONS = String.raw`
+ALL_TOOLS="sshd flock getent groupadd useradd usermod userdel gpasswd pgrep pkill cmp install"
 # Prints the effective value of an sshd keyword (lower-case), from sshd -T.
 effective() { printf '%s\n' "$effective_settings" | awk -v k="$1" '$1 == k { sub(/^[^ ]+ /, ""); print; exit }'; }
 `;
@@ -208,6 +233,8 @@ effective() { printf '%s\n' "$effective_settings" | awk -v k="$1" '$1 == k { sub
 /** $1 the CA public key line. Idempotent; prints changes=… (empty when already configured) and warning=… lines. */
 export const BOOTSTRAP_SCRIPT = script(SSHD_STATE_FUNCTIONS + String.raw`
 ca=$1
+# Found now rather than at the first revoke: a server without pkill could not end a user's processes.
+require_tools $ALL_TOOLS
 [ -d /etc/ssh/sshd_config.d ] || fail "$EXIT_NOT_EFFECTIVE" "/etc/ssh/sshd_config.d does not exist: Keyway needs an sshd that reads drop-ins (Include /etc/ssh/sshd_config.d/*.conf in sshd_config)"
 before=$(sshd -t 2>&1) || fail "$EXIT_SSHD_ALREADY_INVALID" "sshd's configuration is invalid before Keyway changes anything; fix it first: $before"
 effective_settings=$(sshd -T 2>&1) || fail "$EXIT_SSHD_ALREADY_INVALID" "sshd -T failed: $effective_settings"
@@ -270,6 +297,9 @@ echo "changes=$changes"
 /** $1 the CA public key line, or empty when unknown. Prints one key=value line per part of the bootstrap. */
 export const CHECK_SCRIPT = script(SSHD_STATE_FUNCTIONS + String.raw`
 ca=$1
+missing=
+for tool in $ALL_TOOLS; do command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"; done
+if [ -z "$missing" ]; then echo tools=ok; else echo "tools=missing$missing"; fi
 if [ -d "$PRINCIPALS_DIR" ]; then echo principals-dir=yes; else echo principals-dir=no; fi
 if getent group "$KEYWAY_GROUP" >/dev/null; then echo group=yes; else echo group=no; fi
 if [ ! -f "$CA_FILE" ]; then echo ca-key=missing

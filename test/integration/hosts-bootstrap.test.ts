@@ -180,6 +180,21 @@ mount --bind /etc/ssh/old-sshd /usr/sbin/sshd`);
     expect(stale).toMatchObject({ ok: false, notBootstrapped: ['ca-key: different'] });
   });
 
+  it('reports and refuses a server that lacks a command Keyway needs', async () => {
+    const host = hostNamed('boot-1');
+    // Hidden in this host's mount namespace only: /dev/null is not executable, so gpasswd is "not installed".
+    expect((await host.exec('mount --bind /dev/null /usr/bin/gpasswd')).code).toBe(0);
+    try {
+      const check = await checkServer(pool, refNamed('boot-1'), { pinnedHostKey: () => undefined });
+      expect(check).toMatchObject({ ok: false, notBootstrapped: ['tools: missing gpasswd'] });
+      await expect(bootstrapServer(pool, refNamed('boot-1'), ca.caKey.publicKeyLine)).rejects.toMatchObject({
+        message: expect.stringMatching(/this server lacks commands Keyway needs: gpasswd/),
+      });
+    } finally {
+      expect((await host.exec('umount /usr/bin/gpasswd')).code).toBe(0);
+    }
+  });
+
   it('refuses to touch an sshd configuration that is already invalid', async () => {
     const host = hostNamed('boot-2');
     await host.exec("echo 'NoSuchOption yes' > /etc/ssh/sshd_config.d/50-broken.conf");

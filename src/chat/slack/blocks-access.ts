@@ -1,0 +1,113 @@
+// What the requester (and, for failures, the integration owners) read in their DMs: the decision, the
+// certificate with install and connect instructions, failures, the expiry warning and the end of access.
+import { formatDuration } from '../../core/duration.js';
+import type { Grant } from '../../store/grants.js';
+import type { AccessRequest, ApprovalVote } from '../../store/requests.js';
+import { outcomeText } from './blocks-approval.js';
+import {
+  ACTION, actions, button, confirmDialog, context, escape, header, message, section, serverList, slackDate, type SlackMessage,
+} from './blocks.js';
+
+export interface SshTarget {
+  server: string;
+  host: string;
+  port: number;
+}
+
+export interface GrantDetails {
+  request: AccessRequest;
+  certificate: string;
+  validBefore: number; // epoch seconds
+  userKeyName: string;
+  targets: SshTarget[];
+  notReady: string[];
+  customAccessDetails?: string;
+}
+
+export function decisionForRequester(request: AccessRequest, votes: readonly ApprovalVote[]): SlackMessage | undefined {
+  const what = `request #${request.id} for ${serverList(request.servers)}`;
+  switch (request.state) {
+    case 'approved':
+      if (request.extendsRequestId !== null) {
+        return message(`${outcomeText(request, votes)}: your access of request #${request.extendsRequestId} now ends ${request.accessExpiresAt === null ? 'later' : slackDate(request.accessExpiresAt)}. A new certificate follows.`);
+      }
+      return message(`${outcomeText(request, votes)} — your ${what}. Preparing access on the servers…`);
+    case 'denied':
+      return message(`Your ${what} was denied by ${request.decidedBy ?? 'an approver'}: ${escape(request.decisionReason ?? 'no reason given')}. Talk to them, or make a new request that answers their concern.`);
+    case 'expired':
+      return message(`Your ${what} expired: ${escape(request.decisionReason ?? 'nobody answered in time')}. Ask again with \`/ssh-access request\`, and ping an approver.`);
+    default:
+      return undefined;
+  }
+}
+
+export function accessReadyNote(request: AccessRequest, votes: readonly ApprovalVote[]): SlackMessage {
+  return message(`${outcomeText(request, votes)} — your request #${request.id} for ${serverList(request.servers)}. Access is ready: the certificate is below.`);
+}
+
+export function grantMessage(g: GrantDetails): SlackMessage {
+  const key = `~/.ssh/${g.userKeyName}`;
+  const ends = slackDate(g.validBefore * 1000);
+  const install = `cat > ${key}-cert.pub <<'EOF'\n${g.certificate}\nEOF`;
+  const connect = g.targets.map((t) => `ssh -i ${key} ${g.request.linuxUser}@${t.host} -p ${t.port}`).join('\n');
+  const blocks = [
+    header(`SSH access ready (request #${g.request.id})`),
+    section(`Access to ${serverList(g.targets.map((t) => t.server))} as \`${g.request.linuxUser}\` until *${ends}*.`),
+    section(`*1. Install the certificate* next to your key, as \`${key}-cert.pub\` (paste this in a terminal):\n\`\`\`${escape(install)}\`\`\``),
+    section(`*2. Connect* (ssh picks up the certificate next to the key):\n\`\`\`${escape(connect)}\`\`\``),
+  ];
+  if (g.notReady.length > 0) {
+    blocks.push(section(`:warning: Not ready yet on ${serverList(g.notReady)}: Keyway keeps trying and tells you when it works.`));
+  }
+  if (g.customAccessDetails) blocks.push(section(`*From your admins:* ${escape(g.customAccessDetails)}`));
+  blocks.push(context(`The certificate opens only the servers of this request and stops working at ${ends} or when the access is revoked. \`/ssh-access list\` shows your access.`));
+  return { text: `SSH access ready for request #${g.request.id} until ${new Date(g.validBefore * 1000).toISOString()}`, blocks };
+}
+
+export function provisionFailedForRequester(request: AccessRequest, servers: string[]): SlackMessage {
+  return message(`:warning: Keyway could not prepare your access on ${serverList(servers)} (request #${request.id}) yet. It keeps retrying and sends you the certificate when it works; your admins have been told.`);
+}
+
+export function provisionFailedForOwners(request: AccessRequest, failed: Array<Pick<Grant, 'id' | 'server' | 'lastError'>>): SlackMessage {
+  const lines = failed.map((g) => `• grant ${g.id} on \`${g.server}\`: ${escape(g.lastError ?? 'unknown error')}`).join('\n');
+  return message(`:warning: Provisioning ${request.linuxUser} for request #${request.id} (${request.requesterEmail}) failed:\n${lines}\nKeyway retries with backoff; check the server is reachable (\`keyway hosts check\`).`);
+}
+
+export function expiryWarning(request: AccessRequest): SlackMessage {
+  const ends = request.accessExpiresAt === null ? 'soon' : slackDate(request.accessExpiresAt);
+  const text = `:hourglass_flowing_sand: Your access to ${serverList(request.servers)} (request #${request.id}) ends ${ends}.`;
+  return message(text, [
+    section(text),
+    actions(`expiry:${request.id}`, [
+      button('Extend…', ACTION.extend, String(request.id), 'primary'),
+      button('End it now', ACTION.revoke, String(request.id), 'danger',
+        confirmDialog('End access now?', `Revoke request #${request.id} on ${serverList(request.servers)} now?`, 'Revoke')),
+    ]),
+  ]);
+}
+
+export function accessEnded(request: AccessRequest, why: 'expired' | 'revoked', by?: string): SlackMessage {
+  const how = why === 'expired' ? 'its time is up' : `revoked by ${by ?? 'an approver'}`;
+  return message(`:lock: Your access to ${serverList(request.servers)} (request #${request.id}) has ended: ${how}. Need more time? Make a new request.`);
+}
+
+export function revokeFailing(request: AccessRequest, grant: Pick<Grant, 'id' | 'server' | 'linuxUser'>, attempts: number, error: string): SlackMessage {
+  return message(`:rotating_light: Revoking \`${grant.linuxUser}\` on \`${grant.server}\` (grant ${grant.id}, request #${request.id}) has failed ${attempts} time(s): ${escape(error)}. Keyway keeps retrying; until it succeeds the access may still work. Check the server (\`keyway hosts check\`) or remove the user by hand.`);
+}
+
+export function noApproversOnSlack(request: AccessRequest): SlackMessage {
+  return message(`Keyway found none of the approvers of your request #${request.id} on Slack (${[...request.approvers.emails, ...request.approvers.slackUsergroups].join(', ') || 'none configured'}). If they use another chat, they were asked there; otherwise ask an admin to check the flow ${request.flow}.`);
+}
+
+/** Approvers as people read them: e-mails, and Slack user groups as group mentions. */
+export function approversText(request: AccessRequest): string {
+  const names = [...request.approvers.emails, ...request.approvers.slackUsergroups.map((g) => `<!subteam^${g}>`)];
+  return names.length > 0 ? names.join(', ') : 'the approvers';
+}
+
+export function submittedReply(request: AccessRequest, outcome: 'pending' | 'approved'): SlackMessage {
+  const what = `${request.extendsRequestId === null ? 'Request' : 'Extension request'} #${request.id} for ${serverList(request.servers)} (${formatDuration(request.durationSeconds)})`;
+  if (outcome === 'approved') return message(`:white_check_mark: ${what} was approved automatically by the flow ${request.flow}: no approval step. Preparing access; the certificate follows in a DM.`);
+  const who = approversText(request);
+  return message(`:outbox_tray: ${what} is waiting for ${who}${request.minApprovals > 1 ? ` (${request.minApprovals} approvals needed)` : ''}. You get a DM when it is decided; \`/ssh-access list\` shows where it stands.`);
+}

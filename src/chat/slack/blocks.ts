@@ -1,0 +1,89 @@
+// Block Kit building blocks shared by every Slack message, modal and App Home view Keyway renders
+// (blocks-*.ts hold the renderers; nothing outside them builds Block Kit).
+import type { types } from '@slack/bolt';
+
+export type Block = types.KnownBlock;
+export type Button = types.Button;
+
+export interface SlackMessage {
+  /** The notification and screen-reader text; Slack shows it where blocks cannot be shown. */
+  text: string;
+  blocks: Block[];
+}
+
+/** Action ids: the value of a button carries the request id only, never who may click it. */
+export const ACTION = {
+  approve: 'keyway_approve',
+  deny: 'keyway_deny',
+  extend: 'keyway_extend',
+  revoke: 'keyway_revoke',
+  cancel: 'keyway_cancel',
+  openRequest: 'keyway_open_request',
+  servers: 'keyway_servers',
+} as const;
+
+export const VIEW = {
+  request: 'keyway_request',
+  deny: 'keyway_deny_reason',
+  extend: 'keyway_extend_duration',
+} as const;
+
+/** Slack mrkdwn treats &, < and > as control characters; user text must not be able to mention or link. */
+export function escape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function plain(text: string): types.PlainTextElement {
+  return { type: 'plain_text', text: text.slice(0, 150), emoji: true };
+}
+
+export function section(markdown: string, accessory?: Button): Block {
+  return { type: 'section', text: { type: 'mrkdwn', text: markdown.slice(0, 3000) }, ...(accessory ? { accessory } : {}) };
+}
+
+export function fields(pairs: Array<[string, string]>): Block {
+  return { type: 'section', fields: pairs.slice(0, 10).map(([k, v]) => ({ type: 'mrkdwn', text: `*${k}*\n${v}`.slice(0, 2000) })) };
+}
+
+export function context(markdown: string): Block {
+  return { type: 'context', elements: [{ type: 'mrkdwn', text: markdown.slice(0, 3000) }] };
+}
+
+export function header(text: string): Block {
+  return { type: 'header', text: plain(text) };
+}
+
+export function divider(): Block {
+  return { type: 'divider' };
+}
+
+export function button(text: string, actionId: string, value: string, style?: 'primary' | 'danger', confirm?: types.ConfirmationDialog): Button {
+  return { type: 'button', text: plain(text), action_id: actionId, value, ...(style ? { style } : {}), ...(confirm ? { confirm } : {}) };
+}
+
+export function actions(blockId: string, elements: Button[]): Block {
+  return { type: 'actions', block_id: blockId, elements };
+}
+
+export function confirmDialog(title: string, text: string, yes: string): types.ConfirmationDialog {
+  return { title: plain(title), text: { type: 'mrkdwn', text }, confirm: plain(yes), deny: plain('Cancel') };
+}
+
+/** A time shown in each reader's own time zone (Slack date formatting), with a UTC fallback. */
+export function slackDate(epochMs: number): string {
+  const unix = Math.floor(epochMs / 1000);
+  const fallback = new Date(unix * 1000).toISOString().replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC');
+  return `<!date^${unix}^{date_short_pretty} at {time}|${fallback}>`;
+}
+
+export function code(text: string): string {
+  return `\`${text.replace(/`/g, "'")}\``;
+}
+
+export function serverList(names: readonly string[]): string {
+  return names.map(code).join(', ');
+}
+
+export function message(text: string, blocks: Block[] = [section(text)]): SlackMessage {
+  return { text: text.slice(0, 3000), blocks };
+}

@@ -1,0 +1,54 @@
+// Delivering request events on Slack: ask the approvers (a DM each, or the flow's approval channel), and once
+// decided update every approval message, tell the requester and post to the flow's notify_channel.
+import type { Flow } from '../../core/model.js';
+import { getRequest, votesOf } from '../../store/requests.js';
+import { approvalMessage, notifyLine } from './blocks-approval.js';
+import { decisionForRequester, noApproversOnSlack } from './blocks-access.js';
+import { dmOnce, postOnce } from './poster.js';
+import type { SlackDeps } from './slack-deps.js';
+
+/** `approval_channel` of a flow; read defensively until the config model carries it. */
+export function approvalChannelOf(flow: Flow | undefined): string | undefined {
+  const channel = (flow as (Flow & { approvalChannel?: unknown }) | undefined)?.approvalChannel;
+  return typeof channel === 'string' && channel.length > 0 ? channel : undefined;
+}
+
+async function settleAll(work: Array<Promise<unknown>>): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+export async function deliverApprovalNeeded(deps: SlackDeps, requestId: number): Promise<void> {
+  const { ctx } = deps.engine;
+  const request = getRequest(ctx.db, requestId);
+  if (!request || request.state !== 'pending') return; // decided before we got here: request_decided follows
+  const rendered = approvalMessage(request, votesOf(ctx.db, requestId));
+  const channel = approvalChannelOf(ctx.config().flows.find((f) => f.name === request.flow));
+  if (channel) {
+    await postOnce(deps, { requestId, purpose: 'approval', recipient: channel, channel: async () => channel }, rendered);
+    return;
+  }
+  const requesterId = request.allowSelfApproval ? undefined : await deps.directory.userIdOf(request.requesterEmail);
+  const approvers = await deps.directory.usersOf(request.approvers, requesterId);
+  if (approvers.length === 0) {
+    deps.logger.warn({ requestId, approvers: request.approvers }, 'no approver of this request is on Slack');
+    await dmOnce(deps, request.requesterEmail, requestId, 'no_approvers', noApproversOnSlack(request));
+    return;
+  }
+  await settleAll(approvers.map((userId) =>
+    postOnce(deps, { requestId, purpose: 'approval', recipient: userId, channel: () => deps.directory.dmChannelOf(userId) }, rendered)));
+}
+
+export async function deliverRequestDecided(deps: SlackDeps, requestId: number): Promise<void> {
+  const { ctx } = deps.engine;
+  const request = getRequest(ctx.db, requestId);
+  if (!request) return;
+  await deps.approvals.refresh(requestId);
+  const votes = votesOf(ctx.db, requestId);
+  const work: Array<Promise<unknown>> = [];
+  const toRequester = decisionForRequester(request, votes);
+  if (toRequester) work.push(dmOnce(deps, request.requesterEmail, requestId, 'requester', toRequester));
+  const notify = ctx.config().flows.find((f) => f.name === request.flow)?.notifyChannel;
+  if (notify) work.push(postOnce(deps, { requestId, purpose: 'notify', recipient: notify, channel: async () => notify }, notifyLine(request, votes)));
+  await settleAll(work);
+}

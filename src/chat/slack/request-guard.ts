@@ -1,0 +1,55 @@
+// Global middleware in front of every handler: a trigger_id seen before is a replay and is dropped, and an
+// interactive payload meant for another app or workspace than the one this token belongs to is refused.
+// (Bolt has already checked the signature and the timestamp.)
+import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
+import { appendAudit } from '../../store/audit-log.js';
+import type { SlackDeps } from './slack-deps.js';
+import { RecentKeys } from './ttl-cache.js';
+
+interface PayloadIds {
+  triggerId?: string;
+  appId?: string;
+  teamId?: string;
+  userId?: string;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+export function payloadIds(body: Record<string, unknown>): PayloadIds {
+  const team = body.team as { id?: unknown } | null | undefined;
+  const user = body.user as { id?: unknown } | undefined;
+  return {
+    triggerId: str(body.trigger_id),
+    appId: str(body.api_app_id),
+    teamId: str(team?.id) ?? str(body.team_id),
+    userId: str(user?.id) ?? str(body.user_id),
+  };
+}
+
+export function requestGuard(deps: SlackDeps, seenTriggers = new RecentKeys(20_000)): Middleware<AnyMiddlewareArgs> {
+  return async (args) => {
+    const ack = 'ack' in args && typeof args.ack === 'function' ? (args.ack as () => Promise<void>) : undefined;
+    const ids = payloadIds(args.body as Record<string, unknown>);
+    if (ids.triggerId && !seenTriggers.add(ids.triggerId)) {
+      deps.logger.warn({ userId: ids.userId }, 'dropped a Slack payload with a trigger_id seen before (a replay)');
+      await ack?.();
+      return;
+    }
+    const self = await deps.directory.self();
+    const wrongApp = ids.appId !== undefined && self.appId !== undefined && ids.appId !== self.appId;
+    const wrongTeam = ids.teamId !== undefined && !self.isEnterpriseInstall && ids.teamId !== self.teamId;
+    if (wrongApp || wrongTeam) {
+      const { ctx } = deps.engine;
+      appendAudit(ctx.db, {
+        actor: `slack:${ids.userId ?? 'unknown'}`, action: 'slack.payload_refused', subject: `slack:${ids.teamId ?? '?'}`,
+        details: { appId: ids.appId, teamId: ids.teamId, why: wrongApp ? 'another app' : 'another workspace' },
+      }, ctx.now());
+      deps.logger.warn({ appId: ids.appId, teamId: ids.teamId }, 'refused a Slack payload meant for another app or workspace');
+      await ack?.();
+      return;
+    }
+    await args.next();
+  };
+}

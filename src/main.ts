@@ -1,0 +1,114 @@
+// The composition root: reads the environment, wires store, config, CA, hosts, access and chat, starts the HTTP
+// server and the scheduler. Chat is optional at runtime: if Slack cannot be reached at start, Keyway still starts,
+// sweeps and revokes, reports the outage in /healthz, and delivers what it owes when Slack answers again.
+import type { Server } from 'node:http';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { loadCaKey } from './ca/ca-key.js';
+import { watchAccessConfig } from './config/watch.js';
+import type { AccessConfig } from './core/model.js';
+import { UserError } from './core/errors.js';
+import type { AccessContext } from './access/context.js';
+import { createEngine } from './access/engine.js';
+import { createGrantRunner } from './access/grant-runner.js';
+import { startScheduler } from './access/scheduler.js';
+import type { ChatPlatform } from './chat/port.js';
+import { createSlackFrontDoor, SLACK_EVENTS_PATH, type SlackFrontDoor } from './chat/slack/slack-app.js';
+import { sshHostEffects } from './hosts/host-effects.js';
+import { openConnectionPool } from './hosts/open-pool.js';
+import { startHttpServer, type RequestListener } from './http-server.js';
+import { createLogger } from './logger.js';
+import { acquireLease, LEASE_MS, newLeaseHolder, releaseLease } from './store/lease.js';
+import { openDatabase } from './store/open-database.js';
+import { readSettings } from './settings.js';
+
+export interface RunningKeyway {
+  server: Server;
+  port: number;
+  stop(): Promise<void>;
+}
+
+const LEASE = 'sweeper';
+
+export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = createLogger({ level: readSettings(env).logLevel, pretty: readSettings(env).logPretty })): Promise<RunningKeyway> {
+  const settings = readSettings(env);
+  if (!settings.slack && !settings.teams) {
+    throw new UserError('usage', 'Neither Slack nor Teams is configured: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP), or MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD. See .env.example; `keyway demo` needs neither.');
+  }
+  if (settings.teams) logger.warn('MICROSOFT_APP_ID is set, but this Keyway has no Teams support yet; Teams messages are not served.');
+
+  let configError: string | undefined;
+  const watcher = watchAccessConfig(settings.configPath, {
+    onReload: (config: AccessConfig) => {
+      configError = undefined;
+      logger.info({ flows: config.flows.length, integrations: config.integrations.length }, 'access config reloaded');
+    },
+    onError: (error) => {
+      configError = error.message;
+      logger.error({ err: error.message }, 'access config not reloaded: the last good config stays in force');
+    },
+  });
+
+  const db = openDatabase(settings.dataDir);
+  const me = newLeaseHolder();
+  const other = acquireLease(db, LEASE, Date.now(), me);
+  if (other) {
+    db.close();
+    watcher.close();
+    throw new UserError('usage', `Another Keyway (pid ${other.pid} on ${other.host}) is running on ${settings.dataDir}: one sweeper per database. Stop it first, or use another KEYWAY_DATA_DIR.`);
+  }
+  const leaseTimer = setInterval(() => {
+    const holder = acquireLease(db, LEASE, Date.now(), me);
+    if (holder) logger.fatal({ holder }, 'lost the sweeper lease to another Keyway');
+  }, LEASE_MS / 3);
+  leaseTimer.unref();
+
+  const ca = loadCaKey(env, { create: true });
+  if (ca.created) logger.warn({ path: ca.path, fingerprint: ca.caKey.fingerprint }, 'generated a new CA key; put its public key on servers with keyway hosts bootstrap');
+  for (const warning of ca.warnings) logger.warn(warning);
+
+  const ctx: AccessContext = { db, config: watcher.current, now: () => Date.now(), logger };
+  const pool = openConnectionPool({ db, env, now: ctx.now, logger });
+  const runner = createGrantRunner(ctx, sshHostEffects({ pool, db, now: ctx.now }), ca.caKey);
+  const platforms: ChatPlatform[] = [];
+  const engine = createEngine(runner, platforms);
+
+  const routes: Record<string, RequestListener> = {};
+  let slack: SlackFrontDoor | undefined;
+  if (settings.slack) {
+    slack = createSlackFrontDoor({ engine, slack: settings.slack, logger });
+    platforms.push(slack.platform);
+    if (slack.requestListener) routes[SLACK_EVENTS_PATH] = slack.requestListener;
+    try {
+      await slack.start();
+      engine.platformStatus.slack = { ok: true, at: ctx.now() };
+    } catch (error) {
+      if (error instanceof UserError) throw error; // a refused token is the admin's to fix, not an outage
+      engine.platformStatus.slack = { ok: false, error: (error as Error).message, at: ctx.now() };
+      logger.error({ err: (error as Error).message }, 'Slack is unreachable; Keyway runs on and delivers messages when it answers');
+    }
+  }
+
+  const scheduler = startScheduler(engine);
+  const server = await startHttpServer(settings.port, {
+    db, sweep: scheduler.status, configError: () => configError, chat: () => engine.platformStatus, now: ctx.now,
+  }, routes);
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : settings.port;
+  logger.info({ port, host: hostname(), slack: settings.slack ? (settings.slack.appToken ? 'socket-mode' : 'http') : 'off' }, 'keyway started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= (async () => {
+    logger.info('keyway stopping');
+    scheduler.stop();
+    clearInterval(leaseTimer);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await slack?.stop();
+    await engine.idle();
+    await pool.close();
+    watcher.close();
+    releaseLease(db, LEASE, me);
+    db.close();
+  })());
+  return { server, port, stop };
+}

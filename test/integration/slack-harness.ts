@@ -1,0 +1,146 @@
+// The real Bolt app behind a plain node:http server on a free port, a fake Slack Web API, a real SQLite
+// database and a recording HostEffects: what the Slack integration tests drive with signed requests.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { createEngine, type Engine } from '../../src/access/engine.js';
+import { createGrantRunner } from '../../src/access/grant-runner.js';
+import type { HostEffects } from '../../src/access/host-effects.js';
+import { generateCaKey, type CaKey } from '../../src/ca/ca-key.js';
+import { slackMessagesOf } from '../../src/chat/slack/message-log.js';
+import { createSlackFrontDoor, type SlackFrontDoor } from '../../src/chat/slack/slack-app.js';
+import type { AccessConfig, Flow, Integration } from '../../src/core/model.js';
+import { accessConfig, flow } from '../helpers/access-config.js';
+import { testContext, type TestContext } from '../helpers/access-context.js';
+import { startFakeSlack, type FakeSlack, type FakeSlackUser, type SlackCall } from '../helpers/fake-slack.js';
+import { SlackSender } from '../helpers/slack-requests.js';
+
+export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
+
+export const PEOPLE = {
+  dev: { id: 'U0DEV', email: 'dev@example.com' },
+  lead: { id: 'U0LEAD', email: 'lead@example.com' },
+  lead2: { id: 'U0LEAD2', email: 'lead2@example.com' },
+  ana: { id: 'U0ANA', email: 'ana@example.com' },
+  platform: { id: 'U0PLATFORM', email: 'platform@example.com' },
+  outsider: { id: 'U0OUTSIDER', email: 'outsider@example.com' },
+} as const satisfies Record<string, FakeSlackUser & { email: string }>;
+
+export interface RecordingHosts extends HostEffects {
+  provisioned: string[];
+  revoked: string[];
+}
+
+export function recordingHosts(): RecordingHosts {
+  const hosts: RecordingHosts = {
+    provisioned: [],
+    revoked: [],
+    provision: async (ref, grant) => void hosts.provisioned.push(`${ref.server.name}:${grant.linuxUser}`),
+    revoke: async (ref, grant) => void hosts.revoked.push(`${ref.server.name}:${grant.linuxUser}`),
+    cleanup: async () => undefined,
+  };
+  return hosts;
+}
+
+export interface SlackRig {
+  ctx: TestContext;
+  engine: Engine;
+  fake: FakeSlack;
+  front: SlackFrontDoor;
+  slack: SlackSender;
+  hosts: HostEffects;
+  ca: CaKey;
+  /** Waits until the handlers are done and the engine is idle. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RigOptions {
+  config?: AccessConfig;
+  /** The servers' side; a function gets the rig's context (e.g. for real hosts that pin keys in its database). */
+  hosts?: HostEffects | ((ctx: TestContext) => HostEffects);
+  /** Epoch ms the test clock starts at (real certificates need the real time). */
+  clockStart?: number;
+  usergroups?: Record<string, string[]>;
+  extraUsers?: FakeSlackUser[];
+}
+
+export async function startSlackRig(options: RigOptions = {}): Promise<SlackRig> {
+  const ctx = testContext(options.config ?? accessConfig(), options.clockStart);
+  const fake = await startFakeSlack({ users: [...Object.values(PEOPLE), ...(options.extraUsers ?? [])], usergroups: options.usergroups });
+  const hosts = typeof options.hosts === 'function' ? options.hosts(ctx) : options.hosts ?? recordingHosts();
+  const { caKey } = generateCaKey();
+  const engine = createEngine(createGrantRunner(ctx, hosts, caKey), []);
+  const front = createSlackFrontDoor({
+    engine, logger: pino({ level: 'silent' }),
+    slack: { botToken: 'xoxb-test-token', signingSecret: SIGNING_SECRET, apiUrl: fake.apiUrl.replace(/\/$/, '') },
+  });
+  engine.platforms.push(front.platform);
+  const server: Server = createServer((req, res) => {
+    if (req.url?.startsWith('/slack/events') && front.requestListener) front.requestListener(req, res);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await front.start();
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
+  const slack = new SlackSender(url, SIGNING_SECRET, { teamId: fake.teamId, appId: fake.appId }, fake.responseUrl);
+  return {
+    ctx, engine, fake, front, slack, hosts, ca: caKey,
+    settle: () => front.settled(),
+    async close() {
+      await front.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await fake.close();
+      ctx.close();
+    },
+  };
+}
+
+/** Everything Slack was sent in a call, as one string (blocks included), for "does it mention X" checks. */
+export function callText(call: SlackCall): string {
+  return JSON.stringify(call.body);
+}
+
+/** Action ids of the buttons in a message body. */
+export function buttonsOf(body: { blocks?: Array<{ type: string; elements?: Array<{ action_id?: string }>; accessory?: { action_id?: string } }> }): string[] {
+  return (body.blocks ?? []).flatMap((b) => [...(b.elements ?? []).map((e) => e.action_id), b.accessory?.action_id]).filter((a): a is string => a !== undefined);
+}
+
+export function dmChannel(userId: string): string {
+  return `D${userId.slice(1)}`;
+}
+
+export function countRows(rig: SlackRig, table: string): number {
+  return (rig.ctx.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+}
+
+/** Sends `/ssh-access <text>` as the person, waits for the follow-up work, returns the newest request id. */
+export async function requestByCommand(rig: SlackRig, userId: string, text: string): Promise<number> {
+  const answer = await rig.slack.command(userId, text);
+  if (answer.status !== 200) throw new Error(`command answered ${answer.status}`);
+  await rig.settle();
+  const row = rig.ctx.db.prepare('SELECT MAX(id) AS id FROM requests').get() as { id: number | null };
+  if (row.id === null) throw new Error(`no request was created; Slack was told: ${rig.fake.callsTo('response_url').map(callText).join(' | ')}`);
+  return row.id;
+}
+
+/** Where the approval message of a request for this Slack user (or channel) was posted. */
+export function approvalMessageOf(rig: Pick<SlackRig, 'ctx'>, requestId: number, recipient: string): { channel: string; ts: string } {
+  const ref = slackMessagesOf(rig.ctx.db, requestId, 'approval').find((m) => m.recipient === recipient);
+  if (!ref) throw new Error(`no approval message of request ${requestId} for ${recipient}`);
+  return { channel: ref.channel, ts: ref.ts };
+}
+
+/** The response_url answers the person got, newest last. */
+export function repliesTo(rig: SlackRig, userId: string): string[] {
+  return rig.fake.callsTo('response_url').filter((c) => c.tag?.includes(`-${userId}-`)).map((c) => String(c.body.text));
+}
+
+/** A flow over every server of an integration, open to everyone unless `extra` says otherwise. */
+export function openFlow(name: string, over: Integration, extra: Partial<Flow> = {}): Flow {
+  return flow(name, over.name, {
+    resources: { integration: over.name, servers: over.servers.map((s) => s.name), tags: {} },
+    requesters: { everyone: true, emails: [], slackUsergroups: [] }, ...extra,
+  });
+}

@@ -1,0 +1,217 @@
+// Asking for access on Slack: the slash command, the modal, their validation, and the signature checks.
+import { afterEach, describe, expect, it } from 'vitest';
+import { listAudit } from '../../src/store/audit-log.js';
+import { currentKey } from '../../src/store/people.js';
+import { getRequest } from '../../src/store/requests.js';
+import { accessConfig, integration, server } from '../helpers/access-config.js';
+import { registerKey, SAMPLE_KEY } from '../helpers/access-context.js';
+import { formValue } from '../helpers/slack-requests.js';
+import {
+  PEOPLE, approvalMessageOf, openFlow, buttonsOf, callText, countRows, dmChannel, repliesTo, requestByCommand, startSlackRig, type RigOptions, type SlackRig,
+} from './slack-harness.js';
+
+let rig: SlackRig;
+afterEach(async () => rig?.close());
+
+async function start(options: RigOptions = {}): Promise<SlackRig> {
+  rig = await startSlackRig(options);
+  registerKey(rig.ctx, PEOPLE.dev.email, 'dev');
+  return rig;
+}
+
+const { dev, lead, ana, outsider } = PEOPLE;
+
+describe('/ssh-access request', () => {
+  it('acknowledges at once, stores the request and DMs the approver Approve and Deny buttons', async () => {
+    await start();
+    const answer = await rig.slack.command(dev.id, 'request web-2 2h INC-42 disk full');
+    expect(answer).toMatchObject({ status: 200, text: '' });
+    await rig.settle();
+
+    const request = getRequest(rig.ctx.db, 1)!;
+    expect(request).toMatchObject({ state: 'pending', requesterEmail: dev.email, servers: ['web-2'], durationSeconds: 7200, reason: 'INC-42 disk full', source: 'slack' });
+    expect(repliesTo(rig, dev.id)).toEqual([expect.stringMatching(/Request #1 for `web-2` \(2h\) is waiting for lead@example.com/)]);
+    expect(rig.fake.callsTo('response_url')[0]!.body.response_type).toBe('ephemeral');
+
+    const dm = rig.fake.callsTo('chat.postMessage').find((c) => c.body.channel === dmChannel(lead.id))!;
+    expect(buttonsOf(dm.body)).toEqual(['keyway_approve', 'keyway_deny']);
+    for (const name of [dev.email, 'web-2', '2h', 'INC-42 disk full', 'prod-debug', 'own group only']) expect(callText(dm)).toContain(name);
+    expect(approvalMessageOf(rig, 1, lead.id).channel).toBe(dmChannel(lead.id));
+  });
+
+  it('asks the owner named in the server\'s tag before the flow\'s approvers', async () => {
+    await start();
+    await requestByCommand(rig, dev.id, 'request web-1 1h owner check');
+    expect(rig.fake.callsTo('chat.postMessage').map((c) => c.body.channel)).toEqual([dmChannel(ana.id)]);
+  });
+
+  it('lets members of a requester user group in, found through usergroups.users.list', async () => {
+    await start({ extraUsers: [{ id: 'U0GROUPIE', email: 'groupie@example.com' }], usergroups: { S0DEVS: ['U0GROUPIE'] } });
+    registerKey(rig.ctx, 'groupie@example.com', 'groupie');
+    const id = await requestByCommand(rig, 'U0GROUPIE', 'request web-2 1h via group');
+    expect(getRequest(rig.ctx.db, id)!.requesterEmail).toBe('groupie@example.com');
+    expect(rig.fake.callsTo('usergroups.users.list').map((c) => c.body.usergroup)).toContain('S0DEVS');
+  });
+
+  it('refuses an unknown server, saying how to find the right name, and stores nothing', async () => {
+    await start();
+    await rig.slack.command(dev.id, 'request nope 1h x');
+    await rig.settle();
+    expect(repliesTo(rig, dev.id)).toEqual([expect.stringMatching(/no server called "nope".*\/ssh-access servers/)]);
+    expect(countRows(rig, 'requests')).toBe(0);
+  });
+
+  it('refuses a duration over the flow\'s maximum, naming the maximum', async () => {
+    await start();
+    await rig.slack.command(dev.id, 'request web-2 9h x');
+    await rig.settle();
+    expect(repliesTo(rig, dev.id)).toEqual([expect.stringMatching(/9h is longer than the flow prod-debug allows \(8h at most\): ask for 8h or less/)]);
+    expect(countRows(rig, 'requests')).toBe(0);
+  });
+
+  it('refuses a person no flow allows, in the command and in the modal', async () => {
+    await start();
+    registerKey(rig.ctx, outsider.email, 'outsider');
+    await rig.slack.command(outsider.id, 'request web-2 1h x');
+    await rig.slack.command(outsider.id, '');
+    await rig.settle();
+    const replies = repliesTo(rig, outsider.id);
+    expect(replies).toHaveLength(2);
+    expect(replies.join('\n')).toMatch(/add you to a flow/);
+    expect(rig.fake.callsTo('views.open')).toEqual([]);
+    expect(countRows(rig, 'requests')).toBe(0);
+  });
+
+  it('answers usage mistakes in the acknowledgement itself', async () => {
+    await start();
+    const answer = await rig.slack.command(dev.id, 'request web-2 2hours x');
+    expect(answer.json).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/not a duration: use a number and a unit/) });
+    const help = await rig.slack.command(dev.id, 'help');
+    expect(String(help.json?.text)).toContain('/ssh-access request <server>');
+  });
+
+  it('apologises with a reference, and no details, when something unexpected fails', async () => {
+    await start();
+    rig.fake.failNext('users.info', 'fatal_error');
+    await rig.slack.command(dev.id, 'list');
+    await rig.settle();
+    expect(repliesTo(rig, dev.id)).toEqual([expect.stringMatching(/^Sorry, something went wrong on Keyway's side \(reference [0-9a-f]{8}\)/)]);
+  });
+});
+
+describe('/ssh-access key, servers and list', () => {
+  it('registers a public key and refuses a pasted private key with the advice to rotate it', async () => {
+    await start();
+    await rig.slack.command(ana.id, `key ${SAMPLE_KEY}`);
+    await rig.slack.command(lead.id, 'key -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----');
+    await rig.settle();
+    expect(repliesTo(rig, ana.id)).toEqual([expect.stringMatching(/Registered your ssh-ed25519 key SHA256:.*Linux user is `ana`/)]);
+    expect(repliesTo(rig, lead.id)).toEqual([expect.stringMatching(/PRIVATE key.*compromised.*ssh-keygen -t ed25519/)]);
+    expect(JSON.stringify(rig.fake.calls)).not.toContain('b3BlbnNzaC1rZXktdjEAAAAA\\n-----END');
+    expect(currentKey(rig.ctx.db, lead.email)).toBeUndefined();
+    expect(listAudit(rig.ctx.db).map((e) => [e.action, e.actor])).toEqual([['key.registered', ana.email]]);
+  });
+
+  it('lists only the servers the person may request', async () => {
+    const staging = integration('staging', [server('stg-1')]);
+    await start({ config: accessConfig({ integrations: [...accessConfig().integrations, staging], flows: [...accessConfig().flows, openFlow('staging', staging, { requesters: { everyone: false, emails: ['someone@example.com'], slackUsergroups: [] } })] }) });
+    await rig.slack.command(dev.id, 'servers');
+    await rig.settle();
+    const [reply] = rig.fake.callsTo('response_url');
+    expect(callText(reply!)).toMatch(/web-1.*web-2.*db-1/);
+    expect(callText(reply!)).not.toContain('stg-1');
+  });
+});
+
+describe('the request modal', () => {
+  it('opens with only the requestable servers and creates the request on submit', async () => {
+    const staging = integration('staging', [server('stg-1')]);
+    await start({ config: accessConfig({ integrations: [...accessConfig().integrations, staging], flows: [...accessConfig().flows, openFlow('staging', staging, { requesters: { everyone: false, emails: ['someone@example.com'], slackUsergroups: [] } })] }) });
+    await rig.slack.command(dev.id, '');
+    await rig.settle();
+    const opened = rig.fake.callsTo('views.open')[0]!;
+    expect(opened.body.trigger_id).toMatch(/\./);
+    const menu = opened.body.view.blocks[0].element;
+    expect(menu.type).toBe('multi_static_select');
+    expect(menu.options.map((o: { value: string }) => o.value)).toEqual(['web-1', 'web-2', 'db-1']);
+    expect(JSON.stringify(opened.body.view)).not.toContain('"block_id":"key"');
+
+    const submitted = await rig.slack.submit(dev.id, 'keyway_request', {
+      servers: { keyway_servers: formValue.options(['web-2', 'db-1']) }, duration: { duration: formValue.text('30m') }, reason: { reason: formValue.text('INC-7') },
+    });
+    expect(submitted.status).toBe(200);
+    expect(submitted.json).toMatchObject({ response_action: 'update' });
+    expect(JSON.stringify(submitted.json)).toContain('Request #1 for `web-2`, `db-1` (30m) is waiting for lead@example.com');
+    await rig.settle();
+    expect(getRequest(rig.ctx.db, 1)).toMatchObject({ servers: ['web-2', 'db-1'], durationSeconds: 1800, reason: 'INC-7' });
+    expect(rig.fake.callsTo('chat.postMessage').map((c) => c.body.channel)).toEqual([dmChannel(lead.id)]);
+  });
+
+  it('shows mistakes on the field that holds them and stores nothing', async () => {
+    await start();
+    const tooLong = await rig.slack.submit(dev.id, 'keyway_request', {
+      servers: { keyway_servers: formValue.options(['web-2']) }, duration: { duration: formValue.text('9h') }, reason: { reason: formValue.text('x') },
+    });
+    expect(tooLong.json).toEqual({ response_action: 'errors', errors: { duration: expect.stringMatching(/longer than .* \(8h at most\)/) } });
+    const noReason = await rig.slack.submit(dev.id, 'keyway_request', {
+      servers: { keyway_servers: formValue.options(['web-2']) }, duration: { duration: formValue.text('') }, reason: { reason: formValue.text('') },
+    });
+    expect(noReason.json).toEqual({ response_action: 'errors', errors: { reason: expect.stringMatching(/needs a reason/) } });
+    const badDuration = await rig.slack.submit(dev.id, 'keyway_request', {
+      servers: { keyway_servers: formValue.options([]) }, duration: { duration: formValue.text('soon') }, reason: { reason: formValue.text('x') },
+    });
+    expect(Object.keys((badDuration.json as { errors: object }).errors).sort()).toEqual(['duration', 'servers']);
+    expect(countRows(rig, 'requests')).toBe(0);
+  });
+
+  it('asks for a public key when none is registered, refuses a private one, and registers a good one with the request', async () => {
+    await start({ config: accessConfig({ flows: [openFlow('everyone', accessConfig().integrations[0]!)] }) });
+    await rig.slack.command(ana.id, '');
+    await rig.settle();
+    expect(JSON.stringify(rig.fake.callsTo('views.open')[0]!.body.view)).toContain('"block_id":"key"');
+    const values = (key: string) => ({
+      servers: { keyway_servers: formValue.options(['web-2']) }, duration: { duration: formValue.text('1h') }, reason: { reason: formValue.text('x') }, key: { key: formValue.text(key) },
+    });
+    const privateKey = await rig.slack.submit(ana.id, 'keyway_request', values('-----BEGIN OPENSSH PRIVATE KEY-----\nxyz\n-----END OPENSSH PRIVATE KEY-----'));
+    expect(privateKey.json).toEqual({ response_action: 'errors', errors: { key: expect.stringMatching(/PRIVATE key/) } });
+    expect(currentKey(rig.ctx.db, ana.email)).toBeUndefined();
+    const good = await rig.slack.submit(ana.id, 'keyway_request', values(SAMPLE_KEY));
+    expect(good.json).toMatchObject({ response_action: 'update' });
+    expect(currentKey(rig.ctx.db, ana.email)).toBeDefined();
+    expect(getRequest(rig.ctx.db, 1)!.requesterEmail).toBe(ana.email);
+  });
+
+  it('searches the servers as the person types when there are too many for a menu', async () => {
+    const many = Array.from({ length: 120 }, (_, i) => server(`node-${i}`));
+    await start({ config: accessConfig({ integrations: [integration('fleet', many)], flows: [openFlow('fleet', integration('fleet', many))] }) });
+    await rig.slack.command(dev.id, '');
+    await rig.settle();
+    expect(rig.fake.callsTo('views.open')[0]!.body.view.blocks[0].element.type).toBe('multi_external_select');
+    const found = await rig.slack.suggest(dev.id, 'keyway_servers', 'servers', 'node-11');
+    expect((found.json as { options: Array<{ value: string }> }).options.map((o) => o.value)).toEqual(['node-11', 'node-110', 'node-111', 'node-112', 'node-113', 'node-114', 'node-115', 'node-116', 'node-117', 'node-118', 'node-119']);
+  });
+});
+
+describe('request authenticity', () => {
+  it('answers 401 to a forged signature and a stale timestamp, and changes nothing', async () => {
+    await start();
+    const before = rig.fake.calls.length;
+    const forged = await rig.slack.command(dev.id, 'request web-2 1h x', { signature: `v0=${'0'.repeat(64)}` });
+    const wrongSecret = await rig.slack.command(dev.id, 'request web-2 1h x', { secret: 'not-the-secret' });
+    const stale = await rig.slack.command(dev.id, 'request web-2 1h x', { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
+    const staleClick = await rig.slack.click(lead.id, 'keyway_approve', '1', { channel: 'D0LEAD', ts: '1.1' }, { timestamp: Math.floor(Date.now() / 1000) - 3600 });
+    await rig.settle();
+    expect([forged.status, wrongSecret.status, stale.status, staleClick.status]).toEqual([401, 401, 401, 401]);
+    expect(rig.fake.calls.length).toBe(before);
+    expect(countRows(rig, 'requests')).toBe(0);
+    expect(listAudit(rig.ctx.db)).toEqual([]);
+  });
+
+  it('ignores, and audits, a payload made for another Slack app', async () => {
+    await start();
+    await rig.slack.command(dev.id, 'request web-2 1h x', { extra: { api_app_id: 'A0SOMEOTHER' } });
+    await rig.settle();
+    expect(countRows(rig, 'requests')).toBe(0);
+    expect(listAudit(rig.ctx.db).map((e) => [e.action, e.details.why])).toEqual([['slack.payload_refused', 'another app']]);
+  });
+});

@@ -1,0 +1,55 @@
+// keyway start: the composition root over HTTP, with Slack's Web API unreachable.
+import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { startKeyway, type RunningKeyway } from '../../src/main.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+let temp: { dir: string; remove(): void };
+const running: RunningKeyway[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((k) => k.stop()));
+  temp?.remove();
+});
+
+function env(): NodeJS.ProcessEnv {
+  temp ??= makeTempDir();
+  return {
+    KEYWAY_CONFIG: 'config/access.example.yaml', KEYWAY_DATA_DIR: join(temp.dir, 'data'), PORT: '0',
+    SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: 'test-secret',
+    SLACK_API_URL: 'http://127.0.0.1:9/api/', // nothing listens: Slack is "down"
+  };
+}
+const quiet = pino({ level: 'silent' });
+
+describe('keyway start', () => {
+  it('refuses to start with neither Slack nor Teams configured, naming what to set', async () => {
+    temp = makeTempDir();
+    await expect(startKeyway({ KEYWAY_DATA_DIR: join(temp.dir, 'data') }, quiet)).rejects.toThrow(/Neither Slack nor Teams is configured: set SLACK_BOT_TOKEN/);
+  });
+
+  it('starts while Slack is unreachable, reports it in /healthz, and serves /metrics', async () => {
+    temp = makeTempDir();
+    const keyway = await startKeyway(env(), quiet);
+    running.push(keyway);
+    const base = `http://127.0.0.1:${keyway.port}`;
+    let health: { ok: boolean; database: { ok: boolean }; sweeper: { ok: boolean }; chat: Record<string, unknown> } | undefined;
+    for (let i = 0; i < 50 && !health?.sweeper.ok; i++) {
+      health = (await (await fetch(`${base}/healthz`)).json()) as typeof health;
+      if (!health!.sweeper.ok) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(health, JSON.stringify(health)).toMatchObject({ ok: true, database: { ok: true }, sweeper: { ok: true }, chat: { slack: { ok: false, error: expect.stringMatching(/unreachable/) } } });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^keyway_sweeps_total [1-9]/m);
+    expect(metrics).toContain('# TYPE keyway_revocation_lag_seconds histogram');
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+  });
+
+  it('refuses a second keyway start on the same data directory', async () => {
+    temp = makeTempDir();
+    const first = await startKeyway(env(), quiet);
+    running.push(first);
+    const second = { ...env(), PORT: '0' };
+    await expect(startKeyway(second, quiet)).rejects.toThrow(/Another Keyway \(pid \d+ on .*\) is running on .*one sweeper per database/);
+  });
+});

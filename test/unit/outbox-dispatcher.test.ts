@@ -1,0 +1,47 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { dispatchOutbox, type PlatformStatus } from '../../src/chat/outbox-dispatcher.js';
+import type { ChatPlatform } from '../../src/chat/port.js';
+import type { AccessEvent } from '../../src/access/events.js';
+import { enqueueEvent, undeliveredCount } from '../../src/store/outbox.js';
+import { accessConfig } from '../helpers/access-config.js';
+import { testContext, type TestContext } from '../helpers/access-context.js';
+
+let ctx: TestContext;
+afterEach(() => ctx?.close());
+
+function platform(name: 'slack' | 'teams'): ChatPlatform & { got: AccessEvent[]; down: boolean } {
+  const p = {
+    name, got: [] as AccessEvent[], down: false,
+    async deliver(event: AccessEvent) {
+      if (p.down) throw new Error(`${name} is unreachable`);
+      p.got.push(event);
+    },
+  };
+  return p;
+}
+
+describe('outbox delivery', () => {
+  it('keeps what a platform that is down is owed, without resending to the one that took it, and delivers when it is back', async () => {
+    ctx = testContext(accessConfig());
+    const slack = platform('slack');
+    const teams = platform('teams');
+    teams.down = true;
+    enqueueEvent(ctx.db, { kind: 'revoke_failing', grantId: 1, attempts: 1, error: 'x' }, ctx.now());
+    const status: PlatformStatus = {};
+    const logger = pino({ level: 'silent' });
+
+    expect(await dispatchOutbox(ctx.db, [slack, teams], ctx.now, logger, status)).toEqual({ delivered: 0, failed: 1 });
+    expect(status).toMatchObject({ slack: { ok: true }, teams: { ok: false, error: 'teams is unreachable' } });
+    expect(undeliveredCount(ctx.db)).toBe(1);
+
+    teams.down = false;
+    expect(await dispatchOutbox(ctx.db, [slack, teams], ctx.now, logger, status)).toEqual({ delivered: 0, failed: 0 }); // retry time not yet come
+    ctx.clock.now += 60_000;
+    expect(await dispatchOutbox(ctx.db, [slack, teams], ctx.now, logger, status)).toEqual({ delivered: 1, failed: 0 });
+    expect(slack.got).toHaveLength(1);
+    expect(teams.got).toHaveLength(1);
+    expect(status.teams).toMatchObject({ ok: true });
+    expect(undeliveredCount(ctx.db)).toBe(0);
+  });
+});

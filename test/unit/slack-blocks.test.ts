@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { approvalMessage } from '../../src/chat/slack/blocks-approval.js';
+import { grantMessage } from '../../src/chat/slack/blocks-access.js';
+import { escape, slackDate } from '../../src/chat/slack/blocks.js';
+import { requestModal, STATIC_MENU_LIMIT } from '../../src/chat/slack/blocks-views.js';
+import type { AccessRequest } from '../../src/store/requests.js';
+import { flow, integration, server } from '../helpers/access-config.js';
+
+const request: AccessRequest = {
+  id: 42, requesterEmail: 'dev@example.com', linuxUser: 'dev', flow: 'prod-debug', integration: 'prod-linux', servers: ['web-1', 'web-2'],
+  groups: ['developers'], durationSeconds: 7200, reason: 'INC-42 <!channel> & more', approvers: { source: 'flow', emails: ['lead@example.com'], slackUsergroups: [] },
+  minApprovals: 1, allowSelfApproval: false, source: 'slack', state: 'pending', createdAt: Date.UTC(2026, 0, 1), pendingUntil: Date.UTC(2026, 0, 1, 1),
+  decidedAt: null, decidedBy: null, decisionReason: null, accessExpiresAt: null, extendsRequestId: null,
+};
+
+describe('Block Kit rendering', () => {
+  it('formats times for the reader\'s time zone with a UTC fallback', () => {
+    expect(slackDate(Date.UTC(2026, 10, 23, 14, 5, 30))).toBe('<!date^1795442730^{date_short_pretty} at {time}|2026-11-23 14:05 UTC>');
+  });
+
+  it('escapes user text so a reason cannot mention @channel or link', () => {
+    expect(escape('<!channel> & <http://x|y>')).toBe('&lt;!channel&gt; &amp; &lt;http://x|y&gt;');
+    expect(JSON.stringify(approvalMessage(request, []))).not.toContain('<!channel>');
+  });
+
+  it('gives a pending approval message Approve and Deny buttons carrying only the request id', () => {
+    const rendered = approvalMessage(request, []);
+    const buttons = rendered.blocks.flatMap((b) => (b.type === 'actions' ? b.elements : []));
+    expect(buttons.map((b) => [('action_id' in b ? b.action_id : ''), ('value' in b ? b.value : '')])).toEqual([['keyway_approve', '42'], ['keyway_deny', '42']]);
+  });
+
+  it('shows the outcome, who and when, and no buttons once decided', () => {
+    const decided = { ...request, state: 'denied' as const, decidedAt: Date.UTC(2026, 0, 1, 0, 10), decidedBy: 'lead@example.com', decisionReason: 'use staging' };
+    const rendered = approvalMessage(decided, []);
+    expect(rendered.blocks.some((b) => b.type === 'actions')).toBe(false);
+    expect(JSON.stringify(rendered)).toMatch(/Denied\* by lead@example.com at <!date\^\d+.*use staging/);
+  });
+
+  it('lists servers in a multi-select up to the menu limit and searches beyond it', () => {
+    const servers = (n: number) => Array.from({ length: n }, (_, i) => ({
+      integration: integration('i', []), server: server(`s-${i}`), flow: flow('f', 'i'),
+    }));
+    const small = requestModal(servers(3), false);
+    expect(JSON.stringify(small)).toContain('"multi_static_select"');
+    expect(JSON.stringify(small)).not.toContain('"block_id":"key"');
+    const large = requestModal(servers(STATIC_MENU_LIMIT + 1), true);
+    expect(JSON.stringify(large)).toContain('"multi_external_select"');
+    expect(JSON.stringify(large)).toContain('"block_id":"key"');
+  });
+
+  it('tells how to install the certificate and gives one ssh line per server', () => {
+    const text = JSON.stringify(grantMessage({
+      request: { ...request, state: 'approved' }, certificate: 'ssh-ed25519-cert-v01@openssh.com AAAAcert', validBefore: 1_800_000_000,
+      userKeyName: 'id_work', targets: [{ server: 'web-1', host: '10.0.0.1', port: 22 }, { server: 'web-2', host: 'web2.internal', port: 2222 }],
+      notReady: [], customAccessDetails: 'Use the VPN.',
+    }));
+    expect(text).toContain('~/.ssh/id_work-cert.pub');
+    expect(text).toContain('ssh -i ~/.ssh/id_work dev@10.0.0.1 -p 22');
+    expect(text).toContain('ssh -i ~/.ssh/id_work dev@web2.internal -p 2222');
+    expect(text).toContain('<!date^1800000000^');
+    expect(text).toContain('Use the VPN.');
+  });
+});

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { parseAccessCommand } from '../../src/chat/slack/command-grammar.js';
+import { UserError } from '../../src/core/errors.js';
+
+function refusal(text: string): UserError {
+  try {
+    parseAccessCommand(text);
+  } catch (error) {
+    if (error instanceof UserError) return error;
+    throw error;
+  }
+  throw new Error(`"${text}" was accepted`);
+}
+
+describe('the /ssh-access grammar', () => {
+  it('opens the modal when no words are given', () => {
+    expect(parseAccessCommand('')).toEqual({ kind: 'modal' });
+    expect(parseAccessCommand('   ')).toEqual({ kind: 'modal' });
+  });
+
+  it('reads a request with several servers, a duration and a reason of many words', () => {
+    expect(parseAccessCommand('request web-1,web-2 1h30m INC-42 disk  full')).toEqual({
+      kind: 'request', servers: ['web-1', 'web-2'], duration: 5400, reason: 'INC-42 disk full',
+    });
+    expect(parseAccessCommand('REQUEST db-1 45s x')).toMatchObject({ servers: ['db-1'], duration: 45 });
+    expect(parseAccessCommand('request db-1 1d because')).toMatchObject({ duration: 86_400 });
+  });
+
+  it('leaves the duration to the flow when the second word is not a number', () => {
+    expect(parseAccessCommand('request web-1 fixing the deploy')).toEqual({ kind: 'request', servers: ['web-1'], reason: 'fixing the deploy' });
+    expect(parseAccessCommand('request web-1')).toEqual({ kind: 'request', servers: ['web-1'], reason: '' });
+  });
+
+  it('refuses a mistyped duration instead of reading it as the reason', () => {
+    const error = refusal('request web-1 2hours INC-1');
+    expect(error.code).toBe('duration_invalid');
+    expect(error.message).toMatch(/like 45s, 30m, 2h, 1d or 1h30m/);
+  });
+
+  it('asks for servers when a request names none', () => {
+    expect(refusal('request').message).toMatch(/Name the server/);
+    expect(refusal('request ,').message).toMatch(/Name the server/);
+  });
+
+  it('keeps the whole key line, spaces and comment included', () => {
+    expect(parseAccessCommand('key ssh-ed25519 AAAAC3Nza me@laptop')).toEqual({ kind: 'key', keyText: 'ssh-ed25519 AAAAC3Nza me@laptop' });
+    expect(refusal('key').message).toMatch(/Paste your public key/);
+  });
+
+  it('treats a pasted private key as a key, so it is refused with the advice to rotate it', () => {
+    const pasted = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----';
+    expect(parseAccessCommand(pasted)).toEqual({ kind: 'key', keyText: pasted });
+  });
+
+  it('reads list, servers and help', () => {
+    expect(parseAccessCommand('list')).toEqual({ kind: 'list' });
+    expect(parseAccessCommand('servers')).toEqual({ kind: 'servers' });
+    expect(parseAccessCommand('Help')).toEqual({ kind: 'help' });
+  });
+
+  it('reads revoke, cancel and extend with a request number, with or without #', () => {
+    expect(parseAccessCommand('revoke 42')).toEqual({ kind: 'revoke', requestId: 42 });
+    expect(parseAccessCommand('revoke #42')).toEqual({ kind: 'revoke', requestId: 42 });
+    expect(parseAccessCommand('cancel 7')).toEqual({ kind: 'cancel', requestId: 7 });
+    expect(parseAccessCommand('extend 42 30m')).toEqual({ kind: 'extend', requestId: 42, duration: 1800 });
+  });
+
+  it('says what to type when a number or a duration is missing', () => {
+    expect(refusal('revoke').message).toMatch(/`\/ssh-access revoke 42`/);
+    expect(refusal('revoke web-1').message).toMatch(/"web-1" is not one/);
+    expect(refusal('extend 42').message).toMatch(/`\/ssh-access extend 42 1h`/);
+    expect(refusal('extend 42 forever').code).toBe('duration_invalid');
+  });
+
+  it('refuses unknown words, pointing at help, and never echoes text that is not a plain word', () => {
+    const unknown = refusal('grant web-1');
+    expect(unknown.code).toBe('usage');
+    expect(unknown.message).toMatch(/does not know "grant".*\/ssh-access help/);
+    expect(refusal('xoxb-1234-secret-token').message).not.toContain('xoxb');
+  });
+});

@@ -1,7 +1,11 @@
 // npm run bench: measures what the README claims. Each part prints its own lines.
 import { benchCa } from './ca.js';
+import { benchHosts } from './hosts.js';
 
-const parts: Array<[string, () => Promise<string[]>]> = [['certificate authority', benchCa]];
+const parts: Array<[string, () => Promise<string[]>]> = [
+  ['certificate authority', benchCa],
+  ['servers over SSH (test hosts; needs root)', benchHosts],
+];
 
 for (const [name, run] of parts) {
   console.log(`== ${name}`);

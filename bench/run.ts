@@ -1,10 +1,12 @@
 // npm run bench: measures what the README claims. Each part prints its own lines.
 import { benchCa } from './ca.js';
 import { benchHosts } from './hosts.js';
+import { benchSlack } from './slack.js';
 
 const parts: Array<[string, () => Promise<string[]>]> = [
   ['certificate authority', benchCa],
   ['servers over SSH (test hosts; needs root)', benchHosts],
+  ['slack acknowledgements', benchSlack],
 ];
 
 for (const [name, run] of parts) {

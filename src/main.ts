@@ -30,7 +30,7 @@ export interface RunningKeyway {
 
 const LEASE = 'sweeper';
 
-export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = createLogger({ level: readSettings(env).logLevel, pretty: readSettings(env).logPretty })): Promise<RunningKeyway> {
+export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = createLogger({ level: readSettings(env).logLevel, pretty: readSettings(env).logPretty && process.stdout.isTTY === true })): Promise<RunningKeyway> {
   const settings = readSettings(env);
   if (!settings.slack && !settings.teams) {
     throw new UserError('usage', 'Neither Slack nor Teams is configured: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP), or MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD. See .env.example; `keyway demo` needs neither.');

@@ -3,6 +3,7 @@
 import { UserError } from '../core/errors.js';
 import { planRequest, assertMayDecide, approvedDuration, type AccessAsk, type Requester } from '../core/policy.js';
 import { usernameForEmail } from '../core/username.js';
+import { peopleOverrides } from '../core/lookup.js';
 import { assertRequestTransition } from '../core/lifecycle.js';
 import { appendAudit } from '../store/audit-log.js';
 import { currentKey, upsertPerson } from '../store/people.js';
@@ -15,8 +16,7 @@ import type { AccessContext } from './context.js';
 export const SYSTEM_ACTOR = 'system';
 
 export function linuxUserFor(ctx: AccessContext, email: string): string {
-  const overrides = new Map(ctx.config().people.map((p) => [p.email, p.linuxUser]));
-  return usernameForEmail(email, overrides);
+  return usernameForEmail(email, peopleOverrides(ctx.config()));
 }
 
 export type Outcome =

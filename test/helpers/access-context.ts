@@ -16,19 +16,17 @@ export function testContext(config: AccessConfig, start = Date.UTC(2026, 10, 23,
   const temp = makeTempDir();
   const db = openDatabase(temp.dir);
   const clock = { now: start };
-  let current = config;
   return {
     dir: temp.dir,
     db,
     clock,
-    config: () => current,
+    config: () => config,
     now: () => clock.now,
     logger: pino({ level: 'silent' }),
     close: () => {
       db.close();
       temp.remove();
     },
-    ...{ setConfig: (c: AccessConfig) => (current = c) },
   };
 }
 

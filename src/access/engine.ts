@@ -28,7 +28,8 @@ export function createEngine(runner: GrantRunner, platforms: ChatPlatform[]): En
   async function runOnce(): Promise<void> {
     const fresh = listGrants(ctx.db, { states: ['provisioning'] }).filter((g) => g.expiresAt > ctx.now());
     await Promise.all(fresh.map((g) => provisionGrant(runner, g.id)));
-    await dispatchOutbox(ctx.db, platforms, ctx.now, ctx.logger, engine.platformStatus);
+    const dispatched = await dispatchOutbox(ctx.db, platforms, ctx.now, ctx.logger, engine.platformStatus);
+    if (dispatched.more) again = true;
     for (const listener of engine.afterRun) listener();
   }
 

@@ -1,9 +1,10 @@
-// When sweeps run: a timer set for the next expiry (so revocation lag is seconds), and node-cron every minute
+// When sweeps run: a timer set for the next expiry or expiry warning (so revocation lag is seconds), and node-cron every minute
 // as the backstop. Sweeps never overlap; a sweep asked for during one runs right after it.
 import cron from 'node-cron';
 import { nextGrantExpiry } from '../store/grants.js';
+import { liveRequestsNotWarned } from '../store/requests.js';
 import type { Engine } from './engine.js';
-import { sweepOnce, type SweepReport } from './sweeper.js';
+import { sweepOnce, warningTimeOf, type SweepReport } from './sweeper.js';
 
 export interface SweepStatus {
   lastSweepAt?: number;
@@ -35,8 +36,9 @@ export function startScheduler(engine: Engine): Scheduler {
     if (timer) clearTimeout(timer);
     timer = undefined;
     if (stopped) return;
-    const next = nextGrantExpiry(ctx.db);
-    if (next === undefined) return;
+    const wakeUps = [nextGrantExpiry(ctx.db), ...liveRequestsNotWarned(ctx.db, ctx.now()).map(warningTimeOf)].filter((t) => t !== undefined);
+    if (wakeUps.length === 0) return;
+    const next = Math.min(...wakeUps);
     timer = setTimeout(() => void sweepSoon(), Math.min(MAX_TIMER_MS, Math.max(0, next - ctx.now())));
     timer.unref();
   }

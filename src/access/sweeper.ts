@@ -1,10 +1,12 @@
 // One sweep: everything time or failure left undone. Expire unanswered requests, end access whose time is up,
 // retry failed provisions and revokes, finish what a crash interrupted, clean up users, and re-send what is owed.
 // Safe to run at any time and any number of times: every step starts from what the database says.
+import { expiryWarningAt } from '../core/expiry-warning.js';
 import { findServer } from '../core/policy.js';
 import { appendAudit } from '../store/audit-log.js';
 import { grantsDueForRevoke, listGrants, moveGrant, type Grant } from '../store/grants.js';
-import { listRequests, pendingRequestsPastTtl } from '../store/requests.js';
+import { liveRequestsNotWarned, listRequests, markExpiryWarned, pendingRequestsPastTtl, type AccessRequest } from '../store/requests.js';
+import { enqueueEvent } from '../store/outbox.js';
 import { needsCertificate } from './certificates.js';
 import { deliverCertificateIfNeeded, endAccess, provisionGrant, revokeGrant, type GrantRunner } from './grant-runner.js';
 import { expireUnansweredRequests } from './requests.js';
@@ -12,6 +14,7 @@ import { expireUnansweredRequests } from './requests.js';
 export interface SweepReport {
   requestsExpired: number;
   accessEnded: number;
+  expiryWarnings: number;
   provisionRetried: number;
   revokeRetried: number;
   certificatesIssued: number;
@@ -24,7 +27,7 @@ const DAY_MS = 86_400_000;
 export async function sweepOnce(runner: GrantRunner): Promise<SweepReport> {
   const { ctx } = runner;
   const now = ctx.now();
-  const report: SweepReport = { requestsExpired: 0, accessEnded: 0, provisionRetried: 0, revokeRetried: 0, certificatesIssued: 0, usersCleaned: 0, failures: 0 };
+  const report: SweepReport = { requestsExpired: 0, accessEnded: 0, expiryWarnings: 0, provisionRetried: 0, revokeRetried: 0, certificatesIssued: 0, usersCleaned: 0, failures: 0 };
   const idle = (g: Grant) => !runner.inFlight.has(g.id);
 
   report.requestsExpired = expireUnansweredRequests(ctx, pendingRequestsPastTtl(ctx.db, now)).length;
@@ -34,6 +37,12 @@ export async function sweepOnce(runner: GrantRunner): Promise<SweepReport> {
     const grants = await endAccess(runner, requestId, 'expired', 'system');
     report.accessEnded++;
     report.failures += grants.filter((g) => g.state === 'revoke_failed').length;
+  }
+
+  for (const request of liveRequestsNotWarned(ctx.db, now).filter((r) => warningTimeOf(r) <= now)) {
+    const warned = ctx.db.transaction(() => markExpiryWarned(ctx.db, request.id, request.accessExpiresAt!)
+      && enqueueEvent(ctx.db, { kind: 'expiry_warning', requestId: request.id }, now) > 0).immediate();
+    if (warned) report.expiryWarnings++;
   }
 
   // Grants left in provisioning or revoking by a crash, and failures whose retry time has come.
@@ -58,6 +67,11 @@ export async function sweepOnce(runner: GrantRunner): Promise<SweepReport> {
 
   report.usersCleaned = await cleanUpUsers(runner, now);
   return report;
+}
+
+/** When the requester of this approved request is told that access is about to end. */
+export function warningTimeOf(request: AccessRequest): number {
+  return expiryWarningAt(request.decidedAt ?? request.createdAt, request.accessExpiresAt!);
 }
 
 /** Deletes users whose last grant on a server ended more than cleanup_after_days ago. */

@@ -1,6 +1,7 @@
 // Delivers the outbox to every configured chat platform, remembering per entry which platforms have it, so a
 // platform that is down delays only its own messages and gets them when it is back.
 import type { Database } from 'better-sqlite3';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { retryDelayMs } from '../core/backoff.js';
 import { dueOutbox, markDeliveryFailed } from '../store/outbox.js';
@@ -9,7 +10,11 @@ import type { ChatPlatform, PlatformName } from './port.js';
 export interface DispatchResult {
   delivered: number;
   failed: number;
+  /** More entries are due than one pass takes: run again. */
+  more: boolean;
 }
+
+const BATCH = 50;
 
 /** Each platform's last delivery: what /healthz reports. */
 export type PlatformStatus = Record<string, { ok: boolean; error?: string; at: number }>;
@@ -20,8 +25,10 @@ function deliveredPlatforms(db: Database, id: number): PlatformName[] {
 }
 
 export async function dispatchOutbox(db: Database, platforms: readonly ChatPlatform[], now: () => number, logger: Logger, status: PlatformStatus = {}): Promise<DispatchResult> {
-  const result: DispatchResult = { delivered: 0, failed: 0 };
-  for (const entry of dueOutbox(db, now())) {
+  const due = dueOutbox(db, now(), BATCH);
+  const result: DispatchResult = { delivered: 0, failed: 0, more: due.length === BATCH };
+  for (const entry of due) {
+    await yieldToEventLoop(); // chat acknowledgements (Slack's 3 seconds) never queue behind a long batch
     const done = deliveredPlatforms(db, entry.id);
     let failure: string | undefined;
     for (const platform of platforms.filter((p) => !done.includes(p.name))) {

@@ -65,6 +65,8 @@ export interface Flow {
   requireReason: boolean;
   requestTtl: number;
   notifyChannel?: string;
+  /** Slack channel where approvers decide, instead of a DM to each approver. */
+  approvalChannel?: string;
   /** Certificate settings: permit-pty always; forwarding only when allowed. */
   allowAgentForwarding: boolean;
   allowPortForwarding: boolean;

@@ -78,6 +78,21 @@ export function pendingRequestsPastTtl(db: Database, now: number): AccessRequest
   return (db.prepare("SELECT * FROM requests WHERE state = 'pending' AND pending_until <= ? ORDER BY id").all(now) as RequestRow[]).map(fromRow);
 }
 
+/** Approved requests with active access that ends after `now`, whose requester was not yet warned about this expiry. */
+export function liveRequestsNotWarned(db: Database, now: number): AccessRequest[] {
+  const rows = db.prepare(`SELECT * FROM requests WHERE state = 'approved' AND access_expires_at > ?
+      AND (expiry_warned_for IS NULL OR expiry_warned_for <> access_expires_at)
+      AND EXISTS (SELECT 1 FROM grants WHERE grants.request_id = requests.id AND grants.state = 'active')
+    ORDER BY id`).all(now) as RequestRow[];
+  return rows.map(fromRow);
+}
+
+/** Records that the requester is being warned about this expiry; false when someone already did. */
+export function markExpiryWarned(db: Database, id: number, accessExpiresAt: number): boolean {
+  return db.prepare('UPDATE requests SET expiry_warned_for = ? WHERE id = ? AND access_expires_at = ? AND expiry_warned_for IS NOT ?')
+    .run(accessExpiresAt, id, accessExpiresAt, accessExpiresAt).changes === 1;
+}
+
 export interface Decision {
   state: Exclude<RequestState, 'pending'>;
   at: number;

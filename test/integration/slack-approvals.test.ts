@@ -100,8 +100,7 @@ describe('approving', () => {
   });
 
   it('posts to the flow\'s approval channel instead of DMs, where only an approver\'s click counts', async () => {
-    // approval_channel is read from the flow as the config will give it.
-    const id = await pendingRequest(withFlow({ approvalChannel: 'C0APPROVALS' } as Partial<Flow>));
+    const id = await pendingRequest(withFlow({ approvalChannel: 'C0APPROVALS' }));
     expect(rig.fake.callsTo('chat.postMessage').map((c) => c.body.channel)).toEqual(['C0APPROVALS']);
     const where = approvalMessageOf(rig, id, 'C0APPROVALS');
     await rig.slack.click(outsider.id, 'keyway_approve', String(id), where);

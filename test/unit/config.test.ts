@@ -84,6 +84,12 @@ describe('parseAccessConfig: accepted files', () => {
     ]);
   });
 
+  it('reads approval_channel and notify_channel of a flow', () => {
+    const config = parseAccessConfig(yaml(...PROD, ...DEBUG_FLOW, '    approval_channel: C0APPROVALS', '    notify_channel: "#access-log"'), FILE);
+    expect(config.flows[0]).toMatchObject({ approvalChannel: 'C0APPROVALS', notifyChannel: '#access-log' });
+    expect(parseAccessConfig(yaml(...PROD, ...DEBUG_FLOW), FILE).flows[0]!.approvalChannel).toBeUndefined();
+  });
+
   it('reads servers_file relative to the YAML file', () => {
     const config = loadAccessConfig('test/fixtures/config/with-servers-file.yaml');
     expect(config.integrations[0]!.servers).toEqual([

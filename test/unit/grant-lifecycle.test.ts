@@ -5,6 +5,7 @@ import { generateCaKey } from '../../src/ca/ca-key.js';
 import { createGrantRunner, provisionRequest, type GrantRunner } from '../../src/access/grant-runner.js';
 import type { HostEffects } from '../../src/access/host-effects.js';
 import { submitRequest, voteOnRequest } from '../../src/access/requests.js';
+import { requestExtension } from '../../src/access/extend.js';
 import { sweepOnce } from '../../src/access/sweeper.js';
 import { certificateOf } from '../../src/access/certificates.js';
 import { moveGrant, getGrant, grantsOfRequest } from '../../src/store/grants.js';
@@ -86,6 +87,37 @@ describe('ending access', () => {
     expect(grantsOfRequest(ctx.db, id).map((g) => g.state)).toEqual(['revoked']);
     expect(hosts.calls).toContain('revoke(other=false) web-2');
     expect(outboxKinds()).toContain('access_ended');
+  });
+
+  it('warns the requester once, ten minutes before expiry, and again when an extension moves the expiry', async () => {
+    const { runner } = setup();
+    const id = approved(['web-2'], 3600);
+    await provisionRequest(runner, id);
+    const warnings = () => dueOutbox(ctx.db, Number.MAX_SAFE_INTEGER).filter((e) => e.event.kind === 'expiry_warning').map((e) => e.event);
+    ctx.clock.now += 50 * 60_000 - 1;
+    expect((await sweepOnce(runner)).expiryWarnings).toBe(0);
+    ctx.clock.now += 1;
+    expect((await sweepOnce(runner)).expiryWarnings).toBe(1);
+    expect((await sweepOnce(runner)).expiryWarnings).toBe(0);
+    expect(warnings()).toEqual([{ kind: 'expiry_warning', requestId: id }]);
+
+    const extension = requestExtension(ctx, { email: 'dev@example.com' }, id, 1800);
+    const approver = extension.request.approvers.emails[0]!;
+    expect(voteOnRequest(ctx, extension.request.id, { email: approver }, 'approve').kind).toBe('approved');
+    expect((await sweepOnce(runner)).expiryWarnings).toBe(0); // the new expiry is 40 minutes away
+    ctx.clock.now += 30 * 60_000;
+    expect((await sweepOnce(runner)).expiryWarnings).toBe(1);
+    expect(warnings()).toHaveLength(2);
+  });
+
+  it('warns a short grant a quarter of its length before it ends', async () => {
+    const { runner } = setup();
+    const id = approved(['web-2'], 600);
+    await provisionRequest(runner, id);
+    ctx.clock.now += 450_000 - 1;
+    expect((await sweepOnce(runner)).expiryWarnings).toBe(0);
+    ctx.clock.now += 1;
+    expect((await sweepOnce(runner)).expiryWarnings).toBe(1);
   });
 
   it('keeps retrying a revoke on a server that is down, and finishes when it is back', async () => {

@@ -4,6 +4,9 @@ import { dispatchOutbox, type PlatformStatus } from '../../src/chat/outbox-dispa
 import type { ChatPlatform } from '../../src/chat/port.js';
 import type { AccessEvent } from '../../src/access/events.js';
 import { enqueueEvent, undeliveredCount } from '../../src/store/outbox.js';
+import { createEngine } from '../../src/access/engine.js';
+import { createGrantRunner } from '../../src/access/grant-runner.js';
+import { generateCaKey } from '../../src/ca/ca-key.js';
 import { accessConfig } from '../helpers/access-config.js';
 import { testContext, type TestContext } from '../helpers/access-context.js';
 
@@ -31,17 +34,29 @@ describe('outbox delivery', () => {
     const status: PlatformStatus = {};
     const logger = pino({ level: 'silent' });
 
-    expect(await dispatchOutbox(ctx.db, [slack, teams], ctx.now, logger, status)).toEqual({ delivered: 0, failed: 1 });
+    expect(await dispatchOutbox(ctx.db, [slack, teams], ctx.now, logger, status)).toEqual({ delivered: 0, failed: 1, more: false });
     expect(status).toMatchObject({ slack: { ok: true }, teams: { ok: false, error: 'teams is unreachable' } });
     expect(undeliveredCount(ctx.db)).toBe(1);
 
     teams.down = false;
-    expect(await dispatchOutbox(ctx.db, [slack, teams], ctx.now, logger, status)).toEqual({ delivered: 0, failed: 0 }); // retry time not yet come
+    expect(await dispatchOutbox(ctx.db, [slack, teams], ctx.now, logger, status)).toEqual({ delivered: 0, failed: 0, more: false }); // retry time not yet come
     ctx.clock.now += 60_000;
-    expect(await dispatchOutbox(ctx.db, [slack, teams], ctx.now, logger, status)).toEqual({ delivered: 1, failed: 0 });
+    expect(await dispatchOutbox(ctx.db, [slack, teams], ctx.now, logger, status)).toEqual({ delivered: 1, failed: 0, more: false });
     expect(slack.got).toHaveLength(1);
     expect(teams.got).toHaveLength(1);
     expect(status.teams).toMatchObject({ ok: true });
+    expect(undeliveredCount(ctx.db)).toBe(0);
+  });
+
+  it('one kick delivers everything due, past one batch', async () => {
+    ctx = testContext(accessConfig());
+    const slack = platform('slack');
+    for (let i = 0; i < 120; i++) enqueueEvent(ctx.db, { kind: 'revoke_failing', grantId: i, attempts: 1, error: 'x' }, ctx.now());
+    const unused = { provision: () => Promise.reject(new Error('unused')), revoke: () => Promise.reject(new Error('unused')), cleanup: () => Promise.reject(new Error('unused')) };
+    const engine = createEngine(createGrantRunner(ctx, unused, generateCaKey().caKey), [slack]);
+    engine.kick();
+    await engine.idle();
+    expect(slack.got).toHaveLength(120);
     expect(undeliveredCount(ctx.db)).toBe(0);
   });
 });

@@ -1,17 +1,10 @@
 // Delivering request events on Slack: ask the approvers (a DM each, or the flow's approval channel), and once
 // decided update every approval message, tell the requester and post to the flow's notify_channel.
-import type { Flow } from '../../core/model.js';
 import { getRequest, votesOf } from '../../store/requests.js';
 import { approvalMessage, notifyLine } from './blocks-approval.js';
 import { decisionForRequester, noApproversOnSlack } from './blocks-access.js';
 import { dmOnce, postOnce } from './poster.js';
 import type { SlackDeps } from './slack-deps.js';
-
-/** `approval_channel` of a flow; read defensively until the config model carries it. */
-export function approvalChannelOf(flow: Flow | undefined): string | undefined {
-  const channel = (flow as (Flow & { approvalChannel?: unknown }) | undefined)?.approvalChannel;
-  return typeof channel === 'string' && channel.length > 0 ? channel : undefined;
-}
 
 async function settleAll(work: Array<Promise<unknown>>): Promise<void> {
   const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -23,7 +16,7 @@ export async function deliverApprovalNeeded(deps: SlackDeps, requestId: number):
   const request = getRequest(ctx.db, requestId);
   if (!request || request.state !== 'pending') return; // decided before we got here: request_decided follows
   const rendered = approvalMessage(request, votesOf(ctx.db, requestId));
-  const channel = approvalChannelOf(ctx.config().flows.find((f) => f.name === request.flow));
+  const channel = ctx.config().flows.find((f) => f.name === request.flow)?.approvalChannel;
   if (channel) {
     await postOnce(deps, { requestId, purpose: 'approval', recipient: channel, channel: async () => channel }, rendered);
     return;

@@ -13,11 +13,13 @@ import { submittedReply } from './blocks-access.js';
 import { listReply, serversReply, type MyAccess } from './blocks-home.js';
 import { requestModal } from './blocks-views.js';
 import { message, serverList } from './blocks.js';
-import { COMMAND_HELP, parseAccessCommand, type AccessCommand } from './command-grammar.js';
+import { commandHelp, parseAccessCommand, type AccessCommand } from '../command-grammar.js';
 import { afterAcknowledgements, answerErrors, tellByResponseUrl, type Tell } from './reply.js';
 import type { SlackDeps } from './slack-deps.js';
 
 export const SLASH_COMMAND = '/ssh-access';
+const PREFIX = `${SLASH_COMMAND} `;
+const COMMAND_HELP = commandHelp(PREFIX).map(([command, what]) => `*\`${command}\`* — ${what}`).join('\n');
 
 export function myAccess(deps: SlackDeps, person: Requester): MyAccess {
   const { ctx } = deps.engine;
@@ -92,7 +94,7 @@ export function registerCommands(app: App, deps: SlackDeps): void {
   app.command(SLASH_COMMAND, async ({ command, ack, respond }) => {
     let parsed: AccessCommand;
     try {
-      parsed = parseAccessCommand(command.text);
+      parsed = parseAccessCommand(command.text, PREFIX);
     } catch (error) {
       if (!isUserError(error)) throw error;
       await ack({ response_type: 'ephemeral', text: error.message });

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseAccessCommand } from '../../src/chat/slack/command-grammar.js';
+import { commandHelp, parseAccessCommand as parseWithPrefix } from '../../src/chat/command-grammar.js';
+
+const SLACK = '/ssh-access ';
+const parseAccessCommand = (text: string) => parseWithPrefix(text, SLACK);
 import { UserError } from '../../src/core/errors.js';
 
 function refusal(text: string): UserError {
@@ -37,8 +40,8 @@ describe('the /ssh-access grammar', () => {
     expect(error.message).toMatch(/like 45s, 30m, 2h, 1d or 1h30m/);
   });
 
-  it('asks for servers when a request names none', () => {
-    expect(refusal('request').message).toMatch(/Name the server/);
+  it('opens the form for `request` alone, and asks for servers when a request names none', () => {
+    expect(parseAccessCommand('request')).toEqual({ kind: 'modal' });
     expect(refusal('request ,').message).toMatch(/Name the server/);
   });
 
@@ -75,7 +78,15 @@ describe('the /ssh-access grammar', () => {
   it('refuses unknown words, pointing at help, and never echoes text that is not a plain word', () => {
     const unknown = refusal('grant web-1');
     expect(unknown.code).toBe('usage');
-    expect(unknown.message).toMatch(/does not know "grant".*\/ssh-access help/);
+    expect(unknown.message).toMatch(/do not know the command "grant".*`\/ssh-access help`/);
     expect(refusal('xoxb-1234-secret-token').message).not.toContain('xoxb');
+  });
+
+  it('writes its advice with the platform\'s prefix: none in a Teams chat', () => {
+    expect(parseWithPrefix('request web-1 2h INC-1', '')).toEqual({ kind: 'request', servers: ['web-1'], duration: 7200, reason: 'INC-1' });
+    expect(() => parseWithPrefix('revoke', '')).toThrow(/like `revoke 42`.*Type `help`/);
+    expect(commandHelp('')[0]).toEqual(['request', 'a form to request access']);
+    expect(commandHelp(SLACK)[0]![0]).toBe('/ssh-access');
+    expect(commandHelp(SLACK).map(([command]) => command.split(' ')[1] ?? '')).toEqual(['', 'request', 'key', 'list', 'servers', 'revoke', 'cancel', 'extend', 'help']);
   });
 });

@@ -2,27 +2,12 @@
 // certificate with install and connect instructions, failures, the expiry warning and the end of access.
 import { formatDuration } from '../../core/duration.js';
 import type { Grant } from '../../store/grants.js';
+import type { GrantDetails } from '../grant-details.js';
 import type { AccessRequest, ApprovalVote } from '../../store/requests.js';
 import { outcomeText } from './blocks-approval.js';
 import {
   ACTION, actions, button, confirmDialog, context, escape, header, message, section, serverList, slackDate, type SlackMessage,
 } from './blocks.js';
-
-export interface SshTarget {
-  server: string;
-  host: string;
-  port: number;
-}
-
-export interface GrantDetails {
-  request: AccessRequest;
-  certificate: string;
-  validBefore: number; // epoch seconds
-  userKeyName: string;
-  targets: SshTarget[];
-  notReady: string[];
-  customAccessDetails?: string;
-}
 
 export function decisionForRequester(request: AccessRequest, votes: readonly ApprovalVote[]): SlackMessage | undefined {
   const what = `request #${request.id} for ${serverList(request.servers)}`;

@@ -1,11 +1,11 @@
 // Delivering access events on Slack: the certificate DM, provisioning failures, the expiry warning, the end
 // of access, and revokes that keep failing (to the integration owners).
-import { certificateOf } from '../../access/certificates.js';
-import { findServer } from '../../core/policy.js';
-import { getGrant, grantsOfRequest, type Grant } from '../../store/grants.js';
+import { getGrant, type Grant } from '../../store/grants.js';
 import { getRequest, votesOf, type AccessRequest } from '../../store/requests.js';
+import { tellsRequester } from '../audience.js';
+import { grantDetailsOf, ownersOf } from '../grant-details.js';
 import {
-  accessEnded, accessReadyNote, expiryWarning, grantMessage, provisionFailedForOwners, provisionFailedForRequester, revokeFailing, type SshTarget,
+  accessEnded, accessReadyNote, expiryWarning, grantMessage, provisionFailedForOwners, provisionFailedForRequester, revokeFailing,
 } from './blocks-access.js';
 import type { SlackMessage } from './blocks.js';
 import { slackErrorCode } from './identity.js';
@@ -13,38 +13,22 @@ import { slackMessagesOf } from './message-log.js';
 import { dmOnce } from './poster.js';
 import type { SlackDeps } from './slack-deps.js';
 
-function ownersOf(deps: SlackDeps, integrationName: string): string[] {
-  return deps.engine.ctx.config().integrations.find((i) => i.name === integrationName)?.owners ?? [];
-}
-
 async function dmOwners(deps: SlackDeps, request: AccessRequest, purpose: string, rendered: SlackMessage): Promise<void> {
-  const owners = ownersOf(deps, request.integration);
+  const owners = ownersOf(deps.engine.ctx, request.integration);
   if (owners.length === 0) deps.logger.error({ requestId: request.id, purpose }, 'integration has no owners to tell: see the log');
   for (const owner of owners) await dmOnce(deps, owner, request.id, purpose, rendered);
 }
 
 export async function deliverAccessGranted(deps: SlackDeps, requestId: number): Promise<void> {
   const { ctx } = deps.engine;
-  const request = getRequest(ctx.db, requestId);
-  const certificate = certificateOf(ctx, requestId);
-  if (!request || !certificate) throw new Error(`request ${requestId} has no certificate to send`);
-  const config = ctx.config();
-  const grants = grantsOfRequest(ctx.db, requestId);
-  const targets: SshTarget[] = [];
-  for (const g of grants.filter((x) => x.state === 'active')) {
-    const ref = findServer(config, g.server);
-    if (ref) targets.push({ server: g.server, host: ref.server.host, port: ref.server.port });
-  }
-  if (targets.length === 0) {
+  const details = grantDetailsOf(ctx, requestId);
+  if (!details) {
     deps.logger.info({ requestId }, 'no active grant left by the time the certificate was to be sent; not sending it');
     return;
   }
-  const integration = config.integrations.find((i) => i.name === request.integration);
-  const notReady = grants.filter((g) => g.state === 'provisioning' || g.state === 'provision_failed').map((g) => g.server);
-  await dmOnce(deps, request.requesterEmail, requestId, `grant:${certificate.serial}`, grantMessage({
-    request, certificate: certificate.line, validBefore: certificate.validBefore, targets, notReady,
-    userKeyName: integration?.userKeyName ?? 'id_ed25519', customAccessDetails: integration?.customAccessDetails,
-  }));
+  const { request } = details;
+  if (!tellsRequester('slack', request)) return;
+  await dmOnce(deps, request.requesterEmail, requestId, `grant:${details.serial}`, grantMessage(details));
   // The "approved, preparing access…" message becomes "access is ready".
   const note = accessReadyNote(request, votesOf(ctx.db, requestId));
   for (const ref of slackMessagesOf(ctx.db, requestId, 'requester')) {
@@ -61,19 +45,19 @@ export async function deliverProvisionFailed(deps: SlackDeps, requestId: number,
   if (!request) return;
   const failed = grantIds.map((id) => getGrant(ctx.db, id)).filter((g): g is Grant => g !== undefined);
   const purpose = `provision_failed:${grantIds.join(',')}`;
-  await dmOnce(deps, request.requesterEmail, requestId, purpose, provisionFailedForRequester(request, failed.map((g) => g.server)));
+  if (tellsRequester('slack', request)) await dmOnce(deps, request.requesterEmail, requestId, purpose, provisionFailedForRequester(request, failed.map((g) => g.server)));
   await dmOwners(deps, request, purpose, provisionFailedForOwners(request, failed));
 }
 
 export async function deliverExpiryWarning(deps: SlackDeps, requestId: number): Promise<void> {
   const request = getRequest(deps.engine.ctx.db, requestId);
-  if (!request || request.state !== 'approved' || request.accessExpiresAt === null || request.accessExpiresAt <= deps.engine.ctx.now()) return;
+  if (!request || !tellsRequester('slack', request) || request.state !== 'approved' || request.accessExpiresAt === null || request.accessExpiresAt <= deps.engine.ctx.now()) return;
   await dmOnce(deps, request.requesterEmail, requestId, `expiry_warning:${request.accessExpiresAt}`, expiryWarning(request));
 }
 
 export async function deliverAccessEnded(deps: SlackDeps, requestId: number, why: 'expired' | 'revoked', by?: string): Promise<void> {
   const request = getRequest(deps.engine.ctx.db, requestId);
-  if (!request) return;
+  if (!request || !tellsRequester('slack', request)) return;
   await dmOnce(deps, request.requesterEmail, requestId, 'access_ended', accessEnded(request, why, by));
 }
 

@@ -1,6 +1,7 @@
 // Delivering request events on Slack: ask the approvers (a DM each, or the flow's approval channel), and once
 // decided update every approval message, tell the requester and post to the flow's notify_channel.
 import { getRequest, votesOf } from '../../store/requests.js';
+import { tellsRequester } from '../audience.js';
 import { approvalMessage, notifyLine } from './blocks-approval.js';
 import { decisionForRequester, noApproversOnSlack } from './blocks-access.js';
 import { dmOnce, postOnce } from './poster.js';
@@ -25,7 +26,7 @@ export async function deliverApprovalNeeded(deps: SlackDeps, requestId: number):
   const approvers = await deps.directory.usersOf(request.approvers, requesterId);
   if (approvers.length === 0) {
     deps.logger.warn({ requestId, approvers: request.approvers }, 'no approver of this request is on Slack');
-    await dmOnce(deps, request.requesterEmail, requestId, 'no_approvers', noApproversOnSlack(request));
+    if (tellsRequester('slack', request)) await dmOnce(deps, request.requesterEmail, requestId, 'no_approvers', noApproversOnSlack(request));
     return;
   }
   await settleAll(approvers.map((userId) =>
@@ -39,7 +40,7 @@ export async function deliverRequestDecided(deps: SlackDeps, requestId: number):
   await deps.approvals.refresh(requestId);
   const votes = votesOf(ctx.db, requestId);
   const work: Array<Promise<unknown>> = [];
-  const toRequester = decisionForRequester(request, votes);
+  const toRequester = tellsRequester('slack', request) ? decisionForRequester(request, votes) : undefined;
   if (toRequester) work.push(dmOnce(deps, request.requesterEmail, requestId, 'requester', toRequester));
   const notify = ctx.config().flows.find((f) => f.name === request.flow)?.notifyChannel;
   if (notify) work.push(postOnce(deps, { requestId, purpose: 'notify', recipient: notify, channel: async () => notify }, notifyLine(request, votes)));

@@ -1,7 +1,6 @@
-// The Slack messages Keyway posted and may update or must not post twice, in table chat_messages: approval
-// messages (updated to the outcome), the requester's progress message, and a marker per one-off DM so that a
-// re-delivered outbox event does not DM anyone twice.
+// Slack's rows in chat_messages: the address of a posted message is its channel and ts.
 import type { Database } from 'better-sqlite3';
+import { chatMessagesOf, hasChatMessage, recordChatMessage } from '../message-log.js';
 
 export interface SlackMessageRef {
   requestId: number;
@@ -12,17 +11,13 @@ export interface SlackMessageRef {
 }
 
 export function recordSlackMessage(db: Database, ref: SlackMessageRef, now: number): void {
-  db.prepare(`INSERT INTO chat_messages (request_id, platform, purpose, recipient, address, created_at) VALUES (?, 'slack', ?, ?, ?, ?)`)
-    .run(ref.requestId, ref.purpose, ref.recipient, JSON.stringify({ channel: ref.channel, ts: ref.ts }), now);
+  recordChatMessage(db, 'slack', { requestId: ref.requestId, purpose: ref.purpose, recipient: ref.recipient, address: { channel: ref.channel, ts: ref.ts } }, now);
 }
 
 export function slackMessagesOf(db: Database, requestId: number, purpose: string): SlackMessageRef[] {
-  const rows = db.prepare(`SELECT recipient, address FROM chat_messages WHERE request_id = ? AND platform = 'slack' AND purpose = ? ORDER BY id`)
-    .all(requestId, purpose) as Array<{ recipient: string; address: string }>;
-  return rows.map((r) => ({ requestId, purpose, recipient: r.recipient, ...(JSON.parse(r.address) as { channel: string; ts: string }) }));
+  return chatMessagesOf<{ channel: string; ts: string }>(db, 'slack', requestId, purpose).map((m) => ({ requestId, purpose, recipient: m.recipient, ...m.address }));
 }
 
 export function hasSlackMessage(db: Database, requestId: number, purpose: string, recipient: string): boolean {
-  return db.prepare(`SELECT 1 FROM chat_messages WHERE request_id = ? AND platform = 'slack' AND purpose = ? AND recipient = ? LIMIT 1`)
-    .get(requestId, purpose, recipient) !== undefined;
+  return hasChatMessage(db, 'slack', requestId, purpose, recipient);
 }

@@ -14,6 +14,7 @@ import { createGrantRunner } from './access/grant-runner.js';
 import { startScheduler } from './access/scheduler.js';
 import type { ChatPlatform } from './chat/port.js';
 import { createSlackFrontDoor, SLACK_EVENTS_PATH, type SlackFrontDoor } from './chat/slack/slack-app.js';
+import { createTeamsFrontDoor, TEAMS_MESSAGES_PATH, type TeamsFrontDoor } from './chat/teams/teams-app.js';
 import { sshHostEffects } from './hosts/host-effects.js';
 import { openConnectionPool } from './hosts/open-pool.js';
 import { startHttpServer, type RequestListener } from './http-server.js';
@@ -33,9 +34,8 @@ const LEASE = 'sweeper';
 export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = createLogger({ level: readSettings(env).logLevel, pretty: readSettings(env).logPretty && process.stdout.isTTY === true })): Promise<RunningKeyway> {
   const settings = readSettings(env);
   if (!settings.slack && !settings.teams) {
-    throw new UserError('usage', 'Neither Slack nor Teams is configured: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP), or MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD. See .env.example; `keyway demo` needs neither.');
+    throw new UserError('usage', 'Neither Slack nor Teams is configured: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP), or MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD (Teams). See .env.example; `keyway demo` needs neither.');
   }
-  if (settings.teams) logger.warn('MICROSOFT_APP_ID is set, but this Keyway has no Teams support yet; Teams messages are not served.');
 
   let configError: string | undefined;
   const watcher = watchAccessConfig(settings.configPath, {
@@ -89,13 +89,26 @@ export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = creat
     }
   }
 
+  let teams: TeamsFrontDoor | undefined;
+  if (settings.teams) {
+    if (settings.teams.allowUnauthenticated) {
+      logger.warn(`KEYWAY_TEAMS_ALLOW_UNAUTHENTICATED=true: ${TEAMS_MESSAGES_PATH} accepts activities WITHOUT checking their Bot Framework token. Anyone who can reach this port can act as any Teams user. For local development only.`);
+    }
+    teams = createTeamsFrontDoor({ engine, teams: settings.teams, logger, slackAlsoAsks: settings.slack !== undefined });
+    platforms.push(teams.platform);
+    routes[TEAMS_MESSAGES_PATH] = teams.requestListener;
+  }
+
   const scheduler = startScheduler(engine);
   const server = await startHttpServer(settings.port, {
     db, sweep: scheduler.status, configError: () => configError, chat: () => engine.platformStatus, now: ctx.now,
   }, routes);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
-  logger.info({ port, host: hostname(), slack: settings.slack ? (settings.slack.appToken ? 'socket-mode' : 'http') : 'off' }, 'keyway started');
+  logger.info({
+    port, host: hostname(), slack: settings.slack ? (settings.slack.appToken ? 'socket-mode' : 'http') : 'off',
+    teams: settings.teams ? (settings.teams.allowUnauthenticated ? 'UNAUTHENTICATED' : settings.teams.tenantId ? 'single-tenant' : 'multi-tenant') : 'off',
+  }, 'keyway started');
 
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
@@ -104,6 +117,7 @@ export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = creat
     clearInterval(leaseTimer);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await slack?.stop();
+    await teams?.settled();
     await engine.idle();
     await pool.close();
     watcher.close();

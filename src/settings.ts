@@ -31,11 +31,12 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
     }
     settings.slack = { botToken: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET, appToken: env.SLACK_APP_TOKEN, apiUrl: env.SLACK_API_URL };
   }
-  if (env.MICROSOFT_APP_ID) {
-    if (!env.MICROSOFT_APP_PASSWORD) throw new UserError('usage', 'MICROSOFT_APP_ID is set but MICROSOFT_APP_PASSWORD is not.');
+  const allowUnauthenticated = env.KEYWAY_TEAMS_ALLOW_UNAUTHENTICATED === 'true';
+  if (env.MICROSOFT_APP_ID || allowUnauthenticated) {
+    if (env.MICROSOFT_APP_ID && !env.MICROSOFT_APP_PASSWORD && !allowUnauthenticated) throw new UserError('usage', 'MICROSOFT_APP_ID is set but MICROSOFT_APP_PASSWORD is not: set the client secret of the bot\'s app registration.');
     settings.teams = {
-      appId: env.MICROSOFT_APP_ID, appPassword: env.MICROSOFT_APP_PASSWORD, tenantId: env.MICROSOFT_APP_TENANT_ID,
-      allowUnauthenticated: env.KEYWAY_TEAMS_ALLOW_UNAUTHENTICATED === 'true',
+      appId: env.MICROSOFT_APP_ID ?? '', appPassword: env.MICROSOFT_APP_PASSWORD ?? '', tenantId: env.MICROSOFT_APP_TENANT_ID || undefined,
+      allowUnauthenticated,
     };
   }
   return settings;

@@ -1,0 +1,198 @@
+// Everything Keyway shows in Teams, as Adaptive Cards (version 1.4, which every Teams client renders) and
+// markdown text. Buttons are Action.Submit: their data names the action and the request only; who may act
+// is decided from the sender of the click, never from the card.
+import { formatDuration } from '../../core/duration.js';
+import { DEFAULT_GROUP } from '../../core/model.js';
+import type { ActiveAccess } from '../../access/queries.js';
+import type { AccessRequest, ApprovalVote } from '../../store/requests.js';
+import type { GrantDetails } from '../grant-details.js';
+
+export type Card = Record<string, unknown>;
+type Element = Record<string, unknown>;
+
+/** What a card's buttons submit: `keyway` names the action. */
+export const SUBMIT = {
+  request: 'request',
+  approve: 'approve',
+  deny: 'deny',
+  extend: 'extend',
+  revoke: 'revoke',
+} as const;
+
+/**
+ * Card and message text is markdown, and Teams clients disagree on backslash escapes; so user text is
+ * neutralised instead: it cannot open a link, a code span or HTML, or start a new line.
+ */
+export function escapeMarkdown(text: string): string {
+  const swap: Record<string, string> = { '[': '［', ']': '］', '<': '‹', '>': '›', '`': "'" };
+  return text.replace(/[[\]<>`]/g, (c) => swap[c]!).replace(/\s*\r?\n\s*/g, ' ');
+}
+
+/** Teams shows {{DATE}} and {{TIME}} in the reader's own time zone. */
+export function teamsDate(epochMs: number): string {
+  const iso = new Date(Math.floor(epochMs / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return `{{DATE(${iso}, SHORT)}} {{TIME(${iso})}}`;
+}
+
+/** For plain text messages, where Teams does not localise dates. */
+export function utcDate(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC');
+}
+
+export function serverList(names: readonly string[]): string {
+  return names.map((n) => `\`${n}\``).join(', ');
+}
+
+function card(body: Element[], actions: Element[] = []): Card {
+  return { type: 'AdaptiveCard', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', version: '1.4', body, ...(actions.length > 0 && { actions }) };
+}
+
+function text(markdown: string, extra: Element = {}): Element {
+  return { type: 'TextBlock', text: markdown, wrap: true, ...extra };
+}
+
+function heading(title: string): Element {
+  return text(title, { size: 'Medium', weight: 'Bolder' });
+}
+
+function facts(pairs: Array<[string, string]>): Element {
+  return { type: 'FactSet', facts: pairs.map(([title, value]) => ({ title, value })) };
+}
+
+function submit(title: string, data: Record<string, unknown>, style?: 'positive' | 'destructive'): Element {
+  return { type: 'Action.Submit', title, data, ...(style && { style }) };
+}
+
+function groupsText(groups: readonly string[]): string {
+  return groups.length === 0 || (groups.length === 1 && groups[0] === DEFAULT_GROUP) ? 'own group only' : groups.join(', ');
+}
+
+/** The request form: only the servers this person may request. */
+export function requestForm(servers: ReadonlyArray<{ name: string; integration: string }>, needsKey: boolean, defaults: { duration?: string } = {}): Card {
+  const body: Element[] = [heading('Request SSH access')];
+  if (needsKey) body.push(text('⚠️ You have no SSH public key on file yet: send `key ssh-ed25519 AAAA… you@laptop` first, or the request waits for it.', { color: 'Warning' }));
+  body.push(
+    { type: 'Input.ChoiceSet', id: 'servers', label: 'Servers', isMultiSelect: true, isRequired: true, errorMessage: 'Choose at least one server.', choices: servers.map((s) => ({ title: `${s.name} (${s.integration})`, value: s.name })) },
+    { type: 'Input.Text', id: 'duration', label: 'For how long (45m, 2h, 1h30m)', placeholder: 'the flow\'s default', value: defaults.duration ?? '' },
+    { type: 'Input.Text', id: 'reason', label: 'Reason', placeholder: 'INC-42: disk full on web-1', isMultiline: true, maxLength: 500 },
+  );
+  return card(body, [submit('Request', { keyway: SUBMIT.request })]);
+}
+
+function subject(request: AccessRequest): string {
+  return request.extendsRequestId === null ? `SSH access request #${request.id}` : `Extension #${request.id} of request #${request.extendsRequestId}`;
+}
+
+function decider(request: AccessRequest): string {
+  return request.decidedBy === null || request.decidedBy === 'system' ? 'Keyway' : request.decidedBy;
+}
+
+/** The outcome in words: who decided, when, and why. */
+export function outcomeText(request: AccessRequest, votes: readonly ApprovalVote[], date: (ms: number) => string = teamsDate): string {
+  const when = request.decidedAt === null ? '' : ` at ${date(request.decidedAt)}`;
+  switch (request.state) {
+    case 'approved': {
+      if (request.decidedBy === 'system') return `✅ **Approved automatically** (the flow allows it)${when}`;
+      const approvers = [...new Set(votes.filter((v) => v.decision === 'approve').map((v) => v.approverEmail))];
+      return `✅ **Approved** by ${approvers.length > 0 ? approvers.join(', ') : decider(request)}${when}`;
+    }
+    case 'denied':
+      return `❌ **Denied** by ${decider(request)}${when}${request.decisionReason ? `: ${escapeMarkdown(request.decisionReason)}` : ''}`;
+    case 'expired':
+      return `⌛ **Expired**${when}: ${escapeMarkdown(request.decisionReason ?? 'nobody answered in time')}`;
+    case 'cancelled':
+      return `🚫 **Cancelled** by the requester${when}`;
+    case 'pending':
+      return '⏳ Waiting for approval';
+  }
+}
+
+/** The approval card: with Approve and Deny (and a reason box) while pending; the outcome once decided. */
+export function approvalCard(request: AccessRequest, votes: readonly ApprovalVote[]): Card {
+  const approvals = votes.filter((v) => v.decision === 'approve').map((v) => v.approverEmail);
+  const pending = request.state === 'pending';
+  const body: Element[] = [
+    heading(subject(request)),
+    facts([
+      ['Requester', request.requesterEmail],
+      ['Servers', request.servers.join(', ')],
+      ['Linux user', request.linuxUser],
+      ['Groups', groupsText(request.groups)],
+      [request.extendsRequestId === null ? 'Duration' : 'Extend by', formatDuration(request.durationSeconds)],
+      ['Flow', request.flow],
+    ]),
+    text(`**Reason:** ${escapeMarkdown(request.reason) || '_none given_'}`),
+  ];
+  if (request.minApprovals > 1 || (pending && approvals.length > 0)) {
+    body.push(text(`Approvals: ${approvals.length} of ${request.minApprovals} needed${approvals.length > 0 ? ` (${approvals.join(', ')})` : ''}`, { isSubtle: true }));
+  }
+  if (!pending) {
+    body.push(text(outcomeText(request, votes)));
+    return card(body);
+  }
+  body.push(
+    { type: 'Input.Text', id: 'reason', label: 'Reason (needed to deny)', placeholder: 'why not', maxLength: 500 },
+    text(`Unanswered, the request expires ${teamsDate(request.pendingUntil)}.`, { isSubtle: true, size: 'Small' }),
+  );
+  return card(body, [
+    submit('Approve', { keyway: SUBMIT.approve, requestId: request.id }, 'positive'),
+    submit('Deny', { keyway: SUBMIT.deny, requestId: request.id }, 'destructive'),
+  ]);
+}
+
+/**
+ * The certificate, how to install it, and an ssh line per server: a markdown message, because Teams keeps the
+ * lines of a code block in a message (a card's text would join them) and people copy them into a terminal.
+ */
+export function grantText(g: GrantDetails, now: number): string {
+  const key = `~/.ssh/${g.userKeyName}`;
+  const ends = `${utcDate(g.validBefore * 1000)} (in ${formatDuration(Math.max(60, Math.round((g.validBefore * 1000 - now) / 60_000) * 60))})`;
+  const lines = [
+    `**SSH access ready (request #${g.request.id})**`,
+    '',
+    `Access to ${serverList(g.targets.map((t) => t.server))} as \`${g.request.linuxUser}\` until **${ends}**.`,
+    '',
+    `**1. Install the certificate** next to your key, as \`${key}-cert.pub\` (paste this in a terminal):`,
+    '```',
+    `cat > ${key}-cert.pub <<'EOF'`,
+    g.certificate,
+    'EOF',
+    '```',
+    '**2. Connect** (ssh picks up the certificate next to the key):',
+    '```',
+    ...g.targets.map((t) => `ssh -i ${key} ${g.request.linuxUser}@${t.host} -p ${t.port}`),
+    '```',
+  ];
+  if (g.notReady.length > 0) lines.push(`⚠️ Not ready yet on ${serverList(g.notReady)}: Keyway keeps trying and tells you when it works.`, '');
+  if (g.customAccessDetails) lines.push(`**From your admins:** ${escapeMarkdown(g.customAccessDetails)}`, '');
+  lines.push('The certificate opens only the servers of this request and stops working at its expiry or when the access is revoked. Send `list` to see your access.');
+  return lines.join('\n');
+}
+
+/** Access is about to end: extend it (the flow's approval rules apply) or end it now. */
+export function expiryWarningCard(request: AccessRequest): Card {
+  const ends = request.accessExpiresAt === null ? 'soon' : teamsDate(request.accessExpiresAt);
+  return card([
+    text(`⏳ Your access to ${serverList(request.servers)} (request #${request.id}) ends ${ends}.`),
+    { type: 'Input.Text', id: 'duration', label: 'Extend by (30m, 1h)', value: '1h' },
+  ], [
+    submit('Extend', { keyway: SUBMIT.extend, requestId: request.id }, 'positive'),
+    submit('End it now', { keyway: SUBMIT.revoke, requestId: request.id }, 'destructive'),
+  ]);
+}
+
+/** `list`: my access, my pending requests, approvals waiting for me. */
+export function listText(mine: { active: ActiveAccess[]; pending: AccessRequest[]; toApprove: AccessRequest[] }): string {
+  const lines: string[] = ['**Your access**'];
+  if (mine.active.length === 0) lines.push('- none');
+  for (const a of mine.active) {
+    lines.push(`- #${a.request.id}: ${serverList(a.grants.map((g) => g.server))} until ${a.request.accessExpiresAt === null ? '?' : utcDate(a.request.accessExpiresAt)} — \`extend ${a.request.id} 1h\` · \`revoke ${a.request.id}\``);
+  }
+  lines.push('', '**Your pending requests**');
+  if (mine.pending.length === 0) lines.push('- none');
+  for (const r of mine.pending) lines.push(`- #${r.id}: ${serverList(r.servers)} for ${formatDuration(r.durationSeconds)} — \`cancel ${r.id}\``);
+  lines.push('', '**Waiting for your approval**');
+  if (mine.toApprove.length === 0) lines.push('- none');
+  for (const r of mine.toApprove) lines.push(`- #${r.id}: ${r.requesterEmail} → ${serverList(r.servers)} for ${formatDuration(r.durationSeconds)} (decide on its card)`);
+  return lines.join('\n');
+}

@@ -1,0 +1,125 @@
+// The chat port on Teams: renders and delivers each event Keyway owes people, reading the current state.
+// Approvers are reached through the conversation saved when they last wrote to Keyway; whoever cannot be
+// reached here is asked on Slack when it is configured, and the requester is told who was asked where.
+// Throws when the Bot Connector cannot be reached (the outbox retries); every step is safe to repeat.
+import type { AccessEvent } from '../../access/events.js';
+import { getGrant, type Grant } from '../../store/grants.js';
+import { getRequest, votesOf, type AccessRequest } from '../../store/requests.js';
+import { tellsRequester } from '../audience.js';
+import { grantDetailsOf, ownersOf } from '../grant-details.js';
+import type { ChatPlatform } from '../port.js';
+import { approvalCard, expiryWarningCard, grantText } from './cards.js';
+import { sendOnce, teamsMessagesOf, teamsReferenceOf, updateInConversation, type TeamsContent, type TeamsDeps } from './messenger.js';
+import {
+  accessEndedText, askedText, decisionText, provisionFailedForOwners, provisionFailedForRequester, revokeFailingText,
+} from './texts.js';
+
+async function settleAll(work: Array<Promise<unknown>>): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+async function toRequester(deps: TeamsDeps, request: AccessRequest, purpose: string, content: TeamsContent): Promise<void> {
+  if (tellsRequester('teams', request)) await sendOnce(deps, request.requesterEmail, request.id, purpose, content);
+}
+
+async function toOwners(deps: TeamsDeps, request: AccessRequest, purpose: string, content: TeamsContent): Promise<void> {
+  for (const owner of ownersOf(deps.engine.ctx, request.integration)) await sendOnce(deps, owner, request.id, purpose, content);
+}
+
+const refreshChains = new WeakMap<TeamsDeps, Map<number, Promise<void>>>();
+
+/**
+ * Re-renders every approval card of the request from its current state (votes, outcome). Refreshes of one
+ * request run one after another, each rendering just before it sends, so the last one shows the truth.
+ */
+export function refreshApprovalCards(deps: TeamsDeps, requestId: number): Promise<void> {
+  const chains = refreshChains.get(deps) ?? new Map<number, Promise<void>>();
+  refreshChains.set(deps, chains);
+  const run = (chains.get(requestId) ?? Promise.resolve()).catch(() => undefined).then(async () => {
+    const request = getRequest(deps.engine.ctx.db, requestId);
+    if (!request) return;
+    const card = approvalCard(request, votesOf(deps.engine.ctx.db, requestId));
+    await settleAll(teamsMessagesOf(deps, requestId, 'approval').map((m) => updateInConversation(deps, m.address, card)));
+  });
+  chains.set(requestId, run);
+  void run.catch(() => undefined).finally(() => {
+    if (chains.get(requestId) === run) chains.delete(requestId);
+  });
+  return run;
+}
+
+async function approvalNeeded(deps: TeamsDeps, requestId: number): Promise<void> {
+  const request = getRequest(deps.engine.ctx.db, requestId);
+  if (!request || request.state !== 'pending') return; // decided before we got here: request_decided follows
+  const card = approvalCard(request, votesOf(deps.engine.ctx.db, requestId));
+  const candidates = request.approvers.emails.filter((e) => request.allowSelfApproval || e !== request.requesterEmail);
+  const reachable = candidates.filter((e) => teamsReferenceOf(deps, e) !== undefined);
+  await settleAll(reachable.map((email) => sendOnce(deps, email, requestId, 'approval', card)));
+  const elsewhere = [...candidates.filter((e) => !reachable.includes(e)), ...request.approvers.slackUsergroups.map((g) => `Slack group ${g}`)];
+  await toRequester(deps, request, 'asked', askedText(request, reachable, elsewhere, deps.slackAlsoAsks));
+}
+
+async function requestDecided(deps: TeamsDeps, requestId: number): Promise<void> {
+  const request = getRequest(deps.engine.ctx.db, requestId);
+  if (!request) return;
+  await refreshApprovalCards(deps, requestId);
+  const text = decisionText(request, votesOf(deps.engine.ctx.db, requestId));
+  if (text) await toRequester(deps, request, 'requester', text);
+}
+
+async function accessGranted(deps: TeamsDeps, requestId: number): Promise<void> {
+  const details = grantDetailsOf(deps.engine.ctx, requestId);
+  if (!details) return; // no active grant left by the time the certificate was to be sent
+  await toRequester(deps, details.request, `grant:${details.serial}`, grantText(details, deps.engine.ctx.now()));
+}
+
+async function provisionFailed(deps: TeamsDeps, requestId: number, grantIds: number[]): Promise<void> {
+  const request = getRequest(deps.engine.ctx.db, requestId);
+  if (!request) return;
+  const failed = grantIds.map((id) => getGrant(deps.engine.ctx.db, id)).filter((g): g is Grant => g !== undefined);
+  const purpose = `provision_failed:${grantIds.join(',')}`;
+  await toRequester(deps, request, purpose, provisionFailedForRequester(request, failed.map((g) => g.server)));
+  await toOwners(deps, request, purpose, provisionFailedForOwners(request, failed));
+}
+
+async function expiryWarning(deps: TeamsDeps, requestId: number): Promise<void> {
+  const request = getRequest(deps.engine.ctx.db, requestId);
+  if (!request || request.state !== 'approved' || request.accessExpiresAt === null || request.accessExpiresAt <= deps.engine.ctx.now()) return;
+  await toRequester(deps, request, `expiry_warning:${request.accessExpiresAt}`, expiryWarningCard(request));
+}
+
+async function accessEnded(deps: TeamsDeps, requestId: number, why: 'expired' | 'revoked', by?: string): Promise<void> {
+  const request = getRequest(deps.engine.ctx.db, requestId);
+  if (request) await toRequester(deps, request, 'access_ended', accessEndedText(request, why, by));
+}
+
+async function revokeFailing(deps: TeamsDeps, grantId: number, attempts: number, error: string): Promise<void> {
+  const grant = getGrant(deps.engine.ctx.db, grantId);
+  const request = grant && getRequest(deps.engine.ctx.db, grant.requestId);
+  if (grant && request) await toOwners(deps, request, `revoke_failing:${grantId}:${attempts}`, revokeFailingText(request, grant, attempts, error));
+}
+
+export function createTeamsPlatform(deps: TeamsDeps): ChatPlatform {
+  return {
+    name: 'teams',
+    async deliver(event: AccessEvent): Promise<void> {
+      switch (event.kind) {
+        case 'approval_needed':
+          return approvalNeeded(deps, event.requestId);
+        case 'request_decided':
+          return requestDecided(deps, event.requestId);
+        case 'access_granted':
+          return accessGranted(deps, event.requestId);
+        case 'provision_failed':
+          return provisionFailed(deps, event.requestId, event.grantIds);
+        case 'expiry_warning':
+          return expiryWarning(deps, event.requestId);
+        case 'access_ended':
+          return accessEnded(deps, event.requestId, event.why, event.by);
+        case 'revoke_failing':
+          return revokeFailing(deps, event.grantId, event.attempts, event.error);
+      }
+    },
+  };
+}

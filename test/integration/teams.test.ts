@@ -1,0 +1,217 @@
+// The Teams front door: the real botbuilder endpoint over HTTP with Teams-shaped activities, a fake Bot
+// Connector recording replies and card updates, a real SQLite database.
+import { afterEach, describe, expect, it } from 'vitest';
+import { listAudit } from '../../src/store/audit-log.js';
+import { getRequest } from '../../src/store/requests.js';
+import type { Flow } from '../../src/core/model.js';
+import { accessConfig, flow } from '../helpers/access-config.js';
+import { SAMPLE_KEY, registerKey } from '../helpers/access-context.js';
+import { buttonsOf, personalConversationOf, textOf, TENANT_ID, type FakeTeamsUser } from '../helpers/fake-teams.js';
+import { TEAMS_PEOPLE, startTeamsRig, type TeamsRig, type TeamsRigOptions } from './teams-harness.js';
+import { PEOPLE, approvalMessageOf, callText, dmChannel, startSlackRig, type SlackRig } from './slack-harness.js';
+
+let rig: TeamsRig;
+let slackRig: SlackRig | undefined;
+afterEach(async () => {
+  await rig?.close();
+  await slackRig?.close();
+  slackRig = undefined;
+});
+
+const { dev, lead, lead2, outsider } = TEAMS_PEOPLE;
+
+function withFlow(extra: Partial<Flow>): TeamsRigOptions {
+  return { config: accessConfig({ flows: [flow('prod-debug', 'prod-linux', { requesters: { everyone: false, emails: [dev.email], slackUsergroups: [] }, ...extra })] }) };
+}
+
+/** What the bot posted in a person's personal chat, as text, oldest first. */
+function chatOf(user: FakeTeamsUser): string[] {
+  return rig.connector.posted(personalConversationOf(user)).map((a) => textOf(a.body));
+}
+
+function lastCardOf(user: FakeTeamsUser) {
+  const cards = rig.connector.posted(personalConversationOf(user)).filter((a) => a.body.attachments?.length);
+  return cards[cards.length - 1];
+}
+
+async function say(user: FakeTeamsUser, text: string): Promise<void> {
+  expect((await rig.teams.message(user, text)).status).toBe(200);
+  await rig.settle();
+}
+
+async function click(user: FakeTeamsUser, value: Record<string, unknown>, cardId?: string): Promise<void> {
+  expect((await rig.teams.submit(user, value, cardId)).status).toBe(200);
+  await rig.settle();
+}
+
+/** dev asks for web-2 after the approvers have opened a chat with Keyway. */
+async function pendingRequest(options: TeamsRigOptions = {}, approvers: FakeTeamsUser[] = [lead]): Promise<number> {
+  rig = await startTeamsRig(options);
+  for (const approver of approvers) await say(approver, 'help');
+  await say(dev, `key ${SAMPLE_KEY}`);
+  await say(dev, 'request web-2 2h INC-7 disk full');
+  const row = rig.ctx.db.prepare('SELECT MAX(id) AS id FROM requests').get() as { id: number | null };
+  if (row.id === null) throw new Error(`no request was created; dev was told: ${chatOf(dev).join(' | ')}`);
+  return row.id;
+}
+
+describe('requesting in Teams', () => {
+  it('registers a key and takes a request by command, asking the approver with a card and telling the requester who was asked', async () => {
+    const id = await pendingRequest();
+    expect(chatOf(dev).join('\n')).toMatch(/Registered your ssh-ed25519 key SHA256:/);
+    expect(getRequest(rig.ctx.db, id)).toMatchObject({ state: 'pending', servers: ['web-2'], durationSeconds: 7200, reason: 'INC-7 disk full', source: 'teams' });
+    expect(chatOf(dev).join('\n')).toMatch(/Request #1 for `web-2` \(2h\) is waiting for lead@example\.com/);
+    expect(chatOf(dev).join('\n')).toMatch(/asked lead@example\.com in Teams/);
+    const card = lastCardOf(lead)!;
+    expect(buttonsOf(card.body)).toEqual(['approve', 'deny']);
+    expect(textOf(card.body)).toMatch(/Requester: dev@example\.com[\s\S]*Servers: web-2[\s\S]*Duration: 2h[\s\S]*Flow: prod-debug/);
+    expect(textOf(card.body)).toContain('INC-7 disk full');
+  });
+
+  it('shows a form of only the servers this person may request, and takes the request from it', async () => {
+    rig = await startTeamsRig();
+    await say(lead, 'hello');
+    registerKey(rig.ctx, dev.email, 'dev');
+    await say(dev, 'request');
+    const form = lastCardOf(dev)!;
+    const choices = JSON.stringify(form.body).match(/"value":"(web-1|web-2|db-1)"/g);
+    expect(choices).toEqual(['"value":"web-1"', '"value":"web-2"', '"value":"db-1"']);
+    await click(dev, { keyway: 'request', servers: 'web-1,db-1', duration: '45m', reason: 'INC-9' }, form.id);
+    const request = getRequest(rig.ctx.db, 1);
+    expect(request).toMatchObject({ servers: ['web-1', 'db-1'], durationSeconds: 2700, reason: 'INC-9' });
+  });
+
+  it('answers an unknown server, an over-long duration and a private key with what to do, and creates nothing', async () => {
+    rig = await startTeamsRig();
+    registerKey(rig.ctx, dev.email, 'dev');
+    await say(dev, 'request nope-1 1h x');
+    await say(dev, 'request web-2 3d x');
+    await say(dev, '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----');
+    const told = chatOf(dev);
+    expect(told[0]).toMatch(/nope-1/);
+    expect(told[1]).toMatch(/8h/);
+    expect(told[2]).toMatch(/private key/i);
+    expect(told[2]).not.toContain('b3BlbnNzaC1rZXktdjEAAAAA');
+    expect((rig.ctx.db.prepare('SELECT COUNT(*) AS n FROM requests').get() as { n: number }).n).toBe(0);
+  });
+
+  it('works only in a personal chat', async () => {
+    rig = await startTeamsRig();
+    const inChannel = rig.teams.raw(dev, { text: 'list', conversation: { id: '19:team-channel', conversationType: 'channel', tenantId: TENANT_ID } });
+    expect((await rig.teams.post(inChannel)).status).toBe(200);
+    await rig.settle();
+    expect(textOf(rig.connector.posted('19:team-channel')[0]!.body)).toMatch(/personal chat/);
+  });
+
+  it('saves how to reach a person when they install the app, and greets them with the commands', async () => {
+    rig = await startTeamsRig();
+    expect((await rig.teams.install(lead)).status).toBe(200);
+    await rig.settle();
+    expect(chatOf(lead)[0]).toMatch(/request <server>/);
+    expect(rig.ctx.db.prepare("SELECT email FROM chat_addresses WHERE platform = 'teams'").all()).toEqual([{ email: lead.email }]);
+  });
+});
+
+describe('deciding in Teams', () => {
+  it('approves on the approver\'s click: the card shows the outcome without buttons, and the requester gets the certificate', async () => {
+    const id = await pendingRequest();
+    const card = lastCardOf(lead)!;
+    await click(lead, { keyway: 'approve', requestId: id }, card.id);
+    expect(getRequest(rig.ctx.db, id)).toMatchObject({ state: 'approved', decidedBy: lead.email });
+    const updated = rig.connector.activity(card.id)!;
+    expect(updated.updates).toBeGreaterThan(0);
+    expect(buttonsOf(updated.body)).toEqual([]);
+    expect(textOf(updated.body)).toMatch(/Approved\*\* by lead@example\.com at \{\{DATE\(/);
+    const grant = chatOf(dev).find((t) => t.includes('-cert-v01@openssh.com'))!;
+    expect(grant).toContain('~/.ssh/id_ed25519-cert.pub');
+    expect(grant).toContain('ssh -i ~/.ssh/id_ed25519 dev@127.0.0.1 -p 22');
+    expect(grant).toMatch(/```\ncat > ~\/\.ssh\/id_ed25519-cert\.pub <<'EOF'\nssh-ed25519-cert-v01@openssh\.com \S+ \S*\nEOF\n```/);
+  });
+
+  it('denies only with a reason, and tells the requester why', async () => {
+    const id = await pendingRequest();
+    const card = lastCardOf(lead)!;
+    await click(lead, { keyway: 'deny', requestId: id, reason: '' }, card.id);
+    expect(getRequest(rig.ctx.db, id)!.state).toBe('pending');
+    expect(chatOf(lead).at(-1)).toMatch(/reason/i);
+    await click(lead, { keyway: 'deny', requestId: id, reason: 'use staging [link](http://evil)' }, card.id);
+    expect(getRequest(rig.ctx.db, id)).toMatchObject({ state: 'denied', decisionReason: 'use staging [link](http://evil)' });
+    expect(buttonsOf(rig.connector.activity(card.id)!.body)).toEqual([]);
+    const told = chatOf(dev).find((t) => t.includes('was denied'))!;
+    expect(told).toContain('denied by lead@example.com: use staging ［link］(http://evil)');
+  });
+
+  it('refuses a click from someone who may not approve, and from the requester, auditing both and changing nothing', async () => {
+    const id = await pendingRequest();
+    await say(outsider, 'hi');
+    await click(outsider, { keyway: 'approve', requestId: id });
+    await click(dev, { keyway: 'approve', requestId: id });
+    expect(getRequest(rig.ctx.db, id)!.state).toBe('pending');
+    expect(chatOf(outsider).at(-1)).toMatch(/not an approver of request 1/);
+    expect(chatOf(dev).at(-1)).toMatch(/asked for request 1 yourself/);
+    const refused = listAudit(rig.ctx.db, { limit: 100 }).filter((e) => e.action === 'approval.refused').map((e) => e.actor);
+    expect(refused.sort()).toEqual([dev.email, outsider.email]);
+  });
+
+  it('counts two distinct approvers under min_approvals: 2, and a repeated click (the same activity) once', async () => {
+    const id = await pendingRequest(withFlow({ approvers: { everyone: false, emails: [lead.email, lead2.email], slackUsergroups: [] }, minApprovals: 2 }), [lead, lead2]);
+    const click1 = rig.teams.raw(lead, { value: { keyway: 'approve', requestId: id } });
+    expect((await rig.teams.post(click1)).status).toBe(200);
+    expect((await rig.teams.post(click1)).status).toBe(200);
+    await rig.settle();
+    expect(getRequest(rig.ctx.db, id)!.state).toBe('pending');
+    expect(chatOf(lead).filter((t) => t.includes('1 of 2 needed')).length).toBeGreaterThanOrEqual(1);
+    expect(textOf(lastCardOf(lead2)!.body)).toMatch(/Approvals: 1 of 2 needed \(lead@example\.com\)/);
+    await click(lead2, { keyway: 'approve', requestId: id });
+    expect(getRequest(rig.ctx.db, id)!.state).toBe('approved');
+    for (const approver of [lead, lead2]) expect(buttonsOf(lastCardOf(approver)!.body)).toEqual([]);
+  });
+});
+
+describe('authentication', () => {
+  it('refuses an activity without a valid Bot Framework token when the app id and password are configured, with no effect', async () => {
+    rig = await startTeamsRig({ settings: { appId: '00000000-0000-4000-8000-000000000001', appPassword: 'not-a-real-secret', allowUnauthenticated: false } });
+    const request = rig.teams.raw(dev, { text: 'request web-2 1h INC-1' });
+    expect((await rig.teams.post(request, undefined)).status).toBe(401);
+    expect((await rig.teams.post(request, 'Bearer not.a.jwt')).status).toBe(401);
+    expect((await rig.teams.post(request, 'Basic dXNlcjpwYXNz')).status).toBe(401);
+    await rig.settle();
+    expect(rig.connector.calls).toEqual([]);
+    expect((rig.ctx.db.prepare('SELECT COUNT(*) AS n FROM requests').get() as { n: number }).n).toBe(0);
+  });
+
+  it('ignores activities from another tenant when MICROSOFT_APP_TENANT_ID is set', async () => {
+    rig = await startTeamsRig({ settings: { tenantId: 'another-tenant' } });
+    registerKey(rig.ctx, dev.email, 'dev');
+    await say(dev, 'request web-2 1h INC-1');
+    expect(rig.connector.calls).toEqual([]);
+    expect((rig.ctx.db.prepare('SELECT COUNT(*) AS n FROM requests').get() as { n: number }).n).toBe(0);
+  });
+
+  it('refuses what is not an activity', async () => {
+    rig = await startTeamsRig();
+    const res = await fetch(rig.endpoint, { method: 'POST', body: '{"text":"no type"}', headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(400);
+    expect((await fetch(rig.endpoint)).status).toBe(405);
+  });
+});
+
+describe('Teams and Slack together', () => {
+  it('asks an approver who is only on Slack there, and a Slack click gives the Teams requester the certificate in Teams', async () => {
+    slackRig = await startSlackRig();
+    rig = await startTeamsRig({ engine: slackRig.engine, slackAlsoAsks: true });
+    registerKey(rig.ctx, dev.email, 'dev');
+    await say(dev, 'request web-2 1h INC-11');
+    await slackRig.settle();
+    const id = 1;
+    expect(chatOf(dev).join('\n')).toMatch(/Not reachable in Teams, so asked on Slack: lead@example\.com/);
+    const where = approvalMessageOf(slackRig, id, PEOPLE.lead.id);
+    expect((await slackRig.slack.click(PEOPLE.lead.id, 'keyway_approve', String(id), where)).status).toBe(200);
+    await slackRig.settle();
+    await rig.settle();
+    expect(getRequest(rig.ctx.db, id), slackRig.fake.calls.map((c) => `${c.method} ${callText(c)}`).join('\n')).toMatchObject({ state: 'approved', decidedBy: lead.email });
+    expect(chatOf(dev).some((t) => t.includes('-cert-v01@openssh.com'))).toBe(true);
+    // The requester hears on the platform they asked on: nothing for dev on Slack.
+    expect(slackRig.fake.callsTo('chat.postMessage').filter((c) => c.body.channel === dmChannel(PEOPLE.dev.id)).map(callText)).toEqual([]);
+  });
+});

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { startKeyway, type RunningKeyway } from '../../src/main.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { startFakeBotConnector, TeamsSender, personalConversationOf, textOf } from '../helpers/fake-teams.js';
 
 let temp: { dir: string; remove(): void };
 const running: RunningKeyway[] = [];
@@ -51,5 +52,28 @@ describe('keyway start', () => {
     running.push(first);
     const second = { ...env(), PORT: '0' };
     await expect(startKeyway(second, quiet)).rejects.toThrow(/Another Keyway \(pid \d+ on .*\) is running on .*one sweeper per database/);
+  });
+
+  it('serves Teams at /api/messages with Slack off, refusing activities without a token when an app id is set', async () => {
+    temp = makeTempDir();
+    const user = { id: '29:dev', email: 'dev@example.com' };
+    const connector = await startFakeBotConnector([user]);
+    try {
+      const base = { KEYWAY_CONFIG: 'config/access.example.yaml', KEYWAY_DATA_DIR: join(temp.dir, 'data'), PORT: '0' };
+      const open = await startKeyway({ ...base, KEYWAY_TEAMS_ALLOW_UNAUTHENTICATED: 'true' }, quiet);
+      running.push(open);
+      const teams = new TeamsSender(`http://127.0.0.1:${open.port}/api/messages`, connector.serviceUrl);
+      expect((await teams.message(user, 'help')).status).toBe(200);
+      expect(textOf(connector.posted(personalConversationOf(user))[0]!.body)).toMatch(/request <server>/);
+      await Promise.all(running.splice(0).map((k) => k.stop()));
+
+      const guarded = await startKeyway({ ...base, MICROSOFT_APP_ID: '00000000-0000-4000-8000-000000000001', MICROSOFT_APP_PASSWORD: 'not-a-real-secret' }, quiet);
+      running.push(guarded);
+      const stranger = new TeamsSender(`http://127.0.0.1:${guarded.port}/api/messages`, connector.serviceUrl);
+      expect((await stranger.message(user, 'help')).status).toBe(401);
+      expect(connector.posted(personalConversationOf(user))).toHaveLength(1);
+    } finally {
+      await connector.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 // Request lifecycle: submit, vote (approve/deny), cancel. Writes the decision and the grants it creates in one
 // transaction, before any effect on a server; the provisioner and the notifier act on what is written.
+import { looksLikePrivateKey, ROTATE_EXPOSED_KEY } from '../ca/user-key.js';
 import { UserError } from '../core/errors.js';
 import { planRequest, assertMayDecide, approvedDuration, type AccessAsk, type Requester } from '../core/policy.js';
 import { usernameForEmail } from '../core/username.js';
@@ -19,6 +20,19 @@ export function linuxUserFor(ctx: AccessContext, email: string): string {
   return usernameForEmail(email, peopleOverrides(ctx.config()));
 }
 
+export function noSuchRequest(id: number): UserError {
+  return new UserError('unknown_request', `There is no request ${id}: check the number (list shows your requests).`);
+}
+
+/**
+ * Refuses free text (a request's or a decision's reason) holding a private key: it would be stored, audited and
+ * shown to approvers. The advice is the key command's: the key has been exposed, so rotate it.
+ */
+export function refusePrivateKey(text: string | undefined, what: string): void {
+  if (text === undefined || !looksLikePrivateKey(text)) return;
+  throw new UserError('key_is_private', `The ${what} holds a PRIVATE key; Keyway did not store it. ${ROTATE_EXPOSED_KEY} Never paste a private key anywhere.`);
+}
+
 export type Outcome =
   | { kind: 'pending'; request: AccessRequest; approvals: number }
   | { kind: 'approved'; request: AccessRequest; grants: Grant[] }
@@ -26,6 +40,7 @@ export type Outcome =
   | { kind: 'already_decided'; request: AccessRequest };
 
 export function submitRequest(ctx: AccessContext, person: Requester, ask: AccessAsk, source: string): Outcome {
+  refusePrivateKey(ask.reason, 'reason');
   const config = ctx.config();
   const email = person.email.toLowerCase();
   const plan = planRequest(config, { ...person, email }, ask);
@@ -76,8 +91,9 @@ export interface VoteOptions {
 
 /** An approver's click or CLI call. Authorisation comes from who the person is, checked against the stored request. */
 export function voteOnRequest(ctx: AccessContext, requestId: number, approver: Requester, decision: 'approve' | 'deny', options: VoteOptions = {}): Outcome {
+  refusePrivateKey(options.reason, 'reason');
   const request = getRequest(ctx.db, requestId);
-  if (!request) throw new UserError('unknown_request', `There is no request ${requestId}.`);
+  if (!request) throw noSuchRequest(requestId);
   const email = approver.email.toLowerCase();
   const now = ctx.now();
   // Eligibility first: a refused click is audited even when the request is already decided.
@@ -175,7 +191,7 @@ function deny(ctx: AccessContext, request: AccessRequest, by: string, reason: st
 /** The requester withdraws a pending request. */
 export function cancelRequest(ctx: AccessContext, requestId: number, by: string): AccessRequest {
   const request = getRequest(ctx.db, requestId);
-  if (!request) throw new UserError('unknown_request', `There is no request ${requestId}.`);
+  if (!request) throw noSuchRequest(requestId);
   if (request.requesterEmail !== by.toLowerCase()) throw new UserError('not_allowed', `Only ${request.requesterEmail} can cancel request ${requestId}.`);
   assertRequestTransition(requestId, request.state, 'cancelled');
   const now = ctx.now();

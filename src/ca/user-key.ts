@@ -30,9 +30,13 @@ const HOW_TO_GET_ONE =
   'ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa (2048 bits or more). ' +
   'No key yet? Run `ssh-keygen -t ed25519` and send the .pub file.';
 
+/** What to do after pasting a private key anywhere: it has been exposed, so rotate it. */
+export const ROTATE_EXPOSED_KEY =
+  'Treat it as compromised: delete it, remove its public key from every server and service that trusts it, ' +
+  'and make a new key pair with `ssh-keygen -t ed25519`.';
+
 const PRIVATE_KEY_MESSAGE =
-  'That is a PRIVATE key, not a public key. Treat it as compromised: delete it, remove its public key from every ' +
-  'server and service that trusts it, and make a new key pair with `ssh-keygen -t ed25519`. ' +
+  `That is a PRIVATE key, not a public key. ${ROTATE_EXPOSED_KEY} ` +
   'Then send only the public half (the .pub file). Never paste a private key anywhere.';
 
 /**

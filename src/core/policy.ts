@@ -149,8 +149,16 @@ export function assertMayDecide(check: ApprovalCheck, person: Requester, request
     throw new UserError('not_approver', `You asked for request ${requestId} yourself, so you cannot decide it: another approver must.`);
   }
   if (!isEligibleApprover(check.approvers, person)) {
-    throw new UserError('not_approver', `${person.email} is not an approver of request ${requestId}.`);
+    throw new UserError('not_approver', `${person.email} is not an approver of request ${requestId}: ${whoDecides(check.approvers)}.`);
   }
+}
+
+/** Who may decide, in words: "lead@example.com or a member of the Slack user group S0LEADS can decide it". */
+export function whoDecides(approvers: Pick<ApproverSet, 'emails' | 'slackUsergroups'>): string {
+  const who = [...approvers.emails, ...approvers.slackUsergroups.map((g) => `a member of the Slack user group ${g}`)];
+  if (who.length === 0) return 'nobody is configured to decide it; ask an admin to check the flow';
+  const last = who.pop()!;
+  return `${who.length > 0 ? `${who.join(', ')} or ` : ''}${last} can decide it`;
 }
 
 /** An approver may shorten the duration, never lengthen it past what was asked or the flow's maximum. */

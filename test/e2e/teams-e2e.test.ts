@@ -11,7 +11,7 @@ import { sshHostEffects } from '../../src/hosts/host-effects.js';
 import { databaseHostKeyPins } from '../../src/hosts/open-pool.js';
 import { getRequest } from '../../src/store/requests.js';
 import { flow, integration, server } from '../helpers/access-config.js';
-import { personalConversationOf, textOf } from '../helpers/fake-teams.js';
+import { personalConversationOf, textOf, type FakeTeamsUser } from '../helpers/fake-teams.js';
 import { rootTestSkipReason } from '../helpers/root.js';
 import { generateUserKey, sshRun } from '../helpers/ssh-client.js';
 import { startTestHosts, stopAllTestHosts, type TestHost } from '../helpers/test-host.js';
@@ -25,7 +25,7 @@ describe.skipIf(!!reason)(`Teams end to end on a real sshd${reason ? ` (skipped:
   let host: TestHost;
   let pool: ConnectionPool | undefined;
   let rig: TeamsRig;
-  const chatOf = (user: typeof dev) => rig.connector.posted(personalConversationOf(user)).map((a) => a.body);
+  const chatOf = (user: FakeTeamsUser) => rig.connector.posted(personalConversationOf(user)).map((a) => a.body);
 
   beforeAll(async () => {
     [host] = (await startTestHosts(1, { name: 'teams-e2e' })) as [TestHost];

@@ -11,6 +11,8 @@ export interface FakeSlackUser {
   name?: string;
   isBot?: boolean;
   deleted?: boolean;
+  /** The user's workspace; defaults to the fake's own. */
+  teamId?: string;
 }
 
 export interface FakeSlackOptions {
@@ -61,6 +63,10 @@ export interface FakeSlack {
   messages(): StoredMessage[];
   /** The next `times` calls to `method` answer { ok: false, error }. */
   failNext(method: string, error: string, times?: number): void;
+  /** chat.postMessage to `channel` answers { ok: false, error } (as for a channel gone, or one the bot is not in). */
+  refusePostsTo(channel: string, error: string): void;
+  /** Calls to `method` wait for the answer until the returned function is called. */
+  hold(method: string): () => void;
   /** While down, every call answers HTTP 503 (and is still recorded). */
   setDown(down: boolean): void;
   addUser(user: FakeSlackUser): void;
@@ -99,6 +105,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const stored = new Map<string, StoredMessage>();
   const failures = new Map<string, { error: string; times: number }>();
   const waiters: Array<{ method: string; match: (c: SlackCall) => boolean; resolve: (c: SlackCall) => void }> = [];
+  const held = new Map<string, Promise<void>>();
+  const refusedChannels = new Map<string, string>();
   let down = false;
   let seq = 0;
   let tsCounter = 0;
@@ -106,7 +114,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
 
   const nextTs = () => `1800000000.${String(++tsCounter).padStart(6, '0')}`;
   const userJson = (u: FakeSlackUser) => ({
-    id: u.id, team_id: teamId, name: u.name ?? u.id.toLowerCase(), deleted: u.deleted ?? false, is_bot: u.isBot ?? false,
+    id: u.id, team_id: u.teamId ?? teamId, name: u.name ?? u.id.toLowerCase(), deleted: u.deleted ?? false, is_bot: u.isBot ?? false,
     tz: 'Europe/Amsterdam', profile: u.email ? { email: u.email, real_name: u.name ?? u.id } : { real_name: u.name ?? u.id },
   });
   const channelOf = (channel: string) => (channel.startsWith('U') || channel.startsWith('W') ? `D${channel.slice(1)}` : channel);
@@ -118,10 +126,16 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       return { ok: false, error: failure.error };
     }
     switch (method) {
-      case 'auth.test':
-        return { ok: true, url: 'https://keyway-test.slack.com/', team: 'Keyway Test', user: 'keyway', team_id: teamId, user_id: botUserId, bot_id: botId, app_id: appId, is_enterprise_install: false };
+      case 'auth.test': // as Slack answers for a bot token: no app_id (bots.info says it)
+        return { ok: true, url: 'https://keyway-test.slack.com/', team: 'Keyway Test', user: 'keyway', team_id: teamId, user_id: botUserId, bot_id: botId, is_enterprise_install: false };
+      case 'bots.info':
+        return body.bot === botId
+          ? { ok: true, bot: { id: botId, deleted: false, name: 'keyway', updated: 1_700_000_000, app_id: appId, user_id: botUserId } }
+          : { ok: false, error: 'bot_not_found' };
       case 'chat.postMessage': {
         if (typeof body.channel !== 'string' || body.channel === '') return { ok: false, error: 'channel_not_found' };
+        const refused = refusedChannels.get(body.channel);
+        if (refused) return { ok: false, error: refused };
         const message: StoredMessage = { channel: channelOf(body.channel), ts: nextTs(), body };
         stored.set(`${message.channel}/${message.ts}`, message);
         return { ok: true, channel: message.channel, ts: message.ts, message: { text: body.text, ts: message.ts } };
@@ -189,6 +203,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     const method = /^\/api\/([\w.]+)$/.exec(url.pathname)?.[1] ?? url.pathname;
     const auth = req.headers.authorization;
     const token = auth?.startsWith('Bearer ') ? auth.slice(7) : typeof body.token === 'string' ? body.token : undefined;
+    await held.get(method);
     if (down) {
       record({ method, body, token, response: { down: true } });
       res.writeHead(503, { 'content-type': 'text/plain' }).end('service unavailable');
@@ -231,6 +246,15 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     messages: () => [...stored.values()],
     failNext(method, error, times = 1) {
       failures.set(method, { error, times });
+    },
+    refusePostsTo: (channel, error) => void refusedChannels.set(channel, error),
+    hold(method) {
+      let release!: () => void;
+      held.set(method, new Promise<void>((resolve) => (release = resolve)));
+      return () => {
+        held.delete(method);
+        release();
+      };
     },
     setDown(value) {
       down = value;

@@ -106,7 +106,10 @@ export class SlackSender {
   submit(userId: string, callbackId: string, values: Values, privateMetadata = '', options: SendOptions = {}): Promise<SlackResponse> {
     return this.interactive({
       ...this.base(userId, 'view_submission'), trigger_id: newTriggerId(),
-      view: { id: 'VMODAL', type: 'modal', callback_id: callbackId, private_metadata: privateMetadata, state: { values }, hash: 'h', app_id: this.ids.appId, team_id: this.ids.teamId },
+      view: {
+        id: 'VMODAL', type: 'modal', callback_id: callbackId, title: { type: 'plain_text', text: 'Keyway form' }, private_metadata: privateMetadata,
+        state: { values }, hash: 'h', app_id: this.ids.appId, team_id: this.ids.teamId,
+      },
     }, options);
   }
 

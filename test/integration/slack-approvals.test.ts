@@ -2,12 +2,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Flow } from '../../src/core/model.js';
 import { listAudit } from '../../src/store/audit-log.js';
+import { undeliveredCount } from '../../src/store/outbox.js';
 import { getRequest, votesOf } from '../../src/store/requests.js';
 import { accessConfig, flow } from '../helpers/access-config.js';
 import { registerKey } from '../helpers/access-context.js';
 import { formValue } from '../helpers/slack-requests.js';
 import {
-  PEOPLE, approvalMessageOf, buttonsOf, callText, dmChannel, repliesTo, requestByCommand, startSlackRig, type RigOptions, type SlackRig,
+  PEOPLE, approvalMessageOf, buttonsOf, callText, capturedLogger, dmChannel, repliesTo, requestByCommand, startSlackRig, type RigOptions, type SlackRig,
 } from './slack-harness.js';
 
 let rig: SlackRig;
@@ -111,6 +112,52 @@ describe('approving', () => {
     expect(buttonsOf(messageNow(where))).toEqual([]);
   });
 
+  it('DMs the approvers instead, and gives up the notify_channel line, when Slack refuses a channel for good — logging each once', async () => {
+    const { logger, lines } = capturedLogger();
+    const id = await pendingRequest({
+      ...withFlow({ approvalChannel: 'C0PRIVATE', notifyChannel: 'C0GONE' }), logger,
+      prepareFake: (fake) => (fake.refusePostsTo('C0PRIVATE', 'not_in_channel'), fake.refusePostsTo('C0GONE', 'channel_not_found')),
+    });
+    expect(rig.fake.callsTo('chat.postMessage').map((c) => [c.body.channel, c.response.ok])).toEqual([['C0PRIVATE', false], [dmChannel(lead.id), true]]);
+    await rig.slack.click(lead.id, 'keyway_approve', String(id), approvalMessageOf(rig, id, lead.id));
+    await rig.settle();
+    rig.ctx.clock.now += 3600_000;
+    rig.engine.kick();
+    await rig.settle();
+    expect(undeliveredCount(rig.ctx.db)).toBe(0);
+    expect(rig.fake.callsTo('chat.postMessage').filter((c) => c.body.channel === 'C0GONE')).toHaveLength(1);
+    expect(lines.filter((l) => l.level === 50).map((l) => [l.channel, l.error])).toEqual([['C0PRIVATE', 'not_in_channel'], ['C0GONE', 'channel_not_found']]);
+    expect(getRequest(rig.ctx.db, id)!.state).toBe('approved');
+  });
+
+  it('keeps an approval, and tells the approver nothing, when updating the approval messages fails right after the vote', async () => {
+    const id = await pendingRequest();
+    const where = approvalMessageOf(rig, id, lead.id);
+    rig.fake.failNext('chat.update', 'internal_error');
+    await rig.slack.click(lead.id, 'keyway_approve', String(id), where);
+    await rig.settle();
+    expect(rig.fake.callsTo('chat.update')[0]!.response).toMatchObject({ ok: false });
+    expect(getRequest(rig.ctx.db, id)!.state).toBe('approved');
+    expect(repliesTo(rig, lead.id)).toEqual([]);
+    expect(buttonsOf(messageNow(where))).toEqual([]);
+  });
+
+  it('looks up only the user groups that can change the answer: none for an approver by e-mail, the request\'s approver groups otherwise', async () => {
+    const id = await pendingRequest({
+      ...withFlow({ requesters: { everyone: false, emails: [dev.email], slackUsergroups: ['S0DEVS'] }, approvers: { everyone: false, emails: [lead.email], slackUsergroups: ['S0LEADS'] }, minApprovals: 2 }),
+      usergroups: { S0DEVS: [], S0LEADS: [lead2.id] }, cacheTtlMs: 0,
+    });
+    const lookups = () => rig.fake.callsTo('usergroups.users.list').map((c) => c.body.usergroup as string);
+    const before = lookups().length;
+    await rig.slack.click(lead.id, 'keyway_approve', String(id), approvalMessageOf(rig, id, lead.id));
+    await rig.settle();
+    expect(lookups().slice(before)).toEqual([]);
+    await rig.slack.click(lead2.id, 'keyway_approve', String(id), approvalMessageOf(rig, id, lead2.id));
+    await rig.settle();
+    expect(lookups().slice(before)).toEqual(['S0LEADS']);
+    expect(getRequest(rig.ctx.db, id)!.state).toBe('approved');
+  });
+
   it('posts a line per decision to the flow\'s notify_channel', async () => {
     const id = await pendingRequest(withFlow({ notifyChannel: '#access-log' }));
     await rig.slack.click(lead.id, 'keyway_approve', String(id), approvalMessageOf(rig, id, lead.id));
@@ -133,6 +180,8 @@ describe('denying', () => {
 
     const empty = await rig.slack.submit(lead.id, 'keyway_deny_reason', { reason: { reason: formValue.text(' ') } }, opened.body.view.private_metadata);
     expect(empty.json).toEqual({ response_action: 'errors', errors: { reason: expect.stringMatching(/Say why you deny/) } });
+    const leaked = await rig.slack.submit(lead.id, 'keyway_deny_reason', { reason: { reason: formValue.text('-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----') } }, opened.body.view.private_metadata);
+    expect(leaked.json).toEqual({ response_action: 'errors', errors: { reason: expect.stringMatching(/reason holds a PRIVATE key.*compromised/) } });
 
     const submitted = await rig.slack.submit(lead.id, 'keyway_deny_reason', { reason: { reason: formValue.text('use staging first') } }, opened.body.view.private_metadata);
     expect(submitted).toMatchObject({ status: 200, text: '' });
@@ -227,7 +276,9 @@ describe('repeated and simultaneous clicks', () => {
     const decisions = actionsAudit().filter((a) => a.startsWith('request.approved') || a.startsWith('request.denied'));
     expect(decisions).toHaveLength(1);
     if (request.state === 'approved') {
-      expect(deny.json).toEqual({ response_action: 'errors', errors: { reason: expect.stringMatching(/already approved by lead@example.com/) } });
+      // Refused on the form when the approval was in before the submission arrived, else by DM after it.
+      const refusals = [JSON.stringify(deny.json), ...rig.fake.callsTo('chat.postMessage').filter((c) => c.body.channel === dmChannel(lead2.id)).map(callText)];
+      expect(refusals.filter((r) => /already approved by lead@example.com/.test(r))).toHaveLength(1);
     } else {
       expect(request.state).toBe('denied');
       expect(approve.status).toBe(200);

@@ -160,4 +160,13 @@ describe('the App Home', () => {
     await rig.settle();
     expect(dmsTo(lead.id).at(-1)).toMatch(/Request #2 is already approved by lead@example.com/);
   });
+
+  it('says on the Home tab why Keyway cannot serve someone, instead of staying silent', async () => {
+    rig = await startSlackRig({ extraUsers: [{ id: 'U0NOMAIL' }] });
+    await rig.slack.event({ type: 'app_home_opened', user: 'U0NOMAIL', channel: 'D0NOMAIL', tab: 'home', event_ts: '1.3' });
+    await rig.settle();
+    const [home] = rig.fake.callsTo('views.publish');
+    expect(home!.body.user_id).toBe('U0NOMAIL');
+    expect(callText(home!)).toMatch(/cannot see an e-mail address on your Slack profile/);
+  });
 });

@@ -2,7 +2,8 @@
 // database and a recording HostEffects: what the Slack integration tests drive with signed requests.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
+import { Writable } from 'node:stream';
+import { pino, type Logger } from 'pino';
 import { createEngine, type Engine } from '../../src/access/engine.js';
 import { createGrantRunner } from '../../src/access/grant-runner.js';
 import type { HostEffects } from '../../src/access/host-effects.js';
@@ -63,16 +64,29 @@ export interface RigOptions {
   clockStart?: number;
   usergroups?: Record<string, string[]>;
   extraUsers?: FakeSlackUser[];
+  /** How long Slack look-ups are cached (0: every look-up asks Slack). */
+  cacheTtlMs?: number;
+  /** Runs before Keyway first talks to the fake (e.g. to make bots.info fail). */
+  prepareFake?: (fake: FakeSlack) => void;
+  logger?: Logger;
+}
+
+/** A logger whose lines (parsed) the test can read. */
+export function capturedLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) });
+  return { logger: pino({ level: 'info' }, stream), lines };
 }
 
 export async function startSlackRig(options: RigOptions = {}): Promise<SlackRig> {
   const ctx = testContext(options.config ?? accessConfig(), options.clockStart);
   const fake = await startFakeSlack({ users: [...Object.values(PEOPLE), ...(options.extraUsers ?? [])], usergroups: options.usergroups });
+  options.prepareFake?.(fake);
   const hosts = typeof options.hosts === 'function' ? options.hosts(ctx) : options.hosts ?? recordingHosts();
   const { caKey } = generateCaKey();
   const engine = createEngine(createGrantRunner(ctx, hosts, caKey), []);
   const front = createSlackFrontDoor({
-    engine, logger: pino({ level: 'silent' }),
+    engine, logger: options.logger ?? pino({ level: 'silent' }), cacheTtlMs: options.cacheTtlMs,
     slack: { botToken: 'xoxb-test-token', signingSecret: SIGNING_SECRET, apiUrl: fake.apiUrl.replace(/\/$/, '') },
   });
   engine.platforms.push(front.platform);
@@ -130,6 +144,11 @@ export function approvalMessageOf(rig: Pick<SlackRig, 'ctx'>, requestId: number,
   const ref = slackMessagesOf(rig.ctx.db, requestId, 'approval').find((m) => m.recipient === recipient);
   if (!ref) throw new Error(`no approval message of request ${requestId} for ${recipient}`);
   return { channel: ref.channel, ts: ref.ts };
+}
+
+/** What submitted modals were updated to show after the "working on it" acknowledgement, newest last. */
+export function modalAnswers(rig: SlackRig): string[] {
+  return rig.fake.callsTo('views.update').map((c) => JSON.stringify(c.body.view.blocks));
 }
 
 /** The response_url answers the person got, newest last. */

@@ -7,7 +7,8 @@ import { accessConfig, integration, server } from '../helpers/access-config.js';
 import { registerKey, SAMPLE_KEY } from '../helpers/access-context.js';
 import { formValue } from '../helpers/slack-requests.js';
 import {
-  PEOPLE, approvalMessageOf, openFlow, buttonsOf, callText, countRows, dmChannel, repliesTo, requestByCommand, startSlackRig, type RigOptions, type SlackRig,
+  PEOPLE, approvalMessageOf, capturedLogger, openFlow, buttonsOf, callText, countRows, dmChannel, modalAnswers, repliesTo, requestByCommand, startSlackRig,
+  type RigOptions, type SlackRig,
 } from './slack-harness.js';
 
 let rig: SlackRig;
@@ -112,6 +113,13 @@ describe('/ssh-access key, servers and list', () => {
     expect(listAudit(rig.ctx.db).map((e) => [e.action, e.actor])).toEqual([['key.registered', ana.email]]);
   });
 
+  it('says how to find a request that does not exist', async () => {
+    await start();
+    await rig.slack.command(dev.id, 'revoke 99');
+    await rig.settle();
+    expect(repliesTo(rig, dev.id)).toEqual(['There is no request #99: `/ssh-access list` shows your requests.']);
+  });
+
   it('lists only the servers the person may request', async () => {
     const staging = integration('staging', [server('stg-1')]);
     await start({ config: accessConfig({ integrations: [...accessConfig().integrations, staging], flows: [...accessConfig().flows, openFlow('staging', staging, { requesters: { everyone: false, emails: ['someone@example.com'], slackUsergroups: [] } })] }) });
@@ -141,27 +149,32 @@ describe('the request modal', () => {
     });
     expect(submitted.status).toBe(200);
     expect(submitted.json).toMatchObject({ response_action: 'update' });
-    expect(JSON.stringify(submitted.json)).toContain('Request #1 for `web-2`, `db-1` (30m) is waiting for lead@example.com');
+    expect(JSON.stringify(submitted.json)).toContain('Working on it');
     await rig.settle();
+    expect(rig.fake.callsTo('views.update')[0]!.body.view_id).toBe('VMODAL');
+    expect(modalAnswers(rig)).toEqual([expect.stringContaining('Request #1 for `web-2`, `db-1` (30m) is waiting for lead@example.com')]);
     expect(getRequest(rig.ctx.db, 1)).toMatchObject({ servers: ['web-2', 'db-1'], durationSeconds: 1800, reason: 'INC-7' });
     expect(rig.fake.callsTo('chat.postMessage').map((c) => c.body.channel)).toEqual([dmChannel(lead.id)]);
   });
 
-  it('shows mistakes on the field that holds them and stores nothing', async () => {
+  it('shows form mistakes on their field at once, and refusals that need to know who asks in the modal after it', async () => {
     await start();
-    const tooLong = await rig.slack.submit(dev.id, 'keyway_request', {
-      servers: { keyway_servers: formValue.options(['web-2']) }, duration: { duration: formValue.text('9h') }, reason: { reason: formValue.text('x') },
+    const form = (duration: string, reason: string, servers = ['web-2']) => ({
+      servers: { keyway_servers: formValue.options(servers) }, duration: { duration: formValue.text(duration) }, reason: { reason: formValue.text(reason) },
     });
-    expect(tooLong.json).toEqual({ response_action: 'errors', errors: { duration: expect.stringMatching(/longer than .* \(8h at most\)/) } });
-    const noReason = await rig.slack.submit(dev.id, 'keyway_request', {
-      servers: { keyway_servers: formValue.options(['web-2']) }, duration: { duration: formValue.text('') }, reason: { reason: formValue.text('') },
-    });
-    expect(noReason.json).toEqual({ response_action: 'errors', errors: { reason: expect.stringMatching(/needs a reason/) } });
-    const badDuration = await rig.slack.submit(dev.id, 'keyway_request', {
-      servers: { keyway_servers: formValue.options([]) }, duration: { duration: formValue.text('soon') }, reason: { reason: formValue.text('x') },
-    });
-    expect(Object.keys((badDuration.json as { errors: object }).errors).sort()).toEqual(['duration', 'servers']);
+    const badDuration = await rig.slack.submit(dev.id, 'keyway_request', form('soon', 'x', []));
+    expect(badDuration.json).toEqual({ response_action: 'errors', errors: { duration: expect.stringMatching(/not a duration/), servers: 'Choose at least one server.' } });
+    const privateKey = await rig.slack.submit(dev.id, 'keyway_request', form('1h', 'INC-1 -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n-----END OPENSSH PRIVATE KEY-----'));
+    expect(privateKey.json).toEqual({ response_action: 'errors', errors: { reason: expect.stringMatching(/reason holds a PRIVATE key.*compromised.*ssh-keygen -t ed25519/) } });
+    expect(rig.fake.calls.some((c) => c.method.startsWith('users.'))).toBe(false); // none of that needed Slack
+
+    const tooLong = await rig.slack.submit(dev.id, 'keyway_request', form('9h', 'x'));
+    const noReason = await rig.slack.submit(dev.id, 'keyway_request', form('', ''));
+    expect([tooLong.json, noReason.json]).toMatchObject([{ response_action: 'update' }, { response_action: 'update' }]);
+    await rig.settle();
+    expect(modalAnswers(rig)).toEqual([expect.stringMatching(/longer than .* \(8h at most\)/), expect.stringMatching(/needs a reason/)]);
     expect(countRows(rig, 'requests')).toBe(0);
+    expect(JSON.stringify(listAudit(rig.ctx.db))).not.toContain('PRIVATE KEY');
   });
 
   it('asks for a public key when none is registered, refuses a private one, and registers a good one with the request', async () => {
@@ -177,8 +190,22 @@ describe('the request modal', () => {
     expect(currentKey(rig.ctx.db, ana.email)).toBeUndefined();
     const good = await rig.slack.submit(ana.id, 'keyway_request', values(SAMPLE_KEY));
     expect(good.json).toMatchObject({ response_action: 'update' });
+    await rig.settle();
     expect(currentKey(rig.ctx.db, ana.email)).toBeDefined();
     expect(getRequest(rig.ctx.db, 1)!.requesterEmail).toBe(ana.email);
+  });
+
+  it('acknowledges a submitted form before asking Slack who submitted it, then shows the answer in the modal', async () => {
+    await start();
+    const release = rig.fake.hold('users.info');
+    const submitted = await rig.slack.submit(dev.id, 'keyway_request', {
+      servers: { keyway_servers: formValue.options(['web-2']) }, duration: { duration: formValue.text('30m') }, reason: { reason: formValue.text('INC-7') },
+    });
+    expect(submitted.json).toMatchObject({ response_action: 'update' });
+    expect(countRows(rig, 'requests')).toBe(0);
+    release();
+    await rig.settle();
+    expect(modalAnswers(rig)).toEqual([expect.stringContaining('Request #1 for `web-2` (30m) is waiting for lead@example.com')]);
   });
 
   it('searches the servers as the person types when there are too many for a menu', async () => {
@@ -207,11 +234,44 @@ describe('request authenticity', () => {
     expect(listAudit(rig.ctx.db)).toEqual([]);
   });
 
-  it('ignores, and audits, a payload made for another Slack app', async () => {
+  it('ignores, and audits, a payload made for another Slack app (its id known from bots.info, as auth.test does not say it)', async () => {
     await start();
+    expect(rig.fake.callsTo('auth.test')[0]!.response).not.toHaveProperty('app_id');
+    expect(rig.fake.callsTo('bots.info')[0]!.body.bot).toBe('B0KEYWAY');
     await rig.slack.command(dev.id, 'request web-2 1h x', { extra: { api_app_id: 'A0SOMEOTHER' } });
     await rig.settle();
     expect(countRows(rig, 'requests')).toBe(0);
     expect(listAudit(rig.ctx.db).map((e) => [e.action, e.details.why])).toEqual([['slack.payload_refused', 'another app']]);
+  });
+
+  it('ignores, and audits, a payload from another workspace', async () => {
+    await start();
+    await rig.slack.command(dev.id, 'request web-2 1h x', { extra: { team_id: 'T0ELSEWHERE' } });
+    await rig.settle();
+    expect(countRows(rig, 'requests')).toBe(0);
+    expect(listAudit(rig.ctx.db).map((e) => [e.action, e.details.why])).toEqual([['slack.payload_refused', 'another workspace']]);
+  });
+
+  it('refuses every payload, logging why, while it does not know its own app id — and serves again once it does', async () => {
+    const { logger, lines } = capturedLogger();
+    await start({ logger, prepareFake: (fake) => fake.failNext('bots.info', 'missing_scope', 100) });
+    await rig.slack.command(dev.id, 'request web-2 1h x');
+    await rig.settle();
+    expect(countRows(rig, 'requests')).toBe(0);
+    expect(listAudit(rig.ctx.db).map((e) => [e.action, e.details.why])).toEqual([['slack.payload_refused', 'own app id unknown']]);
+    expect(lines.filter((l) => l.level === 50).map((l) => l.msg)).toContain('Keyway does not know its own Slack app id, so it refuses every Slack payload until it does: check that the app has the users:read scope (manifests/slack-app.yaml) and reinstall it');
+
+    rig.fake.failNext('bots.info', 'missing_scope', 0); // the scope is granted
+    await requestByCommand(rig, dev.id, 'request web-2 1h x');
+    expect(countRows(rig, 'requests')).toBe(1);
+  });
+
+  it('refuses a user of another workspace even when their e-mail is an approver\'s', async () => {
+    await start({ extraUsers: [{ id: 'U0STRANGER', email: lead.email, teamId: 'T0ELSEWHERE' }] });
+    const id = await requestByCommand(rig, dev.id, 'request web-2 1h x');
+    await rig.slack.click('U0STRANGER', 'keyway_approve', String(id), approvalMessageOf(rig, id, lead.id));
+    await rig.settle();
+    expect(repliesTo(rig, 'U0STRANGER')).toEqual([expect.stringMatching(/belongs to another workspace than the one Keyway serves/)]);
+    expect(getRequest(rig.ctx.db, id)!.state).toBe('pending');
   });
 });

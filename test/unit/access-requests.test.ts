@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { extensionAllowance } from '../../src/access/extend.js';
+import { createGrantRunner } from '../../src/access/grant-runner.js';
 import { cancelRequest, expireUnansweredRequests, submitRequest, voteOnRequest } from '../../src/access/requests.js';
+import { revokeRequestAs } from '../../src/access/revoke.js';
+import { generateCaKey } from '../../src/ca/ca-key.js';
 import { listAudit, verifyAuditChain } from '../../src/store/audit-log.js';
 import { getRequest, pendingRequestsPastTtl } from '../../src/store/requests.js';
 import { grantsOfRequest } from '../../src/store/grants.js';
@@ -55,6 +59,26 @@ describe('submitting a request', () => {
   });
 });
 
+const PRIVATE_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----';
+
+describe('a private key pasted as a reason', () => {
+  it('refuses it in a request with the advice to rotate the key, and stores and audits nothing', () => {
+    setup();
+    expect(() => submitRequest(ctx, dev, { servers: ['web-2'], reason: `INC-1 ${PRIVATE_KEY}` }, 'slack'))
+      .toThrowError(expect.objectContaining({ code: 'key_is_private', message: expect.stringMatching(/reason holds a PRIVATE key.*compromised.*ssh-keygen -t ed25519/) }));
+    expect(ctx.db.prepare('SELECT COUNT(*) AS n FROM requests').get()).toEqual({ n: 0 });
+    expect(listAudit(ctx.db)).toEqual([]);
+  });
+
+  it('refuses it as the reason of a decision, leaving the request pending and the key out of the audit log', () => {
+    setup();
+    const { request } = submitRequest(ctx, dev, { servers: ['web-2'], reason: 'x' }, 'cli');
+    expect(() => voteOnRequest(ctx, request.id, { email: 'lead@example.com' }, 'deny', { reason: PRIVATE_KEY })).toThrowError(expect.objectContaining({ code: 'key_is_private' }));
+    expect(getRequest(ctx.db, request.id)!.state).toBe('pending');
+    expect(JSON.stringify(listAudit(ctx.db))).not.toContain('PRIVATE KEY');
+  });
+});
+
 describe('approving and denying', () => {
   it('starts the clock at approval, not at request time', () => {
     setup();
@@ -94,7 +118,7 @@ describe('approving and denying', () => {
   it('refuses and audits a decision from someone who may not approve', () => {
     setup();
     const { request } = submitRequest(ctx, dev, { servers: ['web-2'], reason: 'x' }, 'cli');
-    expect(() => voteOnRequest(ctx, request.id, { email: 'eve@example.com' }, 'approve')).toThrow('eve@example.com is not an approver of request 1.');
+    expect(() => voteOnRequest(ctx, request.id, { email: 'eve@example.com' }, 'approve')).toThrow('eve@example.com is not an approver of request 1: lead@example.com can decide it.');
     expect(() => voteOnRequest(ctx, request.id, dev, 'approve')).toThrow(/yourself/);
     expect(getRequest(ctx.db, request.id)!.state).toBe('pending');
     expect(listAudit(ctx.db).map((e) => [e.actor, e.action])).toEqual([
@@ -111,6 +135,32 @@ describe('approving and denying', () => {
     expect([first.kind, second.kind]).toEqual(['approved', 'already_decided']);
     expect(second.request.state).toBe('approved');
     expect(grantsOfRequest(ctx.db, request.id)).toHaveLength(1);
+  });
+});
+
+describe('unknown requests, refused revokes, extension allowance', () => {
+  it('says how to find a request that does not exist', () => {
+    setup();
+    expect(() => cancelRequest(ctx, 99, 'dev@example.com')).toThrow('There is no request 99: check the number (list shows your requests).');
+  });
+
+  it('audits a refused revoke, like a refused approval', async () => {
+    setup();
+    const { request } = submitRequest(ctx, dev, { servers: ['web-2'], reason: 'x' }, 'cli');
+    voteOnRequest(ctx, request.id, { email: 'lead@example.com' }, 'approve');
+    const hosts = { provision: async () => undefined, revoke: async () => undefined, cleanup: async () => undefined };
+    const runner = createGrantRunner(ctx, hosts, generateCaKey().caKey);
+    await expect(revokeRequestAs(runner, request.id, { email: 'eve@example.com' })).rejects.toThrow(/Only dev@example.com or an approver of request 1 can revoke it/);
+    expect(listAudit(ctx.db).map((e) => [e.actor, e.action]).at(-1)).toEqual(['eve@example.com', 'revoke.refused']);
+    expect(getRequest(ctx.db, request.id)!.state).toBe('approved');
+  });
+
+  it('allows an extension up to the flow\'s maximum counted from the approval', () => {
+    const decidedAt = Date.UTC(2026, 0, 1);
+    const approved = { decidedAt, createdAt: decidedAt - 60_000, accessExpiresAt: decidedAt + 2 * 3600_000 };
+    expect(extensionAllowance(approved, 8 * 3600)).toBe(6 * 3600);
+    expect(extensionAllowance(approved, 3600)).toBe(0);
+    expect(extensionAllowance({ ...approved, accessExpiresAt: null }, 8 * 3600)).toBe(0);
   });
 });
 

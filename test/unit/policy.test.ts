@@ -92,8 +92,11 @@ describe('who may decide', () => {
     expect(() => assertMayDecide(check, { email: 'x@example.com', usergroups: ['S0LEADS'] }, 1)).not.toThrow();
   });
 
-  it('refuses someone who is not an approver', () => {
-    expect(() => assertMayDecide(check, { email: 'eve@example.com' }, 3)).toThrowError('eve@example.com is not an approver of request 3.');
+  it('refuses someone who is not an approver, saying who can decide', () => {
+    expect(() => assertMayDecide(check, { email: 'eve@example.com' }, 3))
+      .toThrowError('eve@example.com is not an approver of request 3: lead@example.com or a member of the Slack user group S0LEADS can decide it.');
+    expect(() => assertMayDecide({ ...check, approvers: { source: 'none', emails: [], slackUsergroups: [] } }, { email: 'eve@example.com' }, 4))
+      .toThrowError('eve@example.com is not an approver of request 4: nobody is configured to decide it; ask an admin to check the flow.');
   });
 
   it('refuses the requester even when they are in an approver group', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { approvalMessage } from '../../src/chat/slack/blocks-approval.js';
-import { grantMessage } from '../../src/chat/slack/blocks-access.js';
-import { escape, slackDate } from '../../src/chat/slack/blocks.js';
+import { expiryWarning, grantMessage } from '../../src/chat/slack/blocks-access.js';
+import { homeView, listReply, type MyAccess } from '../../src/chat/slack/blocks-home.js';
+import { escape, slackDate, type Block } from '../../src/chat/slack/blocks.js';
 import { requestModal, STATIC_MENU_LIMIT } from '../../src/chat/slack/blocks-views.js';
 import type { AccessRequest } from '../../src/store/requests.js';
 import { flow, integration, server } from '../helpers/access-config.js';
@@ -52,12 +53,36 @@ describe('Block Kit rendering', () => {
     const text = JSON.stringify(grantMessage({
       request: { ...request, state: 'approved' }, certificate: 'ssh-ed25519-cert-v01@openssh.com AAAAcert', validBefore: 1_800_000_000,
       userKeyName: 'id_work', targets: [{ server: 'web-1', host: '10.0.0.1', port: 22 }, { server: 'web-2', host: 'web2.internal', port: 2222 }],
-      notReady: [], customAccessDetails: 'Use the VPN.',
+      notReady: [], customAccessDetails: 'Use the VPN.', serial: 1,
     }));
     expect(text).toContain('~/.ssh/id_work-cert.pub');
     expect(text).toContain('ssh -i ~/.ssh/id_work dev@10.0.0.1 -p 22');
     expect(text).toContain('ssh -i ~/.ssh/id_work dev@web2.internal -p 2222');
     expect(text).toContain('<!date^1800000000^');
     expect(text).toContain('Use the VPN.');
+  });
+
+  it('keeps a `list` reply within Slack\'s 50 blocks, pointing to the Home tab for the rest', () => {
+    const many = (n: number) => Array.from({ length: n }, (_, i) => ({ ...request, id: i + 1 }));
+    const my: MyAccess = {
+      active: many(30).map((r) => ({ request: { ...r, state: 'approved' as const, accessExpiresAt: Date.UTC(2026, 0, 2) }, grants: [] })),
+      pending: many(30), toApprove: many(30),
+    };
+    const reply = listReply(my);
+    expect(reply.blocks.length).toBeLessThanOrEqual(50);
+    expect(JSON.stringify(reply.blocks)).toContain('…25 more: open the Keyway Home tab.');
+    expect(homeView(my).blocks.length).toBeLessThanOrEqual(100);
+  });
+
+  it('keeps confirmation dialogs within Slack\'s 300 characters, counting servers when they are many', () => {
+    const servers = Array.from({ length: 40 }, (_, i) => `server-with-a-long-name-${i}`);
+    const warning = expiryWarning({ ...request, servers, state: 'approved', accessExpiresAt: Date.UTC(2026, 0, 2) });
+    const home = homeView({ active: [{ request: { ...request, servers, state: 'approved', accessExpiresAt: Date.UTC(2026, 0, 2) }, grants: [] }], pending: [], toApprove: [] });
+    const dialogs = [...warning.blocks, ...(home.blocks as Block[])].flatMap((b) => (b.type === 'actions' ? b.elements : [])).flatMap((e) => ('confirm' in e && e.confirm ? [e.confirm] : []));
+    expect(dialogs).toHaveLength(2);
+    for (const dialog of dialogs) {
+      expect(dialog.text.text.length).toBeLessThanOrEqual(300);
+      expect(dialog.text.text).toContain('40 servers');
+    }
   });
 });

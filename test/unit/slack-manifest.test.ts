@@ -2,11 +2,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { commandHelp } from '../../src/chat/command-grammar.js';
 import { SLASH_COMMAND } from '../../src/chat/slack/commands.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const manifest = parse(readFileSync(join(root, 'manifests', 'slack-app.yaml'), 'utf8')) as {
-  features: { app_home: Record<string, boolean>; slash_commands: Array<{ command: string }> };
+  features: { app_home: Record<string, boolean>; slash_commands: Array<{ command: string; usage_hint: string }> };
   oauth_config: { scopes: { bot: string[] } };
   settings: { socket_mode_enabled: boolean; interactivity: { is_enabled: boolean }; event_subscriptions: { bot_events: string[] } };
 };
@@ -14,6 +15,7 @@ const manifest = parse(readFileSync(join(root, 'manifests', 'slack-app.yaml'), '
 // The bot scopes each Web API method Keyway calls needs (https://docs.slack.dev/reference/methods).
 const METHOD_SCOPES: Record<string, string[]> = {
   'auth.test': [],
+  'bots.info': ['users:read'],
   'chat.postMessage': ['chat:write'],
   'chat.update': ['chat:write'],
   'conversations.open': ['im:write'],
@@ -22,6 +24,7 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'usergroups.users.list': ['usergroups:read'],
   'views.open': [],
   'views.publish': [],
+  'views.update': [],
 };
 
 function methodsCalled(): string[] {
@@ -48,5 +51,11 @@ describe('the Slack app manifest', () => {
     expect(manifest.features.app_home.home_tab_enabled).toBe(true);
     expect(manifest.settings.event_subscriptions.bot_events).toEqual(['app_home_opened']);
     expect(manifest.settings.socket_mode_enabled).toBe(true);
+  });
+
+  it('names every subcommand in the usage hint Slack shows while typing', () => {
+    const subcommands = commandHelp(`${SLASH_COMMAND} `).slice(1).map(([usage]) => usage.split(' ')[1]!);
+    expect(subcommands).toContain('cancel');
+    for (const word of subcommands) expect(manifest.features.slash_commands[0]!.usage_hint).toContain(`[${word}`);
   });
 });

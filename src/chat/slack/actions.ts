@@ -2,49 +2,40 @@
 // a pending request, and the Home's "Request access". Every click is acknowledged first; who may act comes
 // from the clicking user (server-side user.id) checked against the stored request, never from the button.
 import type { App, BlockAction, RespondFn } from '@slack/bolt';
+import { extensionAllowance } from '../../access/extend.js';
 import { revokeRequestAs } from '../../access/revoke.js';
 import { cancelRequest, voteOnRequest, type Outcome } from '../../access/requests.js';
 import { UserError, isUserError } from '../../core/errors.js';
-import { getRequest, type AccessRequest } from '../../store/requests.js';
 import { ACTION, serverList } from './blocks.js';
 import { denyModal, extendModal } from './blocks-views.js';
 import { openRequestModal, revokedReply } from './commands.js';
 import { publishHome } from './home.js';
-import { afterAcknowledgements, answerErrors, tellFor, type Tell } from './reply.js';
+import { deciderOf } from './identity.js';
+import { afterAcknowledgements, answerErrors, logUnexpected, tellFor, type Tell } from './reply.js';
 import type { SlackDeps } from './slack-deps.js';
+import { alreadyDecided, requestOf } from './stored-request.js';
 
 interface Click {
   userId: string;
   triggerId: string;
   requestId: number;
-  fromHome: boolean;
   tell: Tell;
-}
-
-function requestOf(deps: SlackDeps, id: number): AccessRequest {
-  const request = getRequest(deps.engine.ctx.db, id);
-  if (!request) throw new UserError('unknown_request', `There is no request #${id}.`);
-  return request;
-}
-
-export function alreadyDecided(request: AccessRequest): string {
-  const by = request.decidedBy && request.decidedBy !== 'system' ? ` by ${request.decidedBy}` : '';
-  return `Request #${request.id} is already ${request.state}${by}: nothing more to do.`;
 }
 
 async function approve(deps: SlackDeps, click: Click): Promise<void> {
   const request = requestOf(deps, click.requestId);
-  const person = await deps.directory.requesterOf(click.userId, request.approvers.slackUsergroups);
+  const person = await deciderOf(deps.directory, click.userId, request);
   const outcome: Outcome = voteOnRequest(deps.engine.ctx, request.id, person, 'approve');
   if (outcome.kind === 'approved') deps.engine.kick();
-  // The messages show the vote (or the outcome) at once; provisioning may take a while.
-  await deps.approvals.refresh(request.id);
+  // The messages show the vote (or the outcome) at once; provisioning may take a while. The vote is in: a failed
+  // refresh is only logged (the request_decided delivery refreshes them again), never "try again".
+  await deps.approvals.refresh(request.id).catch((error: unknown) => logUnexpected(deps, error, 'refresh after approve'));
   if (outcome.kind === 'already_decided') await click.tell(alreadyDecided(outcome.request));
 }
 
 async function askDenyReason(deps: SlackDeps, click: Click): Promise<void> {
   const request = requestOf(deps, click.requestId);
-  const person = await deps.directory.requesterOf(click.userId, request.approvers.slackUsergroups);
+  const person = await deciderOf(deps.directory, click.userId, request);
   try {
     // voteOnRequest checks (and audits) eligibility before it asks for a reason, so a deny without a
     // reason is exactly the eligibility check we need before opening the reason modal.
@@ -64,13 +55,12 @@ async function askExtension(deps: SlackDeps, click: Click): Promise<void> {
     throw new UserError('invalid_transition', `Request #${request.id} has no running access to extend: make a new request.`);
   }
   const flow = deps.engine.ctx.config().flows.find((f) => f.name === request.flow);
-  const used = (request.accessExpiresAt - (request.decidedAt ?? request.createdAt)) / 1000;
-  const left = flow ? Math.max(0, Math.floor(flow.maxDuration - used)) : 0;
+  const left = flow ? extensionAllowance(request, flow.maxDuration) : 0;
   await deps.client.views.open({ trigger_id: click.triggerId, view: extendModal(request, left) });
 }
 
 async function revoke(deps: SlackDeps, click: Click): Promise<void> {
-  const person = await deps.directory.requesterOf(click.userId, requestOf(deps, click.requestId).approvers.slackUsergroups);
+  const person = await deciderOf(deps.directory, click.userId, requestOf(deps, click.requestId));
   await click.tell(`Revoking the access of request #${click.requestId}…`);
   const grants = await revokeRequestAs(deps.engine.runner, click.requestId, person);
   deps.engine.kick();
@@ -91,15 +81,14 @@ function onClick(app: App, deps: SlackDeps, actionId: string, handle: ClickHandl
     await ack();
     await afterAcknowledgements();
     const b = body as BlockAction;
-    const fromHome = b.view?.type === 'home';
     const tell = tellFor(deps, b.user.id, respond as RespondFn | undefined, Boolean(b.response_url));
     await answerErrors(deps, tell, actionId, async () => {
       const value = (action as { value?: unknown }).value;
       const requestId = typeof value === 'string' && /^\d{1,12}$/.test(value) ? Number(value) : 0;
       if (requestId === 0 && actionId !== ACTION.openRequest) throw new UserError('unknown_request', 'This button does not name a request: open the App Home or use `/ssh-access list`.');
-      await handle(deps, { userId: b.user.id, triggerId: b.trigger_id, requestId, fromHome, tell });
+      await handle(deps, { userId: b.user.id, triggerId: b.trigger_id, requestId, tell });
     });
-    if (fromHome && actionId !== ACTION.openRequest) await publishHome(deps, b.user.id);
+    if (b.view?.type === 'home' && actionId !== ACTION.openRequest) await publishHome(deps, b.user.id);
   });
 }
 

@@ -6,7 +6,7 @@ import type { GrantDetails } from '../grant-details.js';
 import type { AccessRequest, ApprovalVote } from '../../store/requests.js';
 import { outcomeText } from './blocks-approval.js';
 import {
-  ACTION, actions, button, confirmDialog, context, escape, header, message, section, serverList, slackDate, type SlackMessage,
+  ACTION, actions, button, confirmDialog, context, escape, header, message, section, serverList, serversInBrief, slackDate, type SlackMessage,
 } from './blocks.js';
 
 export function decisionForRequester(request: AccessRequest, votes: readonly ApprovalVote[]): SlackMessage | undefined {
@@ -66,7 +66,7 @@ export function expiryWarning(request: AccessRequest): SlackMessage {
     actions(`expiry:${request.id}`, [
       button('Extend…', ACTION.extend, String(request.id), 'primary'),
       button('End it now', ACTION.revoke, String(request.id), 'danger',
-        confirmDialog('End access now?', `Revoke request #${request.id} on ${serverList(request.servers)} now?`, 'Revoke')),
+        confirmDialog('End access now?', `Revoke request #${request.id} on ${serversInBrief(request.servers)} now?`, 'Revoke')),
     ]),
   ]);
 }

@@ -5,7 +5,7 @@ import type { ActiveAccess } from '../../access/queries.js';
 import { formatDuration } from '../../core/duration.js';
 import type { AccessRequest } from '../../store/requests.js';
 import {
-  ACTION, actions, button, confirmDialog, context, divider, escape, header, message, section, serverList, slackDate, type Block, type SlackMessage,
+  ACTION, actions, button, confirmDialog, context, divider, escape, header, message, section, serverList, serversInBrief, slackDate, type Block, type SlackMessage,
 } from './blocks.js';
 import type { RequestableServer } from './blocks-views.js';
 
@@ -15,31 +15,41 @@ export interface MyAccess {
   toApprove: AccessRequest[];
 }
 
-const MAX_ITEMS = 15; // a Home tab holds 100 blocks; each item takes two
+// A Home tab holds 100 blocks and a message 50; each item takes up to two.
+const HOME_ITEMS = 15;
+const MESSAGE_ITEMS = 5;
 
-function activeBlocks(items: ActiveAccess[]): Block[] {
+/** What a section says about the items it leaves out. */
+type More = (left: number) => string;
+
+function capped<T>(items: T[], limit: number, more: More, render: (item: T) => Block[]): Block[] {
+  const shown = items.slice(0, limit).flatMap(render);
+  return items.length > limit ? [...shown, context(more(items.length - limit))] : shown;
+}
+
+function activeBlocks(items: ActiveAccess[], limit: number, more: More): Block[] {
   if (items.length === 0) return [context('No active access.')];
-  return items.slice(0, MAX_ITEMS).flatMap(({ request, grants }) => [
+  return capped(items, limit, more, ({ request, grants }) => [
     section(`*#${request.id}* ${serverList(grants.map((g) => g.server))} as \`${request.linuxUser}\` · ends ${request.accessExpiresAt === null ? '?' : slackDate(request.accessExpiresAt)}${grants.some((g) => g.state !== 'active') ? ' · _being prepared_' : ''}`),
     actions(`active:${request.id}`, [
       button('Extend…', ACTION.extend, String(request.id)),
       button('Revoke', ACTION.revoke, String(request.id), 'danger',
-        confirmDialog('Revoke access?', `End request #${request.id} on ${serverList(request.servers)} now?`, 'Revoke')),
+        confirmDialog('Revoke access?', `End request #${request.id} on ${serversInBrief(request.servers)} now?`, 'Revoke')),
     ]),
   ]);
 }
 
-function pendingBlocks(items: AccessRequest[]): Block[] {
+function pendingBlocks(items: AccessRequest[], limit: number, more: More): Block[] {
   if (items.length === 0) return [context('No pending requests.')];
-  return items.slice(0, MAX_ITEMS).map((r) => section(
+  return capped(items, limit, more, (r) => [section(
     `*#${r.id}* ${serverList(r.servers)} · ${formatDuration(r.durationSeconds)} · waiting for approval (flow ${r.flow}) · expires ${slackDate(r.pendingUntil)}`,
     button('Cancel', ACTION.cancel, String(r.id)),
-  ));
+  )]);
 }
 
-function approvalBlocks(items: AccessRequest[]): Block[] {
+function approvalBlocks(items: AccessRequest[], limit: number, more: More): Block[] {
   if (items.length === 0) return [context('Nothing waits for your approval.')];
-  return items.slice(0, MAX_ITEMS).flatMap((r) => [
+  return capped(items, limit, more, (r) => [
     section(`*#${r.id}* ${r.requesterEmail} → ${serverList(r.servers)} · ${formatDuration(r.durationSeconds)} · flow ${r.flow}\n>${escape(r.reason) || '_no reason_'}`),
     actions(`home-approval:${r.id}`, [
       button('Approve', ACTION.approve, String(r.id), 'primary'),
@@ -48,11 +58,11 @@ function approvalBlocks(items: AccessRequest[]): Block[] {
   ]);
 }
 
-function accessSections(my: MyAccess): Block[] {
+function accessSections(my: MyAccess, limit: number, more: More): Block[] {
   return [
-    section('*Your active access*'), ...activeBlocks(my.active), divider(),
-    section('*Your pending requests*'), ...pendingBlocks(my.pending), divider(),
-    section('*Approvals waiting for you*'), ...approvalBlocks(my.toApprove),
+    section('*Your active access*'), ...activeBlocks(my.active, limit, more), divider(),
+    section('*Your pending requests*'), ...pendingBlocks(my.pending, limit, more), divider(),
+    section('*Approvals waiting for you*'), ...approvalBlocks(my.toApprove, limit, more),
   ];
 }
 
@@ -63,14 +73,20 @@ export function homeView(my: MyAccess): types.HomeView {
       header('Keyway: just-in-time SSH access'),
       actions('home-top', [button('Request access…', ACTION.openRequest, 'open', 'primary')]),
       divider(),
-      ...accessSections(my),
+      ...accessSections(my, HOME_ITEMS, (left) => `…and ${left} more.`),
       context('Also on the command line of Slack: `/ssh-access help`.'),
     ],
   };
 }
 
+/** The Home tab of someone Keyway cannot serve yet, saying why and what to do. */
+export function homeRefusal(why: string): types.HomeView {
+  return { type: 'home', blocks: [header('Keyway: just-in-time SSH access'), section(`:warning: ${escape(why)}`)] };
+}
+
 export function listReply(my: MyAccess): SlackMessage {
-  return message(`You have ${my.active.length} active access, ${my.pending.length} pending request(s), ${my.toApprove.length} approval(s) waiting.`, accessSections(my));
+  return message(`You have ${my.active.length} active access, ${my.pending.length} pending request(s), ${my.toApprove.length} approval(s) waiting.`,
+    accessSections(my, MESSAGE_ITEMS, (left) => `…${left} more: open the Keyway Home tab.`));
 }
 
 export function serversReply(servers: RequestableServer[]): SlackMessage {

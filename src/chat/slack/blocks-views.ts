@@ -51,8 +51,9 @@ export function requestModal(servers: RequestableServer[], needsKey: boolean): t
   return modal(VIEW.request, 'Request SSH access', blocks, 'Request');
 }
 
-export function requestSentView(reply: SlackMessage): types.ModalView {
-  return modal(VIEW.request, 'Request SSH access', reply.blocks, undefined);
+/** A modal that only tells (no submit): what became of a submitted form, or that it is being worked on. */
+export function answerView(title: string, reply: SlackMessage): types.ModalView {
+  return modal(VIEW.answer, title, reply.blocks, undefined);
 }
 
 export function denyModal(request: AccessRequest): types.ModalView {

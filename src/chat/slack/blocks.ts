@@ -26,6 +26,7 @@ export const VIEW = {
   request: 'keyway_request',
   deny: 'keyway_deny_reason',
   extend: 'keyway_extend_duration',
+  answer: 'keyway_answer',
 } as const;
 
 /** Slack mrkdwn treats &, < and > as control characters; user text must not be able to mention or link. */
@@ -65,8 +66,9 @@ export function actions(blockId: string, elements: Button[]): Block {
   return { type: 'actions', block_id: blockId, elements };
 }
 
+/** Slack refuses a confirmation dialog whose text is over 300 characters (name servers with serversInBrief). */
 export function confirmDialog(title: string, text: string, yes: string): types.ConfirmationDialog {
-  return { title: plain(title), text: { type: 'mrkdwn', text }, confirm: plain(yes), deny: plain('Cancel') };
+  return { title: plain(title), text: { type: 'mrkdwn', text: text.length > 300 ? `${text.slice(0, 299)}…` : text }, confirm: plain(yes), deny: plain('Cancel') };
 }
 
 /** A time shown in each reader's own time zone (Slack date formatting), with a UTC fallback. */
@@ -82,6 +84,12 @@ export function code(text: string): string {
 
 export function serverList(names: readonly string[]): string {
   return names.map(code).join(', ');
+}
+
+/** The servers for a short text (a confirmation dialog): the list, or "N servers" when the list is long. */
+export function serversInBrief(names: readonly string[]): string {
+  const list = serverList(names);
+  return list.length <= 200 ? list : `${names.length} servers`;
 }
 
 export function message(text: string, blocks: Block[] = [section(text)]): SlackMessage {

@@ -9,20 +9,32 @@ import { UserError, isUserError } from '../../core/errors.js';
 import { requestableServers, type Requester } from '../../core/policy.js';
 import { currentKey } from '../../store/people.js';
 import type { Grant } from '../../store/grants.js';
+import { listRequests } from '../../store/requests.js';
 import { submittedReply } from './blocks-access.js';
 import { listReply, serversReply, type MyAccess } from './blocks-home.js';
 import { requestModal } from './blocks-views.js';
 import { message, serverList } from './blocks.js';
 import { commandHelp, parseAccessCommand, type AccessCommand } from '../command-grammar.js';
+import { deciderOf, requesterGroups } from './identity.js';
 import { afterAcknowledgements, answerErrors, tellByResponseUrl, type Tell } from './reply.js';
 import type { SlackDeps } from './slack-deps.js';
+import { alreadyDecided, requestOf } from './stored-request.js';
 
 export const SLASH_COMMAND = '/ssh-access';
 const PREFIX = `${SLASH_COMMAND} `;
 const COMMAND_HELP = commandHelp(PREFIX).map(([command, what]) => `*\`${command}\`* — ${what}`).join('\n');
 
-export function myAccess(deps: SlackDeps, person: Requester): MyAccess {
+/** The person as someone who may request: with the user groups the flows' requesters name. */
+export function requesterOf(deps: SlackDeps, userId: string): Promise<Requester> {
+  return deps.directory.personOf(userId, requesterGroups(deps.engine.ctx.config()));
+}
+
+/** My access, my pending requests, and the approvals waiting for me: only their approver groups are looked up. */
+export async function myAccess(deps: SlackDeps, userId: string): Promise<MyAccess> {
   const { ctx } = deps.engine;
+  const email = await deps.directory.emailOf(userId);
+  const groups = listRequests(ctx.db, { state: 'pending', limit: 500 }).filter((r) => !r.approvers.emails.includes(email)).flatMap((r) => r.approvers.slackUsergroups);
+  const person = await deps.directory.personOf(userId, groups);
   return { active: activeAccessOf(ctx, person.email), pending: pendingRequestsOf(ctx, person.email), toApprove: approvalsWaitingFor(ctx, person) };
 }
 
@@ -30,7 +42,7 @@ export function myAccess(deps: SlackDeps, person: Requester): MyAccess {
 export function outcomeReply(outcome: Outcome) {
   if (outcome.kind === 'approved') return submittedReply(outcome.request, 'approved');
   if (outcome.kind === 'pending') return submittedReply(outcome.request, 'pending');
-  throw new UserError('already_decided', `Request #${outcome.request.id} is already ${outcome.request.state}.`);
+  throw new UserError('already_decided', alreadyDecided(outcome.request));
 }
 
 export function revokedReply(requestId: number, grants: Grant[]) {
@@ -44,7 +56,7 @@ export function revokedReply(requestId: number, grants: Grant[]) {
 
 export async function openRequestModal(deps: SlackDeps, userId: string, triggerId: string): Promise<void> {
   const { ctx } = deps.engine;
-  const person = await deps.directory.requesterOf(userId);
+  const person = await requesterOf(deps, userId);
   const servers = requestableServers(ctx.config(), person);
   if (servers.length === 0) throw new UserError('not_allowed', 'No access flow lets you request any server. Ask a Keyway admin to add you (or a Slack group you are in) to a flow.');
   await deps.client.views.open({ trigger_id: triggerId, view: requestModal(servers, !currentKey(ctx.db, person.email)) });
@@ -53,37 +65,39 @@ export async function openRequestModal(deps: SlackDeps, userId: string, triggerI
 async function run(deps: SlackDeps, parsed: AccessCommand, userId: string, triggerId: string, tell: Tell): Promise<void> {
   const { engine } = deps;
   const { ctx } = engine;
-  if (parsed.kind === 'modal') return openRequestModal(deps, userId, triggerId);
-  const person = await deps.directory.requesterOf(userId);
   switch (parsed.kind) {
+    case 'modal':
+      return openRequestModal(deps, userId, triggerId);
     case 'help':
       return tell(COMMAND_HELP);
     case 'request': {
-      const outcome = submitRequest(ctx, person, { servers: parsed.servers, duration: parsed.duration, reason: parsed.reason }, 'slack');
+      const outcome = submitRequest(ctx, await requesterOf(deps, userId), { servers: parsed.servers, duration: parsed.duration, reason: parsed.reason }, 'slack');
       engine.kick();
       return tell(outcomeReply(outcome));
     }
     case 'key': {
-      const key = registerPublicKey(ctx, person.email, parsed.keyText, person.email);
+      const email = await deps.directory.emailOf(userId);
+      const key = registerPublicKey(ctx, email, parsed.keyText, email);
       return tell(`:key: Registered your ${key.type} key ${key.fingerprint}. Your Linux user is \`${key.linuxUser}\`; certificates from now on are for this key.`);
     }
     case 'list':
-      return tell(listReply(myAccess(deps, person)));
+      return tell(listReply(await myAccess(deps, userId)));
     case 'servers':
-      return tell(serversReply(requestableServers(ctx.config(), person)));
+      return tell(serversReply(requestableServers(ctx.config(), await requesterOf(deps, userId))));
     case 'revoke': {
+      const person = await deciderOf(deps.directory, userId, requestOf(deps, parsed.requestId));
       await tell(`Revoking the access of request #${parsed.requestId}…`);
       const grants = await revokeRequestAs(engine.runner, parsed.requestId, person);
       engine.kick();
       return tell(revokedReply(parsed.requestId, grants), { replaceOriginal: true });
     }
     case 'cancel': {
-      const request = cancelRequest(ctx, parsed.requestId, person.email);
+      const request = cancelRequest(ctx, parsed.requestId, await deps.directory.emailOf(userId));
       engine.kick();
       return tell(`Request #${request.id} for ${serverList(request.servers)} is cancelled.`);
     }
     case 'extend': {
-      const outcome = requestExtension(ctx, person, parsed.requestId, parsed.duration);
+      const outcome = requestExtension(ctx, await requesterOf(deps, userId), parsed.requestId, parsed.duration);
       engine.kick();
       return tell(outcomeReply(outcome));
     }

@@ -1,5 +1,6 @@
-// Delivering request events on Slack: ask the approvers (a DM each, or the flow's approval channel), and once
-// decided update every approval message, tell the requester and post to the flow's notify_channel.
+// Delivering request events on Slack: ask the approvers (the flow's approval channel, or a DM each when there is
+// none or Slack refuses it for good), and once decided update every approval message, tell the requester and
+// post to the flow's notify_channel.
 import { getRequest, votesOf } from '../../store/requests.js';
 import { tellsRequester } from '../audience.js';
 import { approvalMessage, notifyLine } from './blocks-approval.js';
@@ -18,10 +19,7 @@ export async function deliverApprovalNeeded(deps: SlackDeps, requestId: number):
   if (!request || request.state !== 'pending') return; // decided before we got here: request_decided follows
   const rendered = approvalMessage(request, votesOf(ctx.db, requestId));
   const channel = ctx.config().flows.find((f) => f.name === request.flow)?.approvalChannel;
-  if (channel) {
-    await postOnce(deps, { requestId, purpose: 'approval', recipient: channel, channel: async () => channel }, rendered);
-    return;
-  }
+  if (channel && await postOnce(deps, { requestId, purpose: 'approval', recipient: channel, channel: async () => channel }, rendered)) return;
   const requesterId = request.allowSelfApproval ? undefined : await deps.directory.userIdOf(request.requesterEmail);
   const approvers = await deps.directory.usersOf(request.approvers, requesterId);
   if (approvers.length === 0) {

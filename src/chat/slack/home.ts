@@ -1,13 +1,21 @@
-// The App Home tab: published when the person opens it and after they act on it.
-import type { App } from '@slack/bolt';
-import { homeView } from './blocks-home.js';
+// The App Home tab: published when the person opens it and after they act on it. Someone Keyway cannot serve
+// (no e-mail on the profile, another workspace) sees why on the tab instead of a stale or empty Home.
+import type { App, types } from '@slack/bolt';
+import { isUserError } from '../../core/errors.js';
+import { homeRefusal, homeView } from './blocks-home.js';
 import { myAccess } from './commands.js';
 import { logUnexpected } from './reply.js';
 import type { SlackDeps } from './slack-deps.js';
 
 export async function publishHome(deps: SlackDeps, userId: string): Promise<void> {
-  const person = await deps.directory.requesterOf(userId);
-  await deps.client.views.publish({ user_id: userId, view: homeView(myAccess(deps, person)) });
+  let view: types.HomeView;
+  try {
+    view = homeView(await myAccess(deps, userId));
+  } catch (error) {
+    if (!isUserError(error)) throw error;
+    view = homeRefusal(error.message);
+  }
+  await deps.client.views.publish({ user_id: userId, view });
 }
 
 export function registerHome(app: App, deps: SlackDeps): void {

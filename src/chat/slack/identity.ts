@@ -1,5 +1,7 @@
-// Who is who on Slack: the app itself (auth.test), a user's e-mail (users.info) and Slack user groups, and the
-// reverse — the Slack users behind an e-mail or a user group. Look-ups are cached briefly; failures never are.
+// Who is who on Slack: the app itself (auth.test, then bots.info for its app id), a user's e-mail (users.info,
+// only for users of our own workspace or organisation) and the Slack user groups they are in, and the reverse —
+// the Slack users behind an e-mail or a user group. Look-ups are cached briefly; failures never are. User
+// groups are looked up only when they can change the answer: usergroups.users.list is rate-limited (~20/min).
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { webApi } from '@slack/bolt';
@@ -7,13 +9,15 @@ import { UserError } from '../../core/errors.js';
 import type { AccessConfig } from '../../core/model.js';
 import type { ApproverSet, Requester } from '../../core/policy.js';
 import { rememberChatIdentity } from '../../store/people.js';
+import type { AccessRequest } from '../../store/requests.js';
 import { PromiseCache } from './ttl-cache.js';
 
 export interface SlackSelf {
   teamId: string;
+  enterpriseId?: string;
   userId: string;
-  botId?: string;
-  /** Present when auth.test reports it; interactive payloads for another app are then refused. */
+  botId: string;
+  /** From bots.info (auth.test does not say it for a bot token); unknown means every payload is refused. */
   appId?: string;
   isEnterpriseInstall: boolean;
 }
@@ -21,8 +25,8 @@ export interface SlackSelf {
 export interface SlackDirectory {
   self(): Promise<SlackSelf>;
   emailOf(userId: string): Promise<string>;
-  /** The person behind a Slack user, with the user groups (of those the config and `extraGroups` name) they are in. */
-  requesterOf(userId: string, extraGroups?: readonly string[]): Promise<Requester>;
+  /** The person behind a Slack user, with those of `groups` they are in (only these are looked up). */
+  personOf(userId: string, groups: readonly string[]): Promise<Requester>;
   userIdOf(email: string): Promise<string | undefined>;
   membersOf(usergroupId: string): Promise<string[]>;
   /** The Slack users who may decide: the e-mails and the members of the user groups, without `exclude`. */
@@ -33,7 +37,6 @@ export interface SlackDirectory {
 export interface SlackDirectoryOptions {
   client: webApi.WebClient;
   db: Database;
-  config: () => AccessConfig;
   now: () => number;
   logger: Logger;
   ttlMs?: number;
@@ -45,8 +48,27 @@ export function slackErrorCode(error: unknown): string | undefined {
   return typeof data?.error === 'string' ? data.error : undefined;
 }
 
-export function usergroupsNamedBy(config: AccessConfig): string[] {
-  return [...new Set(config.flows.flatMap((f) => [...f.requesters.slackUsergroups, ...f.approvers.slackUsergroups]))];
+/** The user groups that can change what a person may request: those the flows' requesters name. */
+export function requesterGroups(config: AccessConfig): string[] {
+  return [...new Set(config.flows.flatMap((f) => f.requesters.slackUsergroups))];
+}
+
+/**
+ * Who clicked, as someone who may decide (or revoke) `request`: the request's approver groups are looked up only
+ * when the e-mail alone does not settle it (an approver by e-mail, or the requester where self-approval is off).
+ */
+export async function deciderOf(directory: SlackDirectory, userId: string, request: Pick<AccessRequest, 'requesterEmail' | 'approvers' | 'allowSelfApproval'>): Promise<Requester> {
+  const email = await directory.emailOf(userId);
+  const settled = request.approvers.emails.includes(email) || (email === request.requesterEmail && !request.allowSelfApproval);
+  return directory.personOf(userId, settled ? [] : request.approvers.slackUsergroups);
+}
+
+type SlackUser = NonNullable<webApi.UsersInfoResponse['user']>;
+
+/** A user of the workspace the token belongs to (or, for an organisation-wide install, of its organisation). */
+function isOurs(user: SlackUser, self: SlackSelf): boolean {
+  if (self.isEnterpriseInstall) return self.enterpriseId !== undefined && user.enterprise_user?.enterprise_id === self.enterpriseId;
+  return user.team_id === self.teamId || (user.enterprise_user?.teams ?? []).includes(self.teamId);
 }
 
 export function createSlackDirectory(options: SlackDirectoryOptions): SlackDirectory {
@@ -60,11 +82,23 @@ export function createSlackDirectory(options: SlackDirectoryOptions): SlackDirec
 
   async function loadSelf(): Promise<SlackSelf> {
     const result = await client.auth.test();
-    if (!result.team_id || !result.user_id) throw new Error('auth.test did not say which workspace and bot user this token belongs to');
+    if (!result.team_id || !result.user_id || !result.bot_id) throw new Error('auth.test did not say which workspace, bot user and bot this token belongs to: is SLACK_BOT_TOKEN a bot token (xoxb-…)?');
     return {
-      teamId: result.team_id, userId: result.user_id, botId: result.bot_id, appId: result.app_id,
-      isEnterpriseInstall: result.is_enterprise_install === true,
+      teamId: result.team_id, enterpriseId: result.enterprise_id, userId: result.user_id, botId: result.bot_id,
+      appId: await loadAppId(result.bot_id), isEnterpriseInstall: result.is_enterprise_install === true,
     };
+  }
+
+  async function loadAppId(bot: string): Promise<string | undefined> {
+    let appId: string | undefined;
+    try {
+      appId = (await client.bots.info({ bot })).bot?.app_id;
+    } catch (error) {
+      if (slackErrorCode(error) === undefined) throw error;
+      logger.error({ error: slackErrorCode(error) }, 'bots.info did not say which Slack app this bot belongs to');
+    }
+    if (!appId) logger.error('Keyway does not know its own Slack app id, so it refuses every Slack payload until it does: check that the app has the users:read scope (manifests/slack-app.yaml) and reinstall it');
+    return appId;
   }
 
   async function loadEmail(userId: string): Promise<string> {
@@ -74,6 +108,9 @@ export function createSlackDirectory(options: SlackDirectoryOptions): SlackDirec
     } catch (error) {
       if (slackErrorCode(error) === 'user_not_found') throw new UserError('unknown_person', `Slack does not know the user ${userId}.`);
       throw error;
+    }
+    if (user && !isOurs(user, await directory.self())) {
+      throw new UserError('not_allowed', 'Your Slack account belongs to another workspace than the one Keyway serves, so Keyway cannot take your e-mail address as proof of who you are. Use Keyway from its own workspace, or ask your admins to install it in yours.');
     }
     const email = user?.profile?.email?.toLowerCase();
     if (!user || user.deleted || user.is_bot || !email) {
@@ -107,7 +144,11 @@ export function createSlackDirectory(options: SlackDirectoryOptions): SlackDirec
 
   const directory: SlackDirectory = {
     self() {
-      self ??= loadSelf().catch((error: unknown) => {
+      // Kept once complete; without an app id it is asked again on the next payload (payloads are refused meanwhile).
+      self ??= loadSelf().then((loaded) => {
+        if (!loaded.appId) self = undefined;
+        return loaded;
+      }, (error: unknown) => {
         self = undefined;
         throw error;
       });
@@ -121,10 +162,9 @@ export function createSlackDirectory(options: SlackDirectoryOptions): SlackDirec
       if (!channel) throw new Error(`conversations.open gave no channel for ${userId}`);
       return channel;
     }),
-    async requesterOf(userId, extraGroups = []) {
+    async personOf(userId, groups) {
       const email = await directory.emailOf(userId);
-      const candidates = [...new Set([...usergroupsNamedBy(options.config()), ...extraGroups])];
-      const member = await Promise.all(candidates.map(async (g) => ((await directory.membersOf(g)).includes(userId) ? g : undefined)));
+      const member = await Promise.all([...new Set(groups)].map(async (g) => ((await directory.membersOf(g)).includes(userId) ? g : undefined)));
       return { email, usergroups: member.filter((g): g is string => g !== undefined) };
     },
     async usersOf(approvers, exclude) {

@@ -2,9 +2,10 @@
 // shown as it is (it says what to do next); anything else is logged with a reference and the person gets a
 // short apology with that reference, never a stack.
 import { randomBytes } from 'node:crypto';
-import type { RespondFn } from '@slack/bolt';
+import type { RespondFn, ViewOutput } from '@slack/bolt';
 import { isUserError } from '../../core/errors.js';
 import { message as plainMessage, type SlackMessage } from './blocks.js';
+import { answerView } from './blocks-views.js';
 import type { SlackDeps } from './slack-deps.js';
 
 /**
@@ -21,12 +22,18 @@ function asMessage(reply: SlackMessage | string): SlackMessage {
   return typeof reply === 'string' ? plainMessage(reply) : reply;
 }
 
-/** Ephemeral answers through the response_url of a command or a message button. */
+/** Ephemeral answers through the response_url of a command or a message button (respond throws when refused). */
 export function tellByResponseUrl(respond: RespondFn): Tell {
   return async (reply, options = {}) => {
     const { text, blocks } = asMessage(reply);
-    const response = await respond({ response_type: 'ephemeral', replace_original: options.replaceOriginal ?? false, text, blocks });
-    if (response.status >= 400) throw new Error(`Slack refused the response_url message (HTTP ${response.status})`);
+    await respond({ response_type: 'ephemeral', replace_original: options.replaceOriginal ?? false, text, blocks });
+  };
+}
+
+/** Answers in a submitted modal that was acknowledged with a "working on it" view, replacing that view. */
+export function tellByView(deps: SlackDeps, view: ViewOutput): Tell {
+  return async (reply) => {
+    await deps.client.views.update({ view_id: view.id, view: answerView(view.title.text, asMessage(reply)) });
   };
 }
 

@@ -1,8 +1,10 @@
-// Global middleware in front of every handler: a trigger_id seen before is a replay and is dropped, and an
-// interactive payload meant for another app or workspace than the one this token belongs to is refused.
+// Global middleware in front of every handler: a trigger_id seen before is a replay and is dropped, and a
+// payload meant for another app or workspace than the one this token belongs to is refused. It fails closed:
+// a payload without an app id, or while Keyway does not know its own, is refused too.
 // (Bolt has already checked the signature and the timestamp.)
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import { appendAudit } from '../../store/audit-log.js';
+import type { SlackSelf } from './identity.js';
 import type { SlackDeps } from './slack-deps.js';
 import { RecentKeys } from './ttl-cache.js';
 
@@ -28,6 +30,14 @@ export function payloadIds(body: Record<string, unknown>): PayloadIds {
   };
 }
 
+/** Why a payload is not for us, or undefined when it is. */
+function refusal(ids: PayloadIds, self: SlackSelf): string | undefined {
+  if (self.appId === undefined) return 'own app id unknown';
+  if (ids.appId !== self.appId) return 'another app';
+  if (ids.teamId !== undefined && !self.isEnterpriseInstall && ids.teamId !== self.teamId) return 'another workspace';
+  return undefined;
+}
+
 export function requestGuard(deps: SlackDeps, seenTriggers = new RecentKeys(20_000)): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
     const ack = 'ack' in args && typeof args.ack === 'function' ? (args.ack as () => Promise<void>) : undefined;
@@ -38,15 +48,14 @@ export function requestGuard(deps: SlackDeps, seenTriggers = new RecentKeys(20_0
       return;
     }
     const self = await deps.directory.self();
-    const wrongApp = ids.appId !== undefined && self.appId !== undefined && ids.appId !== self.appId;
-    const wrongTeam = ids.teamId !== undefined && !self.isEnterpriseInstall && ids.teamId !== self.teamId;
-    if (wrongApp || wrongTeam) {
+    const why = refusal(ids, self);
+    if (why) {
       const { ctx } = deps.engine;
       appendAudit(ctx.db, {
         actor: `slack:${ids.userId ?? 'unknown'}`, action: 'slack.payload_refused', subject: `slack:${ids.teamId ?? '?'}`,
-        details: { appId: ids.appId, teamId: ids.teamId, why: wrongApp ? 'another app' : 'another workspace' },
+        details: { appId: ids.appId, teamId: ids.teamId, why },
       }, ctx.now());
-      deps.logger.warn({ appId: ids.appId, teamId: ids.teamId }, 'refused a Slack payload meant for another app or workspace');
+      deps.logger.warn({ appId: ids.appId, teamId: ids.teamId, why }, 'refused a Slack payload');
       await ack?.();
       return;
     }

@@ -1,46 +1,37 @@
-// Modal submissions (request, deny reason, extension) and the server search of the request modal. A
-// submission is checked before it is acknowledged, so mistakes show on the field that holds them; the
-// checks and the state change are database work only — server work follows the acknowledgement.
-import type { App, ViewOutput } from '@slack/bolt';
-import { requestExtension } from '../../access/extend.js';
+// Modal submissions (request, deny reason, extension) and the server search of the request modal. Slack waits
+// 3 s for a submission's answer, and finding out who submitted can take longer (user groups are rate-limited),
+// so only what needs no network is checked before the acknowledgement — those mistakes show on the field that
+// holds them. The rest follows it: the request and extension modals say "working on it" and then show the
+// answer; the deny modal closes, and anything left to say arrives as a DM.
+import type { AckFn, App, ViewOutput, ViewResponseAction } from '@slack/bolt';
+import { assertExtensionFits, requestExtension } from '../../access/extend.js';
 import { registerPublicKey } from '../../access/people.js';
-import { submitRequest, voteOnRequest } from '../../access/requests.js';
+import { refusePrivateKey, submitRequest, voteOnRequest } from '../../access/requests.js';
+import { parseUserPublicKey } from '../../ca/user-key.js';
 import { parseDuration } from '../../core/duration.js';
-import { UserError, isUserError, type ErrorCode } from '../../core/errors.js';
+import { UserError, isUserError } from '../../core/errors.js';
 import { requestableServers } from '../../core/policy.js';
-import { getRequest } from '../../store/requests.js';
-import { alreadyDecided } from './actions.js';
-import { ACTION, VIEW } from './blocks.js';
-import { FIELD, STATIC_MENU_LIMIT, requestIdOf, requestSentView, serverOption } from './blocks-views.js';
-import { outcomeReply } from './commands.js';
-import { apology, logUnexpected } from './reply.js';
+import { ACTION, VIEW, message } from './blocks.js';
+import { FIELD, STATIC_MENU_LIMIT, answerView, requestIdOf, serverOption } from './blocks-views.js';
+import { outcomeReply, requesterOf } from './commands.js';
+import { deciderOf } from './identity.js';
+import { answerErrors, logUnexpected, tellByDm, tellByView, type Tell } from './reply.js';
 import type { SlackDeps } from './slack-deps.js';
+import { alreadyDecided, requestOf } from './stored-request.js';
 
 type Errors = Record<string, string>;
-
-const FIELD_OF: Partial<Record<ErrorCode, string>> = {
-  duration_invalid: FIELD.duration, duration_too_long: FIELD.duration, reason_required: FIELD.reason,
-  key_invalid: FIELD.key, key_is_private: FIELD.key, unknown_person: FIELD.key,
-};
 
 function text(view: ViewOutput, block: string): string {
   return view.state.values[block]?.[block]?.value?.trim() ?? '';
 }
 
-/** The block to show an error on: the field it is about when the modal has it, else `fallback`. */
-function errorsFor(deps: SlackDeps, view: ViewOutput, error: unknown, fallback: string): Errors {
-  if (!isUserError(error)) return { [fallback]: apology(logUnexpected(deps, error, `modal ${view.callback_id}`)) };
-  const field = FIELD_OF[error.code];
-  return { [field && view.state.values[field] ? field : fallback]: error.message };
-}
-
-function durationOrError(textValue: string, errors: Errors, field: string): number | undefined {
-  if (textValue === '') return undefined;
+/** Runs a check that needs no network; the UserError it throws becomes the error on `field` (the first one wins). */
+function checkField<T>(errors: Errors, field: string, check: () => T): T | undefined {
   try {
-    return parseDuration(textValue);
+    return check();
   } catch (error) {
     if (!isUserError(error)) throw error;
-    errors[field] = error.message;
+    errors[field] ??= error.message;
     return undefined;
   }
 }
@@ -51,62 +42,72 @@ function requestIdOrThrow(view: ViewOutput): number {
   return id;
 }
 
+/** Acknowledges with a "working on it" view, then shows there what `work` tells (or what went wrong). */
+async function answerInView(deps: SlackDeps, ack: AckFn<void> | AckFn<ViewResponseAction>, view: ViewOutput, work: (tell: Tell) => Promise<void>): Promise<void> {
+  await ack({ response_action: 'update', view: answerView(view.title.text, message(':hourglass_flowing_sand: Working on it…')) });
+  const tell = tellByView(deps, view);
+  await answerErrors(deps, tell, `modal ${view.callback_id}`, () => work(tell));
+}
+
 export function registerViews(app: App, deps: SlackDeps): void {
   const { engine } = deps;
 
   app.view(VIEW.request, async ({ ack, body, view }) => {
     const servers = view.state.values[FIELD.servers]?.[ACTION.servers]?.selected_options?.map((o) => o.value) ?? [];
+    const [durationText, reason, keyText] = [text(view, FIELD.duration), text(view, FIELD.reason), text(view, FIELD.key)];
     const errors: Errors = {};
-    const duration = durationOrError(text(view, FIELD.duration), errors, FIELD.duration);
     if (servers.length === 0) errors[FIELD.servers] = 'Choose at least one server.';
+    const duration = durationText ? checkField(errors, FIELD.duration, () => parseDuration(durationText)) : undefined;
+    checkField(errors, FIELD.reason, () => refusePrivateKey(reason, 'reason'));
+    if (keyText) checkField(errors, FIELD.key, () => parseUserPublicKey(keyText));
     if (Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
-    try {
-      const person = await deps.directory.requesterOf(body.user.id);
-      const keyText = text(view, FIELD.key);
+    await answerInView(deps, ack, view, async (tell) => {
+      const person = await requesterOf(deps, body.user.id);
       if (keyText) registerPublicKey(engine.ctx, person.email, keyText, person.email);
-      const outcome = submitRequest(engine.ctx, person, { servers, duration, reason: text(view, FIELD.reason) }, 'slack');
-      await ack({ response_action: 'update', view: requestSentView(outcomeReply(outcome)) });
+      const outcome = submitRequest(engine.ctx, person, { servers, duration, reason }, 'slack');
       engine.kick();
-    } catch (error) {
-      await ack({ response_action: 'errors', errors: errorsFor(deps, view, error, FIELD.servers) });
-    }
+      await tell(outcomeReply(outcome));
+    });
   });
 
   app.view(VIEW.deny, async ({ ack, body, view }) => {
-    let requestId: number;
-    try {
-      requestId = requestIdOrThrow(view);
-      const request = getRequest(engine.ctx.db, requestId);
-      if (!request) throw new UserError('unknown_request', `There is no request #${requestId}.`);
-      const person = await deps.directory.requesterOf(body.user.id, request.approvers.slackUsergroups);
-      const outcome = voteOnRequest(engine.ctx, requestId, person, 'deny', { reason: text(view, FIELD.reason) });
-      if (outcome.kind === 'already_decided') return ack({ response_action: 'errors', errors: { [FIELD.reason]: alreadyDecided(outcome.request) } });
-    } catch (error) {
-      return ack({ response_action: 'errors', errors: errorsFor(deps, view, error, FIELD.reason) });
-    }
+    const reason = text(view, FIELD.reason);
+    const errors: Errors = {};
+    const request = checkField(errors, FIELD.reason, () => requestOf(deps, requestIdOrThrow(view)));
+    if (request && request.state !== 'pending') errors[FIELD.reason] ??= alreadyDecided(request);
+    if (!reason) errors[FIELD.reason] ??= 'Say why you deny the request: the requester sees your reason.';
+    checkField(errors, FIELD.reason, () => refusePrivateKey(reason, 'reason'));
+    if (!request || Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
     await ack();
-    engine.kick();
-    await deps.approvals.refresh(requestId).catch((error: unknown) => logUnexpected(deps, error, 'refresh after deny'));
+    const tell = tellByDm(deps, body.user.id);
+    await answerErrors(deps, tell, 'modal deny', async () => {
+      const outcome = voteOnRequest(engine.ctx, request.id, await deciderOf(deps.directory, body.user.id, request), 'deny', { reason });
+      if (outcome.kind === 'already_decided') return tell(alreadyDecided(outcome.request));
+      engine.kick();
+      await deps.approvals.refresh(request.id).catch((error: unknown) => logUnexpected(deps, error, 'refresh after deny'));
+    });
   });
 
   app.view(VIEW.extend, async ({ ack, body, view }) => {
+    const durationText = text(view, FIELD.duration);
     const errors: Errors = {};
-    const duration = durationOrError(text(view, FIELD.duration), errors, FIELD.duration);
-    if (duration === undefined) errors[FIELD.duration] ??= 'Say how much longer, like 30m or 1h.';
-    if (Object.keys(errors).length > 0 || duration === undefined) return ack({ response_action: 'errors', errors });
-    try {
-      const person = await deps.directory.requesterOf(body.user.id);
-      const outcome = requestExtension(engine.ctx, person, requestIdOrThrow(view), duration);
-      await ack({ response_action: 'update', view: requestSentView(outcomeReply(outcome)) });
+    const duration = durationText ? checkField(errors, FIELD.duration, () => parseDuration(durationText)) : undefined;
+    if (!durationText) errors[FIELD.duration] = 'Say how much longer, like 30m or 1h.';
+    const request = checkField(errors, FIELD.duration, () => requestOf(deps, requestIdOrThrow(view)));
+    const flow = engine.ctx.config().flows.find((f) => f.name === request?.flow);
+    if (request && flow && duration !== undefined) checkField(errors, FIELD.duration, () => assertExtensionFits(request, flow, duration));
+    if (!request || duration === undefined || Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
+    await answerInView(deps, ack, view, async (tell) => {
+      const outcome = requestExtension(engine.ctx, await requesterOf(deps, body.user.id), request.id, duration);
       engine.kick();
-    } catch (error) {
-      await ack({ response_action: 'errors', errors: errorsFor(deps, view, error, FIELD.duration) });
-    }
+      await tell(outcomeReply(outcome));
+    });
   });
 
+  // Slack needs the options in the acknowledgement itself: the look-up cannot wait (it is cached for a minute).
   app.options(ACTION.servers, async ({ ack, body }) => {
     try {
-      const person = await deps.directory.requesterOf(body.user.id);
+      const person = await requesterOf(deps, body.user.id);
       const query = body.value.trim().toLowerCase();
       const matches = requestableServers(engine.ctx.config(), person).filter((s) => s.server.name.toLowerCase().includes(query));
       await ack({ options: matches.slice(0, STATIC_MENU_LIMIT).map(serverOption) });

@@ -43,7 +43,7 @@ export const revokeCommand: Command = {
     const id = positiveId(args.positionals[0]);
     return withGrantRunner(io, async (rt, runner) => {
       const request = getRequest(rt.db, id);
-      if (!request) throw new UserError('unknown_request', `There is no request ${id}.`);
+      if (!request) throw new UserError('unknown_request', `There is no request ${id}: check the number (keyway requests list).`);
       const grants = grantsOfRequest(rt.db, id).length > 0 ? await endAccess(runner, id, 'revoked', cliActor()) : [];
       if (flag(args, 'json')) return printJson(io, grants);
       if (grants.length === 0) return io.out(`Request ${id} has no grants.`);

@@ -10,7 +10,7 @@ import type { AccessConfig } from '../../core/model.js';
 import type { ApproverSet, Requester } from '../../core/policy.js';
 import { rememberChatIdentity } from '../../store/people.js';
 import type { AccessRequest } from '../../store/requests.js';
-import { PromiseCache } from './ttl-cache.js';
+import { PromiseCache } from '../ttl-cache.js';
 
 export interface SlackSelf {
   teamId: string;

@@ -6,7 +6,7 @@ import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import { appendAudit } from '../../store/audit-log.js';
 import type { SlackSelf } from './identity.js';
 import type { SlackDeps } from './slack-deps.js';
-import { RecentKeys } from './ttl-cache.js';
+import { RecentKeys } from '../ttl-cache.js';
 
 interface PayloadIds {
   triggerId?: string;

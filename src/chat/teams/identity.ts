@@ -4,7 +4,7 @@
 import { TeamsInfo, type TurnContext } from 'botbuilder';
 import { UserError } from '../../core/errors.js';
 import type { Requester } from '../../core/policy.js';
-import { PromiseCache } from '../slack/ttl-cache.js';
+import { PromiseCache } from '../ttl-cache.js';
 
 export interface TeamsIdentity {
   personOf(context: TurnContext): Promise<Requester>;

@@ -11,7 +11,7 @@ import {
 import type { Engine } from '../../access/engine.js';
 import type { Settings } from '../../settings.js';
 import type { ChatPlatform } from '../port.js';
-import { RecentKeys } from '../slack/ttl-cache.js';
+import { RecentKeys } from '../ttl-cache.js';
 import { createTeamsPlatform } from './deliver.js';
 import { handleInstall, handleMessage } from './handlers.js';
 import { createTeamsIdentity } from './identity.js';

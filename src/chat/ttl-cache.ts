@@ -1,4 +1,4 @@
-// A small bounded cache of promises with a time to live: Slack look-ups (who is U123, who is in S0DEVS) are
+// A small bounded cache of promises with a time to live: chat look-ups (who is U123 on Slack, who is 29:… on Teams) are
 // asked once per TTL however many clicks arrive at the same moment, and a failed look-up is never cached.
 
 export class PromiseCache<K, V> {

@@ -7,6 +7,7 @@ import type { Flow } from '../../src/core/model.js';
 import { accessConfig, flow } from '../helpers/access-config.js';
 import { SAMPLE_KEY, registerKey } from '../helpers/access-context.js';
 import { buttonsOf, personalConversationOf, textOf, TENANT_ID, type FakeTeamsUser } from '../helpers/fake-teams.js';
+import { authenticationFor, startFakeBotIdentity } from '../helpers/fake-bot-identity.js';
 import { TEAMS_PEOPLE, startTeamsRig, type TeamsRig, type TeamsRigOptions } from './teams-harness.js';
 import { PEOPLE, approvalMessageOf, callText, dmChannel, startSlackRig, type SlackRig } from './slack-harness.js';
 
@@ -178,6 +179,35 @@ describe('authentication', () => {
     await rig.settle();
     expect(rig.connector.calls).toEqual([]);
     expect((rig.ctx.db.prepare('SELECT COUNT(*) AS n FROM requests').get() as { n: number }).n).toBe(0);
+  });
+
+  it('accepts activities with a valid Bot Framework token and answers with a token of its own, from the request to the approver\'s card', async () => {
+    const identity = await startFakeBotIdentity();
+    try {
+      const appId = '00000000-0000-4000-8000-000000000002';
+      rig = await startTeamsRig({ settings: { appId, appPassword: 'test-password', allowUnauthenticated: false }, authentication: authenticationFor(identity, appId, 'test-password') });
+      const signed = (user: FakeTeamsUser, extra: Record<string, unknown>) =>
+        rig.teams.post(rig.teams.raw(user, extra), `Bearer ${identity.channelToken({ appId, serviceUrl: rig.connector.serviceUrl })}`);
+      expect((await signed(lead, { text: 'help' })).status).toBe(200);
+      registerKey(rig.ctx, dev.email, 'dev');
+      expect((await signed(dev, { text: 'request web-2 1h INC-12' })).status).toBe(200);
+      await rig.settle();
+      expect(getRequest(rig.ctx.db, 1)!.state).toBe('pending');
+      expect(buttonsOf(lastCardOf(lead)!.body)).toEqual(['approve', 'deny']);
+      // Every call to the Bot Connector, replies and proactive cards alike, carries a token the identity service issued to this app.
+      const sends = rig.connector.calls.filter((c) => c.method !== 'GET');
+      expect(sends.length).toBeGreaterThanOrEqual(3);
+      for (const call of sends) expect(identity.issued.has(call.authorization?.replace(/^Bearer /, '') ?? '')).toBe(true);
+      expect(identity.tokenRequests[0]).toMatchObject({ grant_type: 'client_credentials', client_id: appId });
+
+      const other = `Bearer ${identity.channelToken({ appId: 'another-app', serviceUrl: rig.connector.serviceUrl })}`;
+      const expired = `Bearer ${identity.channelToken({ appId, serviceUrl: rig.connector.serviceUrl, expiresIn: -3600 })}`;
+      const elsewhere = `Bearer ${identity.channelToken({ appId, serviceUrl: 'https://evil.example/' })}`;
+      for (const token of [other, expired, elsewhere]) expect((await rig.teams.post(rig.teams.raw(dev, { text: 'cancel 1' }), token)).status).toBe(401);
+      expect(getRequest(rig.ctx.db, 1)!.state).toBe('pending');
+    } finally {
+      await identity.close();
+    }
   });
 
   it('ignores activities from another tenant when MICROSOFT_APP_TENANT_ID is set', async () => {

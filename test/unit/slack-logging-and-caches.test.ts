@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { boltLogLine } from '../../src/chat/slack/bolt-logger.js';
-import { PromiseCache, RecentKeys } from '../../src/chat/slack/ttl-cache.js';
+import { PromiseCache, RecentKeys } from '../../src/chat/ttl-cache.js';
 
 describe('what Bolt may log', () => {
   it('never logs a Socket Mode payload or anything that looks like a private key', () => {

@@ -8,7 +8,12 @@ export interface Settings {
   logLevel: string;
   logPretty: boolean;
   slack?: { botToken: string; signingSecret?: string; appToken?: string; apiUrl?: string };
-  teams?: { appId: string; appPassword: string; tenantId?: string; allowUnauthenticated: boolean };
+  teams?: {
+    appId: string; appPassword: string; tenantId?: string;
+    /** Microsoft tenants whose users may use Keyway: MICROSOFT_APP_TENANT_ID, or KEYWAY_TEAMS_TENANTS for a multi-tenant bot. */
+    tenants: string[];
+    allowUnauthenticated: boolean;
+  };
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -33,11 +38,16 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
   }
   const allowUnauthenticated = env.KEYWAY_TEAMS_ALLOW_UNAUTHENTICATED === 'true';
   if (env.MICROSOFT_APP_ID || allowUnauthenticated) {
-    if (env.MICROSOFT_APP_ID && !env.MICROSOFT_APP_PASSWORD && !allowUnauthenticated) throw new UserError('usage', 'MICROSOFT_APP_ID is set but MICROSOFT_APP_PASSWORD is not: set the client secret of the bot\'s app registration.');
-    settings.teams = {
-      appId: env.MICROSOFT_APP_ID ?? '', appPassword: env.MICROSOFT_APP_PASSWORD ?? '', tenantId: env.MICROSOFT_APP_TENANT_ID || undefined,
-      allowUnauthenticated,
-    };
+    if (env.MICROSOFT_APP_ID && allowUnauthenticated) {
+      throw new UserError('usage', 'KEYWAY_TEAMS_ALLOW_UNAUTHENTICATED=true is for local development without a bot registration: unset it, or unset MICROSOFT_APP_ID.');
+    }
+    if (env.MICROSOFT_APP_ID && !env.MICROSOFT_APP_PASSWORD) throw new UserError('usage', 'MICROSOFT_APP_ID is set but MICROSOFT_APP_PASSWORD is not: set the client secret of the bot\'s app registration.');
+    const tenantId = env.MICROSOFT_APP_TENANT_ID || undefined;
+    const tenants = tenantId ? [tenantId] : (env.KEYWAY_TEAMS_TENANTS ?? '').split(',').map((t) => t.trim()).filter((t) => t.length > 0);
+    if (!allowUnauthenticated && tenants.length === 0) {
+      throw new UserError('usage', 'Teams needs to know whose users may use Keyway: set MICROSOFT_APP_TENANT_ID (a single-tenant bot), or KEYWAY_TEAMS_TENANTS with your tenant id(s) for a multi-tenant bot. Otherwise anyone in any Microsoft tenant could message it.');
+    }
+    settings.teams = { appId: env.MICROSOFT_APP_ID ?? '', appPassword: env.MICROSOFT_APP_PASSWORD ?? '', tenantId, tenants, allowUnauthenticated };
   }
   return settings;
 }

@@ -43,7 +43,7 @@ export function requestExtension(ctx: AccessContext, person: Requester, requestI
       requesterEmail: email, linuxUser: original.linuxUser, flow: plan.flow.name, integration: original.integration,
       servers: original.servers, groups: original.groups, durationSeconds, reason: `extend request ${requestId}`,
       approvers: plan.approvers, minApprovals: plan.flow.minApprovals, allowSelfApproval: plan.flow.allowSelfApproval,
-      source: 'extension', createdAt: now, pendingUntil: Math.min(now + plan.flow.requestTtl * 1000, endsAt),
+      source: original.source, createdAt: now, pendingUntil: Math.min(now + plan.flow.requestTtl * 1000, endsAt),
       extendsRequestId: requestId,
     });
     appendAudit(ctx.db, { actor: email, action: 'request.created', subject: `request:${created.id}`, details: { extends: requestId, duration: durationSeconds } }, now);

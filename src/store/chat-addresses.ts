@@ -14,3 +14,8 @@ export function chatAddressOf<A>(db: Database, platform: PlatformName, email: st
   const row = db.prepare('SELECT address FROM chat_addresses WHERE platform = ? AND email = ?').get(platform, email.toLowerCase()) as { address: string } | undefined;
   return row && (JSON.parse(row.address) as A);
 }
+
+/** The person removed the app or blocked it: Keyway can no longer reach them there until they write again. */
+export function forgetChatAddress(db: Database, platform: PlatformName, email: string): void {
+  db.prepare('DELETE FROM chat_addresses WHERE platform = ? AND email = ?').run(platform, email.toLowerCase());
+}

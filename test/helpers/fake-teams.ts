@@ -40,6 +40,8 @@ export interface FakeBotConnector {
   posted(conversationId: string): PostedActivity[];
   activity(id: string): PostedActivity | undefined;
   setDown(down: boolean): void;
+  /** Answers 403 to sends and updates in this conversation, as when the person removed or blocked the app. */
+  block(conversationId: string): void;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export function textOf(activity: Record<string, any>): string {
     if (node && typeof node === 'object') {
       const o = node as Record<string, unknown>;
       if (o.type === 'TextBlock' && typeof o.text === 'string') parts.push(o.text);
+      if (o.type === 'RichTextBlock' && Array.isArray(o.inlines)) parts.push(o.inlines.map((run: { text?: string }) => run.text ?? '').join(''));
       if (typeof o.title === 'string' && typeof o.value === 'string') parts.push(`${o.title}: ${o.value}`);
       Object.values(o).forEach(walk);
     }
@@ -86,6 +89,7 @@ export async function startFakeBotConnector(users: FakeTeamsUser[]): Promise<Fak
   const activities = new Map<string, PostedActivity>();
   let seq = 0;
   let down = false;
+  const blocked = new Set<string>();
 
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -99,6 +103,7 @@ export async function startFakeBotConnector(users: FakeTeamsUser[]): Promise<Fak
     const activityId = match?.[3] ? decodeURIComponent(match[3]) : undefined;
     calls.push({ seq: ++seq, method: req.method ?? '', path, conversationId, activityId, body, authorization: req.headers.authorization });
     if (down) return send(res, 503, { error: { code: 'ServiceUnavailable', message: 'down' } });
+    if (blocked.has(conversationId) && req.method !== 'GET') return send(res, 403, { error: { code: 'BotDisabledByAdmin', message: 'The bot is not part of the conversation roster.' } });
     if (match?.[2] === 'members' && req.method === 'GET' && activityId) {
       const user = users.find((u) => u.id === activityId);
       if (!user) return send(res, 404, { error: { code: 'MemberNotFoundInConversation', message: 'The member was not found' } });
@@ -129,6 +134,7 @@ export async function startFakeBotConnector(users: FakeTeamsUser[]): Promise<Fak
     posted: (conversationId) => [...activities.values()].filter((a) => a.conversationId === conversationId),
     activity: (id) => activities.get(id),
     setDown: (value) => void (down = value),
+    block: (conversationId) => void blocked.add(conversationId),
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
@@ -168,8 +174,11 @@ export class TeamsSender {
     return this.post(this.activity(user, { value, ...(cardActivityId && { replyToId: cardActivityId }) }));
   }
 
-  install(user: FakeTeamsUser) {
-    return this.post(this.activity(user, { type: 'conversationUpdate', membersAdded: [{ id: user.id }, { id: BOT_ID }] }));
+  /** A personal install as Teams announces it: the bot joins the chat, and an installationUpdate follows. */
+  async install(user: FakeTeamsUser) {
+    const joined = await this.post(this.activity(user, { type: 'conversationUpdate', membersAdded: [{ id: BOT_ID }] }));
+    const update = await this.post(this.activity(user, { type: 'installationUpdate', action: 'add' }));
+    return { status: Math.max(joined.status, update.status) };
   }
 
   raw(user: FakeTeamsUser, extra: Record<string, unknown>) {

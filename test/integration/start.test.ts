@@ -1,6 +1,7 @@
 // keyway start: the composition root over HTTP, with Slack's Web API unreachable.
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { networkInterfaces } from 'node:os';
 import { pino } from 'pino';
 import { startKeyway, type RunningKeyway } from '../../src/main.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -65,9 +66,17 @@ describe('keyway start', () => {
       const teams = new TeamsSender(`http://127.0.0.1:${open.port}/api/messages`, connector.serviceUrl);
       expect((await teams.message(user, 'help')).status).toBe(200);
       expect(textOf(connector.posted(personalConversationOf(user))[0]!.body)).toMatch(/request <server>/);
+      // Without authentication, only this machine may post: the same request to the machine's network address is refused.
+      const external = Object.values(networkInterfaces()).flat().find((i) => i?.family === 'IPv4' && !i.internal);
+      if (external) {
+        const fromNetwork = new TeamsSender(`http://${external.address}:${open.port}/api/messages`, connector.serviceUrl);
+        expect((await fromNetwork.message(user, 'help')).status).toBe(403);
+      } else {
+        console.warn('start.test: no non-loopback IPv4 address here; the local-only check of KEYWAY_TEAMS_ALLOW_UNAUTHENTICATED was not exercised');
+      }
       await Promise.all(running.splice(0).map((k) => k.stop()));
 
-      const guarded = await startKeyway({ ...base, MICROSOFT_APP_ID: '00000000-0000-4000-8000-000000000001', MICROSOFT_APP_PASSWORD: 'not-a-real-secret' }, quiet);
+      const guarded = await startKeyway({ ...base, MICROSOFT_APP_ID: '00000000-0000-4000-8000-000000000001', MICROSOFT_APP_PASSWORD: 'not-a-real-secret', MICROSOFT_APP_TENANT_ID: 'tenant-1' }, quiet);
       running.push(guarded);
       const stranger = new TeamsSender(`http://127.0.0.1:${guarded.port}/api/messages`, connector.serviceUrl);
       expect((await stranger.message(user, 'help')).status).toBe(401);

@@ -60,7 +60,7 @@ export async function startTeamsRig(options: TeamsRigOptions = {}): Promise<Team
   }
   const front = createTeamsFrontDoor({
     engine, logger: pino({ level: 'silent' }), slackAlsoAsks: options.slackAlsoAsks ?? false, authentication: options.authentication,
-    teams: { appId: '', appPassword: '', allowUnauthenticated: true, ...options.settings },
+    teams: { appId: '', appPassword: '', tenants: [], allowUnauthenticated: true, ...options.settings },
   });
   engine.platforms.push(front.platform);
   const server: Server = createServer((req, res) => {

@@ -77,9 +77,13 @@ describe('requesting in Teams', () => {
     const form = lastCardOf(dev)!;
     const choices = JSON.stringify(form.body).match(/"value":"(web-1|web-2|db-1)"/g);
     expect(choices).toEqual(['"value":"web-1"', '"value":"web-2"', '"value":"db-1"']);
-    await click(dev, { keyway: 'request', servers: 'web-1,db-1', duration: '45m', reason: 'INC-9' }, form.id);
-    const request = getRequest(rig.ctx.db, 1);
-    expect(request).toMatchObject({ servers: ['web-1', 'db-1'], durationSeconds: 2700, reason: 'INC-9' });
+    const data = (form.body.attachments[0].content.actions[0].data) as Record<string, unknown>;
+    await click(dev, { ...data, servers: 'web-1,db-1', duration: '45m', reason: 'INC-9' }, form.id);
+    await click(dev, { ...data, servers: 'web-1,db-1', duration: '45m', reason: 'INC-9' }, form.id); // a second click on the same form
+    expect(getRequest(rig.ctx.db, 1)).toMatchObject({ servers: ['web-1', 'db-1'], durationSeconds: 2700, reason: 'INC-9' });
+    expect(getRequest(rig.ctx.db, 2)).toBeUndefined();
+    expect(chatOf(dev).at(-1)).toMatch(/already sent/);
+    expect(textOf(rig.connector.activity(form.id)!.body)).toMatch(/Sent as request #1/);
   });
 
   it('answers an unknown server, an over-long duration and a private key with what to do, and creates nothing', async () => {
@@ -108,6 +112,7 @@ describe('requesting in Teams', () => {
     rig = await startTeamsRig();
     expect((await rig.teams.install(lead)).status).toBe(200);
     await rig.settle();
+    expect(chatOf(lead)).toHaveLength(1); // greeted once, though Teams announces the install twice
     expect(chatOf(lead)[0]).toMatch(/request <server>/);
     expect(rig.ctx.db.prepare("SELECT email FROM chat_addresses WHERE platform = 'teams'").all()).toEqual([{ email: lead.email }]);
   });
@@ -137,7 +142,9 @@ describe('deciding in Teams', () => {
     expect(chatOf(lead).at(-1)).toMatch(/reason/i);
     await click(lead, { keyway: 'deny', requestId: id, reason: 'use staging [link](http://evil)' }, card.id);
     expect(getRequest(rig.ctx.db, id)).toMatchObject({ state: 'denied', decisionReason: 'use staging [link](http://evil)' });
-    expect(buttonsOf(rig.connector.activity(card.id)!.body)).toEqual([]);
+    const denied = rig.connector.activity(card.id)!.body;
+    expect(buttonsOf(denied)).toEqual([]);
+    expect(JSON.stringify(denied)).toContain('{"type":"TextRun","text":"use staging [link](http://evil)"}');
     const told = chatOf(dev).find((t) => t.includes('was denied'))!;
     expect(told).toContain('denied by lead@example.com: use staging ［link］(http://evil)');
   });
@@ -169,9 +176,44 @@ describe('deciding in Teams', () => {
   });
 });
 
+describe('when the Bot Connector fails', () => {
+  it('keeps the outcome owed while the Bot Connector is down, and updates every card once it is back', async () => {
+    const id = await pendingRequest();
+    const card = lastCardOf(lead)!;
+    rig.connector.setDown(true);
+    await click(lead, { keyway: 'approve', requestId: id }, card.id);
+    expect(getRequest(rig.ctx.db, id)!.state).toBe('approved');
+    expect(buttonsOf(rig.connector.activity(card.id)!.body)).toEqual(['approve', 'deny']);
+    expect(rig.engine.platformStatus.teams).toMatchObject({ ok: false });
+    const owed = (rig.ctx.db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL').get() as { n: number }).n;
+    expect(owed).toBeGreaterThan(0);
+
+    rig.connector.setDown(false);
+    rig.ctx.clock.now += 10 * 60_000; // past the retry time
+    rig.engine.kick();
+    await rig.settle();
+    expect(buttonsOf(rig.connector.activity(card.id)!.body)).toEqual([]);
+    expect(chatOf(dev).some((t) => t.includes('-cert-v01@openssh.com'))).toBe(true);
+    expect((rig.ctx.db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL').get() as { n: number }).n).toBe(0);
+  });
+
+  it('forgets an approver who removed or blocked the app, tells the requester, and does not retry forever', async () => {
+    rig = await startTeamsRig(withFlow({ approvers: { everyone: false, emails: [lead.email, lead2.email], slackUsergroups: [] } }));
+    await say(lead, 'hello');
+    await say(lead2, 'hello');
+    rig.connector.block(personalConversationOf(lead2));
+    registerKey(rig.ctx, dev.email, 'dev');
+    await say(dev, 'request web-2 1h INC-13');
+    expect(buttonsOf(lastCardOf(lead)!.body)).toEqual(['approve', 'deny']);
+    expect(chatOf(dev).join('\n')).toMatch(/asked lead@example\.com in Teams\. Not reachable: lead2@example\.com/);
+    expect(rig.ctx.db.prepare("SELECT email FROM chat_addresses WHERE platform = 'teams' ORDER BY email").all()).toEqual([{ email: dev.email }, { email: lead.email }]);
+    expect((rig.ctx.db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL').get() as { n: number }).n).toBe(0);
+  });
+});
+
 describe('authentication', () => {
   it('refuses an activity without a valid Bot Framework token when the app id and password are configured, with no effect', async () => {
-    rig = await startTeamsRig({ settings: { appId: '00000000-0000-4000-8000-000000000001', appPassword: 'not-a-real-secret', allowUnauthenticated: false } });
+    rig = await startTeamsRig({ settings: { appId: '00000000-0000-4000-8000-000000000001', appPassword: 'not-a-real-secret', tenants: [TENANT_ID], allowUnauthenticated: false } });
     const request = rig.teams.raw(dev, { text: 'request web-2 1h INC-1' });
     expect((await rig.teams.post(request, undefined)).status).toBe(401);
     expect((await rig.teams.post(request, 'Bearer not.a.jwt')).status).toBe(401);
@@ -185,7 +227,7 @@ describe('authentication', () => {
     const identity = await startFakeBotIdentity();
     try {
       const appId = '00000000-0000-4000-8000-000000000002';
-      rig = await startTeamsRig({ settings: { appId, appPassword: 'test-password', allowUnauthenticated: false }, authentication: authenticationFor(identity, appId, 'test-password') });
+      rig = await startTeamsRig({ settings: { appId, appPassword: 'test-password', tenants: [TENANT_ID], allowUnauthenticated: false }, authentication: authenticationFor(identity, appId, 'test-password') });
       const signed = (user: FakeTeamsUser, extra: Record<string, unknown>) =>
         rig.teams.post(rig.teams.raw(user, extra), `Bearer ${identity.channelToken({ appId, serviceUrl: rig.connector.serviceUrl })}`);
       expect((await signed(lead, { text: 'help' })).status).toBe(200);
@@ -210,8 +252,8 @@ describe('authentication', () => {
     }
   });
 
-  it('ignores activities from another tenant when MICROSOFT_APP_TENANT_ID is set', async () => {
-    rig = await startTeamsRig({ settings: { tenantId: 'another-tenant' } });
+  it('ignores activities from a tenant it does not serve', async () => {
+    rig = await startTeamsRig({ settings: { tenants: ['another-tenant'] } });
     registerKey(rig.ctx, dev.email, 'dev');
     await say(dev, 'request web-2 1h INC-1');
     expect(rig.connector.calls).toEqual([]);
@@ -234,7 +276,7 @@ describe('Teams and Slack together', () => {
     await say(dev, 'request web-2 1h INC-11');
     await slackRig.settle();
     const id = 1;
-    expect(chatOf(dev).join('\n')).toMatch(/Not reachable in Teams, so asked on Slack: lead@example\.com/);
+    expect(chatOf(dev).join('\n')).toMatch(/Not reachable in Teams: lead@example\.com — Keyway asks them on Slack/);
     const where = approvalMessageOf(slackRig, id, PEOPLE.lead.id);
     expect((await slackRig.slack.click(PEOPLE.lead.id, 'keyway_approve', String(id), where)).status).toBe(200);
     await slackRig.settle();

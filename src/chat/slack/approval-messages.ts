@@ -8,12 +8,13 @@ import { getRequest, votesOf } from '../../store/requests.js';
 import { approvalMessage } from './blocks-approval.js';
 import { slackErrorCode } from './identity.js';
 import { slackMessagesOf } from './message-log.js';
+import { serialPerKey } from '../work.js';
 import type { ApprovalMessages } from './slack-deps.js';
 
 const GONE = new Set(['message_not_found', 'channel_not_found', 'cant_update_message', 'is_archived']);
 
 export function createApprovalMessages(ctx: AccessContext, client: webApi.WebClient, logger: Logger): ApprovalMessages {
-  const chains = new Map<number, Promise<void>>();
+  const serially = serialPerKey<number>();
 
   async function update(requestId: number): Promise<void> {
     const request = getRequest(ctx.db, requestId);
@@ -30,14 +31,6 @@ export function createApprovalMessages(ctx: AccessContext, client: webApi.WebCli
   }
 
   return {
-    refresh(requestId) {
-      const previous = chains.get(requestId) ?? Promise.resolve();
-      const run = previous.catch(() => undefined).then(() => update(requestId));
-      chains.set(requestId, run);
-      void run.finally(() => {
-        if (chains.get(requestId) === run) chains.delete(requestId);
-      }).catch(() => undefined);
-      return run;
-    },
+    refresh: (requestId) => serially(requestId, () => update(requestId)),
   };
 }

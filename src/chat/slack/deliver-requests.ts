@@ -3,15 +3,11 @@
 // post to the flow's notify_channel.
 import { getRequest, votesOf } from '../../store/requests.js';
 import { tellsRequester } from '../audience.js';
+import { settleAll } from '../work.js';
 import { approvalMessage, notifyLine } from './blocks-approval.js';
 import { decisionForRequester, noApproversOnSlack } from './blocks-access.js';
 import { dmOnce, postOnce } from './poster.js';
 import type { SlackDeps } from './slack-deps.js';
-
-async function settleAll(work: Array<Promise<unknown>>): Promise<void> {
-  const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-}
 
 export async function deliverApprovalNeeded(deps: SlackDeps, requestId: number): Promise<void> {
   const { ctx } = deps.engine;

@@ -1,6 +1,7 @@
 // Everything Keyway shows in Teams, as Adaptive Cards (version 1.4, which every Teams client renders) and
 // markdown text. Buttons are Action.Submit: their data names the action and the request only; who may act
 // is decided from the sender of the click, never from the card.
+import { randomUUID } from 'node:crypto';
 import { formatDuration } from '../../core/duration.js';
 import { DEFAULT_GROUP } from '../../core/model.js';
 import type { ActiveAccess } from '../../access/queries.js';
@@ -55,6 +56,11 @@ function heading(title: string): Element {
   return text(title, { size: 'Medium', weight: 'Bolder' });
 }
 
+/** User text (a reason) as a text run: Teams applies no markdown to it, so it cannot become a link or emphasis. */
+function plainText(label: string, value: string): Element {
+  return { type: 'RichTextBlock', inlines: [{ type: 'TextRun', text: `${label}: `, weight: 'Bolder' }, { type: 'TextRun', text: value.replace(/\s*\r?\n\s*/g, ' ') }] };
+}
+
 function facts(pairs: Array<[string, string]>): Element {
   return { type: 'FactSet', facts: pairs.map(([title, value]) => ({ title, value })) };
 }
@@ -76,7 +82,13 @@ export function requestForm(servers: ReadonlyArray<{ name: string; integration: 
     { type: 'Input.Text', id: 'duration', label: 'For how long (45m, 2h, 1h30m)', placeholder: 'the flow\'s default', value: defaults.duration ?? '' },
     { type: 'Input.Text', id: 'reason', label: 'Reason', placeholder: 'INC-42: disk full on web-1', isMultiline: true, maxLength: 500 },
   );
-  return card(body, [submit('Request', { keyway: SUBMIT.request })]);
+  // A fresh id per form: a second click on the same form is recognised and ignored.
+  return card(body, [submit('Request', { keyway: SUBMIT.request, form: randomUUID() })]);
+}
+
+/** What a form becomes once it has been used. */
+export function noticeCard(markdown: string): Card {
+  return card([text(markdown)]);
 }
 
 function subject(request: AccessRequest): string {
@@ -96,8 +108,8 @@ export function outcomeText(request: AccessRequest, votes: readonly ApprovalVote
       const approvers = [...new Set(votes.filter((v) => v.decision === 'approve').map((v) => v.approverEmail))];
       return `✅ **Approved** by ${approvers.length > 0 ? approvers.join(', ') : decider(request)}${when}`;
     }
-    case 'denied':
-      return `❌ **Denied** by ${decider(request)}${when}${request.decisionReason ? `: ${escapeMarkdown(request.decisionReason)}` : ''}`;
+    case 'denied': // the reason is the approver's text: cards show it apart, as plain text
+      return `❌ **Denied** by ${decider(request)}${when}`;
     case 'expired':
       return `⌛ **Expired**${when}: ${escapeMarkdown(request.decisionReason ?? 'nobody answered in time')}`;
     case 'cancelled':
@@ -121,13 +133,14 @@ export function approvalCard(request: AccessRequest, votes: readonly ApprovalVot
       [request.extendsRequestId === null ? 'Duration' : 'Extend by', formatDuration(request.durationSeconds)],
       ['Flow', request.flow],
     ]),
-    text(`**Reason:** ${escapeMarkdown(request.reason) || '_none given_'}`),
+    plainText('Reason', request.reason || 'none given'),
   ];
   if (request.minApprovals > 1 || (pending && approvals.length > 0)) {
     body.push(text(`Approvals: ${approvals.length} of ${request.minApprovals} needed${approvals.length > 0 ? ` (${approvals.join(', ')})` : ''}`, { isSubtle: true }));
   }
   if (!pending) {
     body.push(text(outcomeText(request, votes)));
+    if (request.state === 'denied' && request.decisionReason) body.push(plainText('Why', request.decisionReason));
     return card(body);
   }
   body.push(

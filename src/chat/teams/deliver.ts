@@ -9,15 +9,11 @@ import { tellsRequester } from '../audience.js';
 import { grantDetailsOf, ownersOf } from '../grant-details.js';
 import type { ChatPlatform } from '../port.js';
 import { approvalCard, expiryWarningCard, grantText } from './cards.js';
-import { sendOnce, teamsMessagesOf, teamsReferenceOf, updateInConversation, type TeamsContent, type TeamsDeps } from './messenger.js';
+import { settleAll, serialPerKey } from '../work.js';
+import { sendOnce, teamsMessagesOf, updateInConversation, type TeamsContent, type TeamsDeps } from './messenger.js';
 import {
   accessEndedText, askedText, decisionText, provisionFailedForOwners, provisionFailedForRequester, revokeFailingText,
 } from './texts.js';
-
-async function settleAll(work: Array<Promise<unknown>>): Promise<void> {
-  const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-}
 
 async function toRequester(deps: TeamsDeps, request: AccessRequest, purpose: string, content: TeamsContent): Promise<void> {
   if (tellsRequester('teams', request)) await sendOnce(deps, request.requesterEmail, request.id, purpose, content);
@@ -27,26 +23,15 @@ async function toOwners(deps: TeamsDeps, request: AccessRequest, purpose: string
   for (const owner of ownersOf(deps.engine.ctx, request.integration)) await sendOnce(deps, owner, request.id, purpose, content);
 }
 
-const refreshChains = new WeakMap<TeamsDeps, Map<number, Promise<void>>>();
-
-/**
- * Re-renders every approval card of the request from its current state (votes, outcome). Refreshes of one
- * request run one after another, each rendering just before it sends, so the last one shows the truth.
- */
-export function refreshApprovalCards(deps: TeamsDeps, requestId: number): Promise<void> {
-  const chains = refreshChains.get(deps) ?? new Map<number, Promise<void>>();
-  refreshChains.set(deps, chains);
-  const run = (chains.get(requestId) ?? Promise.resolve()).catch(() => undefined).then(async () => {
+/** What TeamsDeps.refreshApprovalCards does: re-render every approval card of a request, one refresh at a time. */
+export function approvalCardRefresher(deps: TeamsDeps): (requestId: number) => Promise<void> {
+  const serially = serialPerKey<number>();
+  return (requestId) => serially(requestId, async () => {
     const request = getRequest(deps.engine.ctx.db, requestId);
     if (!request) return;
     const card = approvalCard(request, votesOf(deps.engine.ctx.db, requestId));
-    await settleAll(teamsMessagesOf(deps, requestId, 'approval').map((m) => updateInConversation(deps, m.address, card)));
+    await settleAll(teamsMessagesOf(deps, requestId, 'approval').map((m) => updateInConversation(deps, m.recipient, m.address, card)));
   });
-  chains.set(requestId, run);
-  void run.catch(() => undefined).finally(() => {
-    if (chains.get(requestId) === run) chains.delete(requestId);
-  });
-  return run;
 }
 
 async function approvalNeeded(deps: TeamsDeps, requestId: number): Promise<void> {
@@ -54,18 +39,19 @@ async function approvalNeeded(deps: TeamsDeps, requestId: number): Promise<void>
   if (!request || request.state !== 'pending') return; // decided before we got here: request_decided follows
   const card = approvalCard(request, votesOf(deps.engine.ctx.db, requestId));
   const candidates = request.approvers.emails.filter((e) => request.allowSelfApproval || e !== request.requesterEmail);
-  const reachable = candidates.filter((e) => teamsReferenceOf(deps, e) !== undefined);
-  await settleAll(reachable.map((email) => sendOnce(deps, email, requestId, 'approval', card)));
-  const elsewhere = [...candidates.filter((e) => !reachable.includes(e)), ...request.approvers.slackUsergroups.map((g) => `Slack group ${g}`)];
-  await toRequester(deps, request, 'asked', askedText(request, reachable, elsewhere, deps.slackAlsoAsks));
+  const asked: string[] = [];
+  await settleAll(candidates.map(async (email) => {
+    if (await sendOnce(deps, email, requestId, 'approval', card)) asked.push(email);
+  }));
+  const elsewhere = [...candidates.filter((e) => !asked.includes(e)), ...request.approvers.slackUsergroups.map((g) => `Slack group ${g}`)];
+  await toRequester(deps, request, 'asked', askedText(request, candidates.filter((e) => asked.includes(e)), elsewhere, deps.slackAlsoAsks));
 }
 
 async function requestDecided(deps: TeamsDeps, requestId: number): Promise<void> {
   const request = getRequest(deps.engine.ctx.db, requestId);
   if (!request) return;
-  await refreshApprovalCards(deps, requestId);
   const text = decisionText(request, votesOf(deps.engine.ctx.db, requestId));
-  if (text) await toRequester(deps, request, 'requester', text);
+  await settleAll([deps.refreshApprovalCards(requestId), ...(text ? [toRequester(deps, request, 'requester', text)] : [])]);
 }
 
 async function accessGranted(deps: TeamsDeps, requestId: number): Promise<void> {

@@ -15,10 +15,9 @@ import { requestableServers, type Requester } from '../../core/policy.js';
 import { saveChatAddress } from '../../store/chat-addresses.js';
 import { currentKey } from '../../store/people.js';
 import { parseAccessCommand, type AccessCommand } from '../command-grammar.js';
-import { listText, requestForm, SUBMIT } from './cards.js';
+import { listText, noticeCard, requestForm, serverList, SUBMIT, type Card } from './cards.js';
 import type { TeamsIdentity } from './identity.js';
-import { sendToConversation, type TeamsContent, type TeamsDeps } from './messenger.js';
-import { refreshApprovalCards } from './deliver.js';
+import { activityOf, sendToConversation, type TeamsContent, type TeamsDeps } from './messenger.js';
 import { HELP, alreadyDecidedText, revokedText, serversText, submittedText } from './texts.js';
 
 type Reply = (content: TeamsContent) => Promise<void>;
@@ -29,6 +28,8 @@ interface Turn {
   reply: Reply;
   /** Replies after the turn has ended (the turn's context is gone by then). */
   later: Reply;
+  /** Replaces the card whose button was pressed (a used form), if there is one. */
+  replaceCard(card: Card): Promise<void>;
 }
 
 function servers(deps: TeamsDeps, person: Requester) {
@@ -117,8 +118,8 @@ async function vote(turn: Turn, requestId: number, decision: 'approve' | 'deny',
   if (outcome.kind === 'already_decided') return turn.reply(alreadyDecidedText(outcome.request));
   engine.kick();
   // Every card shows the vote or the outcome; request_decided refreshes them again once decided.
-  turn.deps.track(refreshApprovalCards(turn.deps, requestId).catch((error: unknown) =>
-    turn.deps.logger.warn({ requestId, err: (error as Error).message }, 'could not update the approval cards; the outbox retries')));
+  turn.deps.track(turn.deps.refreshApprovalCards(requestId).catch((error: unknown) =>
+    turn.deps.logger.warn({ requestId, err: (error as Error).message }, 'could not update the approval cards now; they are updated again when the request is decided')));
   if (outcome.kind === 'pending') return turn.reply(`Your approval of request #${requestId} is recorded: ${outcome.approvals} of ${outcome.request.minApprovals} needed.`);
   return undefined;
 }
@@ -129,7 +130,12 @@ async function runSubmit(turn: Turn, value: Record<string, unknown>): Promise<vo
       const names = textField(value, 'servers').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
       if (names.length === 0) throw new UserError('usage', 'Choose at least one server in the form.');
       const duration = textField(value, 'duration');
-      return request(turn, { servers: names, duration: duration === '' ? undefined : parseDuration(duration), reason: textField(value, 'reason') });
+      const ask = { servers: names, duration: duration === '' ? undefined : parseDuration(duration), reason: textField(value, 'reason') };
+      if (!turn.deps.firstTime(`form:${turn.person.email}:${textField(value, 'form')}`)) return turn.reply('That form was already sent; `list` shows your requests.');
+      const outcome = submitRequest(turn.deps.engine.ctx, turn.person, ask, 'teams');
+      turn.deps.engine.kick();
+      await turn.replaceCard(noticeCard(`Sent as request #${outcome.request.id} for ${serverList(outcome.request.servers)}.`));
+      return turn.reply(outcomeText(outcome));
     }
     case SUBMIT.approve:
       return vote(turn, requestIdOf(value), 'approve', '');
@@ -152,21 +158,21 @@ function errorText(deps: TeamsDeps, error: unknown, what: string): string {
   return `Sorry, that failed on Keyway's side (reference ${ref}). Try again in a minute; if it keeps failing, give your Keyway admin the reference.`;
 }
 
+const ENTITIES: Record<string, string> = { '&nbsp;': ' ', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'", '&amp;': '&' };
+
 /** Teams puts the bot's mention and light HTML in message text; a Slack habit may add the slash command. */
 export function commandText(activity: Partial<Activity>): string {
   return (activity.text ?? '')
     .replace(/<at>[^<]*<\/at>/g, ' ')
     .replace(/<[^>]+>/g, ' ')
-    .replace(/&nbsp;/g, ' ')
+    .replace(/&(nbsp|lt|gt|quot|#39|amp);/g, (entity) => ENTITIES[entity]!)
     .replace(/^\s*\/?ssh-access\b/i, '')
     .trim();
 }
 
 export async function handleMessage(deps: TeamsDeps, identity: TeamsIdentity, context: TurnContext): Promise<void> {
   const { activity } = context;
-  const reply: Reply = async (content) => void (await context.sendActivity(typeof content === 'string'
-    ? { type: 'message', text: content, textFormat: 'markdown' }
-    : { type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content }] }));
+  const reply: Reply = async (content) => void (await context.sendActivity(activityOf(content)));
   if (activity.conversation?.conversationType !== 'personal') {
     await reply('Keyway works in a personal chat: open a chat with Keyway and write `help` there.');
     return;
@@ -180,7 +186,14 @@ export async function handleMessage(deps: TeamsDeps, identity: TeamsIdentity, co
   }
   const reference = TurnContext.getConversationReference(activity);
   saveChatAddress(deps.engine.ctx.db, 'teams', person.email, reference, deps.engine.ctx.now());
-  const turn: Turn = { deps, person, reply, later: async (content) => void (await sendToConversation(deps, reference, content)) };
+  const turn: Turn = {
+    deps, person, reply,
+    later: async (content) => void (await sendToConversation(deps, reference, content)),
+    replaceCard: async (card) => {
+      if (activity.replyToId) await context.updateActivity({ ...activityOf(card), id: activity.replyToId }).catch((error: unknown) =>
+        deps.logger.warn({ err: (error as Error).message }, 'could not replace a used form'));
+    },
+  };
   const value = activity.value as Record<string, unknown> | undefined;
   const what = value && typeof value === 'object' ? `button ${String(value.keyway)}` : 'command';
   try {
@@ -194,8 +207,12 @@ export async function handleMessage(deps: TeamsDeps, identity: TeamsIdentity, co
 /** The app was installed for a person: remember how to reach them and say what Keyway does. */
 export async function handleInstall(deps: TeamsDeps, identity: TeamsIdentity, context: TurnContext): Promise<void> {
   const { activity } = context;
-  const added = activity.membersAdded ?? [];
-  if (activity.conversation?.conversationType !== 'personal' || !added.some((m) => m.id !== activity.recipient?.id)) return;
+  // A personal install arrives as the bot joining the chat (membersAdded holds the bot) or as installationUpdate/add.
+  const installed = activity.type === 'installationUpdate'
+    ? activity.action === 'add'
+    : (activity.membersAdded ?? []).some((m) => m.id === activity.recipient?.id);
+  if (activity.conversation?.conversationType !== 'personal' || !installed) return;
+  if (!deps.firstTime(`install:${activity.conversation.id}`)) return; // Teams announces one install twice
   try {
     const person = await identity.personOf(context);
     saveChatAddress(deps.engine.ctx.db, 'teams', person.email, TurnContext.getConversationReference(activity), deps.engine.ctx.now());

@@ -1,6 +1,8 @@
 // Who wrote or clicked: the Teams user of the activity (authenticated by the Bot Framework token) → their
-// e-mail from the Bot Connector (TeamsInfo) → the person Keyway knows. Cached briefly per user; a failed
-// look-up is not cached.
+// sign-in name from the Bot Connector (TeamsInfo) → the person Keyway knows by e-mail. The user principal
+// name comes first: it must be on a domain the tenant has verified, while the mail attribute can be set to
+// anything by a tenant admin. Guests and members of another tenant are refused. Cached briefly per user; a
+// failed look-up is not cached.
 import { TeamsInfo, type TurnContext } from 'botbuilder';
 import { UserError } from '../../core/errors.js';
 import type { Requester } from '../../core/policy.js';
@@ -10,17 +12,24 @@ export interface TeamsIdentity {
   personOf(context: TurnContext): Promise<Requester>;
 }
 
+export function tenantOf(activity: TurnContext['activity']): string | undefined {
+  return activity.conversation?.tenantId ?? (activity.channelData as { tenant?: { id?: string } } | undefined)?.tenant?.id;
+}
+
 export function createTeamsIdentity(ttlMs = 10 * 60_000): TeamsIdentity {
   const emails = new PromiseCache<string, string>(ttlMs);
   return {
     async personOf(context) {
-      const { from, conversation } = context.activity;
+      const { from } = context.activity;
+      const tenant = tenantOf(context.activity);
       if (!from?.id) throw new UserError('unknown_person', 'This message has no sender; Keyway cannot tell who you are.');
-      const email = await emails.remember(`${conversation?.tenantId ?? ''}:${from.id}`, async () => {
+      const email = await emails.remember(`${tenant ?? ''}:${from.id}`, async () => {
         const member = await TeamsInfo.getMember(context, from.id);
-        const address = (member.email || member.userPrincipalName || '').trim().toLowerCase();
-        if (!address.includes('@')) {
-          throw new UserError('unknown_person', 'Teams did not tell Keyway your e-mail address, and access is granted by e-mail. Ask your Teams admin to check your account.');
+        if (tenant && member.tenantId && member.tenantId !== tenant) throw new UserError('not_allowed', 'Your Teams account belongs to another organisation than this chat; Keyway cannot tell who you are.');
+        if (member.userRole === 'guest' || member.userRole === 'anonymous') throw new UserError('not_allowed', 'Guest accounts cannot use Keyway: ask for access with your own organisation\'s account.');
+        const address = (member.userPrincipalName || member.email || '').trim().toLowerCase();
+        if (!/^[^@\s]+@[^@\s]+$/.test(address)) {
+          throw new UserError('unknown_person', 'Teams did not tell Keyway your sign-in name, and access is granted by e-mail. Ask your Teams admin to check your account.');
         }
         return address;
       });

@@ -1,9 +1,10 @@
 // Proactive messages: to a person through the conversation reference saved when they last wrote, at most
-// once per (request, purpose, recipient), recording the activity id so a card can be updated later.
+// once per (request, purpose, recipient), recording the activity id so a card can be updated later. A person
+// who removed or blocked the app is forgotten (and reported unreachable) instead of being retried forever.
 import { CardFactory, MessageFactory, type Activity, type CloudAdapter, type ConversationReference, type TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
 import type { Engine } from '../../access/engine.js';
-import { chatAddressOf } from '../../store/chat-addresses.js';
+import { chatAddressOf, forgetChatAddress } from '../../store/chat-addresses.js';
 import { chatMessagesOf, hasChatMessage, recordChatMessage } from '../message-log.js';
 import type { Card } from './cards.js';
 
@@ -18,30 +19,47 @@ export interface TeamsDeps {
   /** The bot's app id ('' without authentication): what continueConversation is called with. */
   appId: string;
   logger: Logger;
-  /** Whether Slack is configured too: approvers Teams cannot reach are asked there. */
+  /** Whether Slack is configured too: approvers Teams cannot reach may be asked there. */
   slackAlsoAsks: boolean;
+  /** Whether this key (an activity, a form) is seen for the first time recently: one click is one action. */
+  firstTime(key: string): boolean;
   /** Work started by a turn that outlives it (tests and shutdown wait for it). */
   track(work: Promise<unknown>): void;
+  /** Re-renders every approval card of a request from its current state; refreshes of one request run in order. */
+  refreshApprovalCards(requestId: number): Promise<void>;
 }
 
 export type TeamsContent = string | Card;
 
-function activityOf(content: TeamsContent): Partial<Activity> {
+export function activityOf(content: TeamsContent): Partial<Activity> {
   if (typeof content === 'string') return { ...MessageFactory.text(content), textFormat: 'markdown' };
   return MessageFactory.attachment(CardFactory.adaptiveCard(content));
 }
 
+/** The Bot Connector says the conversation is gone or closed to the bot (app removed, bot blocked). */
+export function conversationGone(error: unknown): boolean {
+  const status = (error as { statusCode?: number }).statusCode;
+  return status === 403 || status === 404;
+}
+
 async function inConversation<T>(deps: TeamsDeps, reference: Partial<ConversationReference>, work: (context: TurnContext) => Promise<T>): Promise<T> {
-  let result: T | undefined;
+  // botbuilder hands errors inside a continuation to onTurnError and resolves; the caller must see them.
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
   await deps.adapter.continueConversationAsync(deps.appId, reference, async (context) => {
     // A proactive send is a new message, not a reply to the synthetic activity of the continuation.
     context.onSendActivities(async (_ctx, activities, next) => {
       for (const a of activities) delete a.replyToId;
       return next();
     });
-    result = await work(context);
+    try {
+      outcome = { ok: true, value: await work(context) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
   });
-  return result as T;
+  if (!outcome) throw new Error('the Teams conversation was not continued');
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
 }
 
 /** Sends to a saved conversation; returns the new activity's id. */
@@ -51,12 +69,23 @@ export async function sendToConversation(deps: TeamsDeps, reference: Partial<Con
   return sent.id;
 }
 
-export async function updateInConversation(deps: TeamsDeps, address: TeamsMessageAddress, content: TeamsContent): Promise<void> {
-  await inConversation(deps, address.reference, (context) => context.updateActivity({ ...activityOf(content), id: address.activityId }));
-}
-
 export function teamsReferenceOf(deps: TeamsDeps, email: string): Partial<ConversationReference> | undefined {
   return chatAddressOf<Partial<ConversationReference>>(deps.engine.ctx.db, 'teams', email);
+}
+
+/**
+ * Updates a card Keyway sent. The person's latest reference is used when it is the same conversation (Teams
+ * may have moved its service URL since); a card that can no longer be updated is skipped.
+ */
+export async function updateInConversation(deps: TeamsDeps, recipient: string, address: TeamsMessageAddress, content: TeamsContent): Promise<void> {
+  const latest = teamsReferenceOf(deps, recipient);
+  const reference = latest?.conversation?.id === address.reference.conversation?.id ? latest! : address.reference;
+  try {
+    await inConversation(deps, reference, (context) => context.updateActivity({ ...activityOf(content), id: address.activityId }));
+  } catch (error) {
+    if (!conversationGone(error)) throw error;
+    deps.logger.warn({ recipient, err: (error as Error).message }, 'a Teams card can no longer be updated; skipping it');
+  }
 }
 
 /** Sends to the person with this e-mail once per (request, purpose); false when they cannot be reached on Teams. */
@@ -65,7 +94,15 @@ export async function sendOnce(deps: TeamsDeps, email: string, requestId: number
   if (hasChatMessage(ctx.db, 'teams', requestId, purpose, email)) return true;
   const reference = teamsReferenceOf(deps, email);
   if (!reference) return false;
-  const activityId = await sendToConversation(deps, reference, content);
+  let activityId: string;
+  try {
+    activityId = await sendToConversation(deps, reference, content);
+  } catch (error) {
+    if (!conversationGone(error)) throw error;
+    deps.logger.warn({ email, err: (error as Error).message }, 'the Teams chat with this person is gone (app removed or blocked); forgetting it until they write again');
+    forgetChatAddress(ctx.db, 'teams', email);
+    return false;
+  }
   recordChatMessage<TeamsMessageAddress>(ctx.db, 'teams', { requestId, purpose, recipient: email, address: { reference, activityId } }, ctx.now());
   return true;
 }

@@ -12,9 +12,9 @@ import type { Engine } from '../../access/engine.js';
 import type { Settings } from '../../settings.js';
 import type { ChatPlatform } from '../port.js';
 import { RecentKeys } from '../ttl-cache.js';
-import { createTeamsPlatform } from './deliver.js';
+import { approvalCardRefresher, createTeamsPlatform } from './deliver.js';
 import { handleInstall, handleMessage } from './handlers.js';
-import { createTeamsIdentity } from './identity.js';
+import { createTeamsIdentity, tenantOf } from './identity.js';
 import type { TeamsDeps } from './messenger.js';
 
 /** How tokens are checked and obtained (botframework-connector's type, reached through botbuilder). */
@@ -68,8 +68,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function tenantOf(activity: Partial<Activity>): string | undefined {
-  return activity.conversation?.tenantId ?? (activity.channelData as { tenant?: { id?: string } } | undefined)?.tenant?.id;
+function isLoopback(address: string | undefined): boolean {
+  return address === '::1' || /^(::ffff:)?127\./.test(address ?? '');
 }
 
 export function createTeamsFrontDoor(options: TeamsFrontDoorOptions): TeamsFrontDoor {
@@ -79,30 +79,42 @@ export function createTeamsFrontDoor(options: TeamsFrontDoorOptions): TeamsFront
   adapter.onTurnError = async (_context, error) => {
     log.error({ err: error.message }, 'unhandled error in a Teams turn');
   };
+  const seen = new RecentKeys();
   const running = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
     running.add(work);
     void work.catch(() => undefined).finally(() => running.delete(work));
   };
-  const deps: TeamsDeps = { engine, adapter, appId: teams.allowUnauthenticated ? '' : teams.appId, logger: log, slackAlsoAsks: options.slackAlsoAsks, track };
+  const deps: TeamsDeps = {
+    engine, adapter, appId: teams.allowUnauthenticated ? '' : teams.appId, logger: log, slackAlsoAsks: options.slackAlsoAsks, track,
+    firstTime: (key) => seen.add(key),
+    refreshApprovalCards: (requestId) => refreshCards(requestId),
+  };
+  const refreshCards = approvalCardRefresher(deps);
   const identity = createTeamsIdentity();
-  const seen = new RecentKeys();
 
   async function turn(context: TurnContext): Promise<void> {
     const { activity } = context;
-    if (teams.tenantId && tenantOf(activity) !== teams.tenantId) {
-      log.warn({ tenant: tenantOf(activity) }, 'ignored an activity from another Microsoft tenant');
+    if (teams.tenants.length > 0 && !teams.tenants.includes(tenantOf(activity) ?? '')) {
+      log.warn({ tenant: tenantOf(activity) }, 'ignored an activity from a Microsoft tenant Keyway does not serve (MICROSOFT_APP_TENANT_ID, KEYWAY_TEAMS_TENANTS)');
       return;
     }
+    // The same bot registration may have Web Chat or Direct Line channels: only Teams speaks for a Teams user.
+    if (!teams.allowUnauthenticated && activity.channelId !== 'msteams') return;
     // Teams may deliver an activity again; one click is one action.
-    if (activity.id && !seen.add(`${activity.conversation?.id ?? ''}:${activity.id}`)) return;
+    if (activity.id && !deps.firstTime(`activity:${activity.conversation?.id ?? ''}:${activity.id}`)) return;
     if (activity.type === ActivityTypes.Message) await handleMessage(deps, identity, context);
-    else if (activity.type === ActivityTypes.ConversationUpdate) await handleInstall(deps, identity, context);
+    else if (activity.type === ActivityTypes.ConversationUpdate || activity.type === ActivityTypes.InstallationUpdate) await handleInstall(deps, identity, context);
   }
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST') {
       res.writeHead(405, { allow: 'POST' }).end();
+      return;
+    }
+    if (teams.allowUnauthenticated && !isLoopback(req.socket.remoteAddress)) {
+      log.warn({ from: req.socket.remoteAddress }, 'refused a Teams activity from another machine: without authentication only this machine may post');
+      res.writeHead(403).end('Without authentication (KEYWAY_TEAMS_ALLOW_UNAUTHENTICATED) only local clients may post.');
       return;
     }
     let activity: Activity;

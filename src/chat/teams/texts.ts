@@ -20,7 +20,7 @@ export function askedText(request: AccessRequest, onTeams: string[], elsewhere: 
   const lines = [`Request #${request.id}: asked ${onTeams.length > 0 ? `${onTeams.join(', ')} in Teams` : 'nobody in Teams'}.`];
   if (elsewhere.length > 0) {
     lines.push(slackAlsoAsks
-      ? `Not reachable in Teams, so asked on Slack: ${elsewhere.join(', ')}.`
+      ? `Not reachable in Teams: ${elsewhere.join(', ')} — Keyway asks them on Slack if they are there; if they use neither, ask them to open Keyway in Teams once, or ping another approver.`
       : `Not reachable: ${elsewhere.join(', ')} — they have not opened a chat with Keyway in Teams yet. Ask them to say hello to Keyway, or ping another approver.`);
   }
   return lines.join(' ');

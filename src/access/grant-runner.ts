@@ -153,13 +153,19 @@ export async function endAccess(runner: GrantRunner, requestId: number, why: 'ex
   const live = grants.filter((g) => REVOCABLE.includes(g.state) || g.state === 'revoking');
   if (live.length === 0) return grants;
   const now = ctx.now();
-  // Tell people once: a retry of a failed revoke is not a second ending.
-  if (live.some((g) => g.state !== 'revoking' && g.state !== 'revoke_failed')) {
-    ctx.db.transaction(() => {
-      appendAudit(ctx.db, { actor: by, action: why === 'expired' ? 'access.expired' : 'access.revoked', subject: `request:${requestId}`, details: { grants: live.map((g) => g.id) } }, now);
-      enqueueEvent(ctx.db, { kind: 'access_ended', requestId, why, ...(why === 'revoked' ? { by } : {}) }, now);
-    }).immediate();
-  }
+  const starting = live.filter((g) => g.state !== 'revoking' && g.state !== 'revoke_failed');
+  // One commit: the decision to end access, the message saying so, and every grant moved to revoking. A crash
+  // after it leaves grants the sweeper finishes; never an ending announced while the grants stay active.
+  ctx.db.transaction(() => {
+    if (starting.length === 0) return; // a retry of a failed revoke is not a second ending
+    appendAudit(ctx.db, { actor: by, action: why === 'expired' ? 'access.expired' : 'access.revoked', subject: `request:${requestId}`, details: { grants: live.map((g) => g.id) } }, now);
+    enqueueEvent(ctx.db, { kind: 'access_ended', requestId, why, ...(why === 'revoked' ? { by } : {}) }, now);
+    for (const g of starting) {
+      if (moveGrant(ctx.db, g.id, g.state, 'revoking', { at: now, error: g.lastError })) {
+        appendAudit(ctx.db, { actor: by, action: 'grant.revoking', subject: `grant:${g.id}`, details: { server: g.server, from: g.state } }, now);
+      }
+    }
+  }).immediate();
   await Promise.all(live.map((g) => revokeGrant(runner, g.id, by)));
   return grantsOfRequest(ctx.db, requestId);
 }

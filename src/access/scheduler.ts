@@ -76,12 +76,16 @@ export function startScheduler(engine: Engine): Scheduler {
 
   const task = cron.schedule('* * * * *', () => void sweepSoon(), { noOverlap: true });
   engine.afterRun.push(armTimer);
+  // Grants made by another process on the same database (keyway grant, keyway approve) arm the timer too.
+  const recheck = setInterval(armTimer, 1_000);
+  recheck.unref();
   void sweepSoon();
   return {
     status,
     sweepSoon,
     stop() {
       stopped = true;
+      clearInterval(recheck);
       void task.stop();
       engine.afterRun.splice(engine.afterRun.indexOf(armTimer), 1);
       if (timer) clearTimeout(timer);

@@ -1,7 +1,7 @@
 // Who may request what, who may approve it, and how a request is shaped before it is stored.
 // Pure: the caller passes the config, the person, and the time.
 import { UserError } from './errors.js';
-import type { AccessConfig, Audience, Flow, Integration, Server, ServerRef } from './model.js';
+import { DEFAULT_GROUP, type AccessConfig, type Audience, type Flow, type Integration, type Server, type ServerRef } from './model.js';
 import { findIntegration, findServer, serversOfFlow } from './lookup.js';
 
 export { findServer, serversOfFlow };
@@ -98,9 +98,18 @@ export function planRequest(config: AccessConfig, person: Requester, ask: Access
     servers,
     duration,
     reason,
-    groups: flow.grantGroups,
+    groups: accountGroups(integration.userGroups, flow.grantGroups),
     approvers: resolveApprovers(flow, integration, servers, person.email, flow.allowSelfApproval),
   };
+}
+
+/**
+ * The supplementary groups a grant gives: the integration's user_groups and the flow's grant_groups together;
+ * [Default] when neither names one (only the user's own group).
+ */
+export function accountGroups(userGroups: readonly string[], grantGroups: readonly string[]): string[] {
+  const groups = [...new Set([...userGroups, ...grantGroups].filter((g) => g !== DEFAULT_GROUP))];
+  return groups.length > 0 ? groups : [DEFAULT_GROUP];
 }
 
 /** Who may approve: e-mails and Slack user groups, and which rule they came from. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertMayDecide, approvedDuration, planRequest, requestableServers, resolveApprovers } from '../../src/core/policy.js';
+import { accountGroups, assertMayDecide, approvedDuration, planRequest, requestableServers, resolveApprovers } from '../../src/core/policy.js';
 import { accessConfig, flow, integration, server } from '../helpers/access-config.js';
 
 const dev = { email: 'dev@example.com' };
@@ -111,3 +111,20 @@ describe('approved duration', () => {
     expect(() => approvedDuration(7200, 28800, 10800)).toThrowError(/may shorten access, not lengthen it/);
   });
 });
+
+describe('the groups a grant gives', () => {
+  it('joins the integration\'s user_groups and the flow\'s grant_groups, and is the own group only when neither names one', () => {
+    expect(accountGroups(['developers'], ['adm'])).toEqual(['developers', 'adm']);
+    expect(accountGroups(['Default'], ['adm', 'adm'])).toEqual(['adm']);
+    expect(accountGroups(['developers'], ['Default'])).toEqual(['developers']);
+    expect(accountGroups(['Default'], ['Default'])).toEqual(['Default']);
+  });
+
+  it('is what a request records', () => {
+    const config = accessConfig();
+    config.integrations[0]!.userGroups = ['developers'];
+    config.flows[0]!.grantGroups = ['adm'];
+    expect(planRequest(config, { email: 'dev@example.com' }, { servers: ['web-2'], reason: 'INC-1' }).groups).toEqual(['developers', 'adm']);
+  });
+});
+

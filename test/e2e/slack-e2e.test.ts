@@ -5,15 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrapServer } from '../../src/hosts/bootstrap.js';
-import { ConnectionPool } from '../../src/hosts/connection-pool.js';
-import { sshHostEffects } from '../../src/hosts/host-effects.js';
-import { databaseHostKeyPins } from '../../src/hosts/open-pool.js';
 import { getRequest } from '../../src/store/requests.js';
-import { flow, integration, server } from '../helpers/access-config.js';
 import { rootTestSkipReason } from '../helpers/root.js';
+import { startE2eLab, type E2eLab } from '../helpers/e2e-lab.js';
 import { generateUserKey, sshRun } from '../helpers/ssh-client.js';
-import { startTestHosts, stopAllTestHosts, type TestHost } from '../helpers/test-host.js';
 import { PEOPLE, approvalMessageOf, callText, dmChannel, repliesTo, requestByCommand, startSlackRig, type SlackRig } from '../integration/slack-harness.js';
 
 const reason = rootTestSkipReason();
@@ -21,28 +16,18 @@ const { dev, lead } = PEOPLE;
 
 describe.skipIf(!!reason)(`Slack end to end on a real sshd${reason ? ` (skipped: ${reason})` : ''}`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'keyway-slack-e2e-'));
-  let host: TestHost;
-  let pool: ConnectionPool | undefined;
+  let lab: E2eLab;
   let rig: SlackRig;
 
   beforeAll(async () => {
-    [host] = (await startTestHosts(1, { name: 'slack-e2e' })) as [TestHost];
-    const lab = integration('lab', [server('e2e-1', { host: '127.0.0.1', port: host.port, user: host.connectorUser })], { userKeyName: 'id_e2e', customAccessDetails: 'This is the e2e lab.' });
-    rig = await startSlackRig({
-      clockStart: Date.now(),
-      config: { integrations: [lab], people: [], flows: [flow('lab', 'lab', { resources: { integration: 'lab', servers: ['e2e-1'], tags: {} }, requesters: { everyone: false, emails: [dev.email], slackUsergroups: [] } })] },
-      hosts: (ctx) => {
-        pool = new ConnectionPool({ connectorKey: () => host.connectorPrivateKey, hostKeys: databaseHostKeyPins(ctx.db, Date.now) });
-        return sshHostEffects({ pool, db: ctx.db, now: Date.now });
-      },
-    });
-    await bootstrapServer(pool!, { integration: lab, server: lab.servers[0]! }, rig.ca.publicKeyLine);
+    lab = await startE2eLab('slack-e2e', dev.email);
+    rig = await startSlackRig({ clockStart: Date.now(), config: lab.config, hosts: (ctx) => lab.hosts(ctx) });
+    await lab.bootstrap(rig.ca.publicKeyLine);
   });
 
   afterAll(async () => {
     await rig?.close();
-    await pool?.close();
-    await stopAllTestHosts();
+    await lab?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -64,7 +49,7 @@ describe.skipIf(!!reason)(`Slack end to end on a real sshd${reason ? ` (skipped:
     expect(text).toContain('This is the e2e lab.');
     const certificate = /(ssh-ed25519-cert-v01@openssh\.com [A-Za-z0-9+/=]+)/.exec(text)![1]!;
     const [, keyName, user, sshHost, port] = /ssh -i ~\/\.ssh\/(\S+) (\S+)@(\S+) -p (\d+)/.exec(text)!;
-    expect([keyName, user, sshHost, Number(port)]).toEqual(['id_e2e', 'dev', '127.0.0.1', host.port]);
+    expect([keyName, user, sshHost, Number(port)]).toEqual(['id_e2e', 'dev', '127.0.0.1', lab.host.port]);
 
     const certPath = `${userKey.privateKeyPath}-cert.pub`;
     writeFileSync(certPath, `${certificate}\n`);

@@ -179,19 +179,26 @@ describe.skipIf(!!reason)(`kill -9 during provisioning and revocation${reason ? 
       await expectAccessEnded(person, requestId, certPath, open);
     });
 
-    it('killed while one server is half provisioned, and down past the expiry: a sweep after restart ends the access that was live', async () => {
-      const person = await newPerson('crashp2');
-      usermod2.delay(1.5); // host 2: the account exists, the principal is not written yet
-      const grant = spawnKeyway(cli, ['grant', person.email, 'crash-1', 'crash-2', '--for', '5s', '--reason', 'INC-2: crash test', '--json'], env);
-      const rows = await waitFor('host 1 active with a certificate while host 2 is mid-provisioning', () => {
+    /** `keyway grant` on both hosts, SIGKILLed once host 1 is active with a certificate and host 2 waits inside `step`. */
+    async function killGrantWhileHost2Waits(person: Person, step: SlowTool, forHowLong: string, what: string) {
+      step.delay(1.5);
+      const grant = spawnKeyway(cli, ['grant', person.email, 'crash-1', 'crash-2', '--for', forHowLong, '--reason', 'INC-2: crash test', '--json'], env);
+      const rows = await waitFor(what, () => {
         grant.assertRunning();
         const grants = grantsOf(person.user);
-        return grants.length === 2 && grants[0]!.state === 'active' && certificateOf(grants[0]!.request_id) && usermod2.caller() && grants;
+        return grants.length === 2 && grants[0]!.state === 'active' && certificateOf(grants[0]!.request_id) && step.caller() && grants;
       }, 15_000, 2);
       await grant.kill9();
-      usermod2.delay(undefined);
-      const requestId = rows[0]!.request_id;
+      step.delay(undefined);
       expect(states(person.user)).toEqual({ 'crash-1': 'active', 'crash-2': 'provisioning' });
+      return rows;
+    }
+
+    it('killed while one server is half provisioned, and down past the expiry: a sweep after restart ends the access that was live', async () => {
+      const person = await newPerson('crashp2');
+      // host 2: the account exists, the principal is not written yet
+      const rows = await killGrantWhileHost2Waits(person, usermod2, '5s', 'host 1 active with a certificate while host 2 is mid-provisioning');
+      const requestId = rows[0]!.request_id;
       expect(accountOn(hosts[1]!, person.user)).toBe(true);
 
       // Access given before the crash: the certificate the killed process issued works on host 1.
@@ -214,17 +221,9 @@ describe.skipIf(!!reason)(`kill -9 during provisioning and revocation${reason ? 
 
     it('killed after host 2 has the principal but before Keyway recorded it: the restart finishes, and the expiry ends it', async () => {
       const person = await newPerson('crashp3');
-      chmod2.delay(1.5); // host 2: the principal is written, the provisioning has not returned
-      const grant = spawnKeyway(cli, ['grant', person.email, 'crash-1', 'crash-2', '--for', '8s', '--reason', 'INC-3: crash test', '--json'], env);
-      const rows = await waitFor('host 1 active while host 2 has the principal but is still provisioning', () => {
-        grant.assertRunning();
-        const grants = grantsOf(person.user);
-        return grants.length === 2 && grants[0]!.state === 'active' && certificateOf(grants[0]!.request_id) && chmod2.caller() && grants;
-      }, 15_000, 2);
-      await grant.kill9();
-      chmod2.delay(undefined);
+      // host 2: the principal is written, the provisioning has not returned
+      const rows = await killGrantWhileHost2Waits(person, chmod2, '8s', 'host 1 active while host 2 has the principal but is still provisioning');
       const requestId = rows[0]!.request_id;
-      expect(states(person.user)).toEqual({ 'crash-1': 'active', 'crash-2': 'provisioning' });
       expect(principalsOn(hosts[1]!, person.user)).toContain(`keyway-req-${requestId}`);
       const certPath = writeCertificate(person, requestId);
 

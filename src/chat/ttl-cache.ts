@@ -40,4 +40,8 @@ export class RecentKeys {
     if (this.keys.size > this.max) this.keys.delete(this.keys.values().next().value as string);
     return true;
   }
+
+  forget(key: string): void {
+    this.keys.delete(key);
+  }
 }

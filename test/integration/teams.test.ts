@@ -78,6 +78,8 @@ describe('requesting in Teams', () => {
     const choices = JSON.stringify(form.body).match(/"value":"(web-1|web-2|db-1)"/g);
     expect(choices).toEqual(['"value":"web-1"', '"value":"web-2"', '"value":"db-1"']);
     const data = (form.body.attachments[0].content.actions[0].data) as Record<string, unknown>;
+    await click(dev, { ...data, servers: 'web-1,db-1', duration: '9h', reason: 'INC-9' }, form.id);
+    expect(chatOf(dev).at(-1)).toMatch(/8h/); // refused: the same form may be corrected and sent again
     await click(dev, { ...data, servers: 'web-1,db-1', duration: '45m', reason: 'INC-9' }, form.id);
     await click(dev, { ...data, servers: 'web-1,db-1', duration: '45m', reason: 'INC-9' }, form.id); // a second click on the same form
     expect(getRequest(rig.ctx.db, 1)).toMatchObject({ servers: ['web-1', 'db-1'], durationSeconds: 2700, reason: 'INC-9' });

@@ -131,8 +131,15 @@ async function runSubmit(turn: Turn, value: Record<string, unknown>): Promise<vo
       if (names.length === 0) throw new UserError('usage', 'Choose at least one server in the form.');
       const duration = textField(value, 'duration');
       const ask = { servers: names, duration: duration === '' ? undefined : parseDuration(duration), reason: textField(value, 'reason') };
-      if (!turn.deps.firstTime(`form:${turn.person.email}:${textField(value, 'form')}`)) return turn.reply('That form was already sent; `list` shows your requests.');
-      const outcome = submitRequest(turn.deps.engine.ctx, turn.person, ask, 'teams');
+      const form = `form:${turn.person.email}:${textField(value, 'form')}`;
+      if (!turn.deps.firstTime(form)) return turn.reply('That form was already sent; `list` shows your requests.');
+      let outcome: Outcome;
+      try {
+        outcome = submitRequest(turn.deps.engine.ctx, turn.person, ask, 'teams');
+      } catch (error) {
+        turn.deps.forget(form); // refused: the person may correct the form and send it again
+        throw error;
+      }
       turn.deps.engine.kick();
       await turn.replaceCard(noticeCard(`Sent as request #${outcome.request.id} for ${serverList(outcome.request.servers)}.`));
       return turn.reply(outcomeText(outcome));

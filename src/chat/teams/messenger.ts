@@ -23,6 +23,8 @@ export interface TeamsDeps {
   slackAlsoAsks: boolean;
   /** Whether this key (an activity, a form) is seen for the first time recently: one click is one action. */
   firstTime(key: string): boolean;
+  /** Lets a key count as new again (a form whose request was refused may be sent again, corrected). */
+  forget(key: string): void;
   /** Work started by a turn that outlives it (tests and shutdown wait for it). */
   track(work: Promise<unknown>): void;
   /** Re-renders every approval card of a request from its current state; refreshes of one request run in order. */

@@ -88,6 +88,7 @@ export function createTeamsFrontDoor(options: TeamsFrontDoorOptions): TeamsFront
   const deps: TeamsDeps = {
     engine, adapter, appId: teams.allowUnauthenticated ? '' : teams.appId, logger: log, slackAlsoAsks: options.slackAlsoAsks, track,
     firstTime: (key) => seen.add(key),
+    forget: (key) => seen.forget(key),
     refreshApprovalCards: (requestId) => refreshCards(requestId),
   };
   const refreshCards = approvalCardRefresher(deps);

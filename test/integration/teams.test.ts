@@ -2,6 +2,7 @@
 // Connector recording replies and card updates, a real SQLite database.
 import { afterEach, describe, expect, it } from 'vitest';
 import { listAudit } from '../../src/store/audit-log.js';
+import { enqueueEvent } from '../../src/store/outbox.js';
 import { getRequest } from '../../src/store/requests.js';
 import type { Flow } from '../../src/core/model.js';
 import { accessConfig, flow } from '../helpers/access-config.js';
@@ -175,6 +176,22 @@ describe('deciding in Teams', () => {
     await click(lead2, { keyway: 'approve', requestId: id });
     expect(getRequest(rig.ctx.db, id)!.state).toBe('approved');
     for (const approver of [lead, lead2]) expect(buttonsOf(lastCardOf(approver)!.body)).toEqual([]);
+  });
+});
+
+describe('access in Teams', () => {
+  it('warns before access ends with Extend and End it now; Extend asks the approvers for more time', async () => {
+    const id = await pendingRequest();
+    await click(lead, { keyway: 'approve', requestId: id });
+    enqueueEvent(rig.ctx.db, { kind: 'expiry_warning', requestId: id }, rig.ctx.now());
+    rig.engine.kick();
+    await rig.settle();
+    const warning = lastCardOf(dev)!;
+    expect(textOf(warning.body)).toMatch(/Your access to `web-2` \(request #1\) ends \{\{DATE\(/);
+    expect(buttonsOf(warning.body)).toEqual(['extend', 'revoke']);
+    await click(dev, { keyway: 'extend', requestId: id, duration: '30m' }, warning.id);
+    expect(getRequest(rig.ctx.db, 2)).toMatchObject({ state: 'pending', extendsRequestId: id, durationSeconds: 1800, source: 'teams' });
+    expect(textOf(lastCardOf(lead)!.body)).toMatch(/Extension #2 of request #1/);
   });
 });
 

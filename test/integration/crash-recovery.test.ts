@@ -111,6 +111,15 @@ describe.skipIf(!!reason)(`kill -9 during provisioning and revocation${reason ? 
     }
   }
 
+  /** Restart as one `keyway sweep`: it must succeed without failures; returns its report. */
+  async function sweepAfterRestart(): Promise<Record<string, number>> {
+    const swept = await keyway('sweep', '--json');
+    expect(swept.code, swept.err).toBe(0);
+    const report = JSON.parse(swept.out) as Record<string, number>;
+    expect(report).toMatchObject({ failures: 0 });
+    return report;
+  }
+
   async function startRecovery(): Promise<RunningKeyway> {
     const keyway = await startKeyway({ ...env, ...SLACK_DOWN }, quiet);
     running.push(keyway);
@@ -212,9 +221,7 @@ describe.skipIf(!!reason)(`kill -9 during provisioning and revocation${reason ? 
       expect(states(person.user)).toEqual({ 'crash-1': 'active', 'crash-2': 'provisioning' });
 
       // Restart: one sweep (as `keyway sweep` or a cron job would run it) revokes both.
-      const swept = await keyway('sweep', '--json');
-      expect(swept.code, swept.err).toBe(0);
-      expect(JSON.parse(swept.out)).toMatchObject({ accessEnded: 1, failures: 0 });
+      expect(await sweepAfterRestart()).toMatchObject({ accessEnded: 1 });
       await expectAccessEnded(person, requestId, certPath, [session]);
       expect(principalsOn(hosts[1]!, person.user)).toEqual([]); // also what the orphaned server-side step wrote after the kill
     });
@@ -265,10 +272,7 @@ describe.skipIf(!!reason)(`kill -9 during provisioning and revocation${reason ? 
       // The certificate is valid for minutes more: only the revocation can make the server refuse it.
       expect(certificateOf(requestId)!.valid_before).toBeGreaterThan(Date.now() / 1000 + 300);
 
-      const swept = await keyway('sweep', '--json');
-      expect(swept.code, swept.err).toBe(0);
-      expect(JSON.parse(swept.out)).toMatchObject({ failures: 0 });
-      expect(JSON.parse(swept.out).revokeRetried).toBeGreaterThanOrEqual(1);
+      expect((await sweepAfterRestart()).revokeRetried).toBeGreaterThanOrEqual(1);
       await expectAccessEnded(person, requestId, certPath, open);
     });
 
@@ -287,9 +291,7 @@ describe.skipIf(!!reason)(`kill -9 during provisioning and revocation${reason ? 
       expect(audit.map((e) => e.action), 'the audit log says the access was revoked').toContain('access.revoked');
       expect(certificateOf(requestId)!.valid_before).toBeGreaterThan(Date.now() / 1000 + 300);
 
-      const swept = await keyway('sweep', '--json');
-      expect(swept.code, swept.err).toBe(0);
-      expect(JSON.parse(swept.out)).toMatchObject({ failures: 0 });
+      await sweepAfterRestart();
       await expectAccessEnded(person, requestId, certPath, open);
     });
 
@@ -312,9 +314,7 @@ describe.skipIf(!!reason)(`kill -9 during provisioning and revocation${reason ? 
       await new Promise((r) => setTimeout(r, 300));
       expect(open[1]!.child.exitCode, 'the host 2 session ended without Keyway').toBeNull();
 
-      const swept = await keyway('sweep', '--json');
-      expect(swept.code, swept.err).toBe(0);
-      expect(JSON.parse(swept.out)).toMatchObject({ failures: 0 });
+      await sweepAfterRestart();
       await expectAccessEnded(person, requestId, certPath, open);
     });
 

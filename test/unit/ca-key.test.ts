@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../src/core/errors.js';
+import { userErrorOf } from '../helpers/user-error.js';
 import { caKeyFromPrivateKeyText, generateCaKey, initCaKey, loadCaKey, type CaKey } from '../../src/ca/ca-key.js';
 import { signCertificate, validityWindow } from '../../src/ca/certificate.js';
 import { parseUserPublicKey } from '../../src/ca/user-key.js';
@@ -32,15 +32,7 @@ function newKeyFile(name: string, args: string[], passphrase = ''): string {
   return path;
 }
 
-function caught(action: () => unknown): UserError {
-  try {
-    action();
-  } catch (e) {
-    if (e instanceof UserError) return e;
-    throw e;
-  }
-  throw new Error('expected a UserError, got none');
-}
+const caught = (action: () => unknown) => userErrorOf(action);
 
 /** No line of the private key text (other than its BEGIN/END armour) may appear in what an error shows. */
 function expectNoKeyMaterial(shown: string, keyText: string): void {

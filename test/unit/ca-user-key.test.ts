@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../src/core/errors.js';
+import { userErrorOf } from '../helpers/user-error.js';
 import { parseUserPublicKey } from '../../src/ca/user-key.js';
 import { sshString } from '../../src/ca/ssh-wire.js';
 
@@ -28,15 +28,7 @@ function newKey(name: string, args: string[]): { privateText: string; publicLine
   return { privateText: readFileSync(path, 'utf8'), publicLine: readFileSync(`${path}.pub`, 'utf8'), path };
 }
 
-function caught(action: () => unknown): UserError {
-  try {
-    action();
-  } catch (e) {
-    if (e instanceof UserError) return e;
-    throw e;
-  }
-  throw new Error('expected a UserError, got none');
-}
+const caught = (action: () => unknown) => userErrorOf(action);
 
 describe('parseUserPublicKey accepts the key types Keyway can certify', () => {
   const accepted: Array<[string, string[], string]> = [

@@ -3,17 +3,9 @@ import { commandHelp, parseAccessCommand as parseWithPrefix } from '../../src/ch
 
 const SLACK = '/ssh-access ';
 const parseAccessCommand = (text: string) => parseWithPrefix(text, SLACK);
-import { UserError } from '../../src/core/errors.js';
+import { userErrorOf } from '../helpers/user-error.js';
 
-function refusal(text: string): UserError {
-  try {
-    parseAccessCommand(text);
-  } catch (error) {
-    if (error instanceof UserError) return error;
-    throw error;
-  }
-  throw new Error(`"${text}" was accepted`);
-}
+const refusal = (text: string) => userErrorOf(() => parseAccessCommand(text), `"${text}" was accepted`);
 
 describe('the /ssh-access grammar', () => {
   it('opens the modal when no words are given', () => {

@@ -111,6 +111,14 @@ describe.skipIf(!!reason)(`kill -9 during provisioning and revocation${reason ? 
     }
   }
 
+  /** The restarted Keyway's expiry timer revokes every grant within 5 s of expiry, and the access is gone. */
+  async function expectTimerEndsAccess(person: Person, requestId: number, expiresAt: number, certPath: string, open: SshSession[]): Promise<void> {
+    await waitFor('the expiry timer to revoke both grants', () => grantsOf(person.user).every((g) => g.state === 'revoked'), expiresAt - Date.now() + 15_000, 20);
+    const lag = Math.max(...grantsOf(person.user).map((g) => g.revoked_at! - expiresAt));
+    expect(lag, `revoked ${lag} ms after expiry`).toBeLessThan(5_000);
+    await expectAccessEnded(person, requestId, certPath, open);
+  }
+
   /** Restart as one `keyway sweep`: it must succeed without failures; returns its report. */
   async function sweepAfterRestart(): Promise<Record<string, number>> {
     const swept = await keyway('sweep', '--json');
@@ -181,11 +189,7 @@ describe.skipIf(!!reason)(`kill -9 during provisioning and revocation${reason ? 
       const certPath = writeCertificate(person, requestId);
       const open = [await openSession(hosts[0]!, person, certPath), await openSession(hosts[1]!, person, certPath)];
 
-      const expiresAt = rows[0]!.expires_at;
-      await waitFor('the expiry timer to revoke both grants', () => grantsOf(person.user).every((g) => g.state === 'revoked'), expiresAt - Date.now() + 15_000, 20);
-      const lag = Math.max(...grantsOf(person.user).map((g) => g.revoked_at! - expiresAt));
-      expect(lag, `revoked ${lag} ms after expiry`).toBeLessThan(5_000);
-      await expectAccessEnded(person, requestId, certPath, open);
+      await expectTimerEndsAccess(person, requestId, rows[0]!.expires_at, certPath, open);
     });
 
     /** `keyway grant` on both hosts, SIGKILLed once host 1 is active with a certificate and host 2 waits inside `step`. */
@@ -239,11 +243,7 @@ describe.skipIf(!!reason)(`kill -9 during provisioning and revocation${reason ? 
       await expectLoginWorks(hosts[1]!, person, certPath);
       const open = [await openSession(hosts[0]!, person, certPath), await openSession(hosts[1]!, person, certPath)];
 
-      const expiresAt = rows[0]!.expires_at;
-      await waitFor('the expiry timer to revoke both grants', () => grantsOf(person.user).every((g) => g.state === 'revoked'), expiresAt - Date.now() + 15_000, 20);
-      const lag = Math.max(...grantsOf(person.user).map((g) => g.revoked_at! - expiresAt));
-      expect(lag, `revoked ${lag} ms after expiry`).toBeLessThan(5_000);
-      await expectAccessEnded(person, requestId, certPath, open);
+      await expectTimerEndsAccess(person, requestId, rows[0]!.expires_at, certPath, open);
     });
   });
 

@@ -41,7 +41,7 @@ export async function benchHosts(): Promise<string[]> {
     const servers = hosts.map((host) => ({ name: host.name, host: host.host, user: host.connectorUser, port: host.port, tags: {} }));
     const lab = {
       name: 'bench', type: 'ssh' as const, servers, userGroups: ['developers'], loginShell: '/bin/bash', userKeyName: 'id_ed25519',
-      uidRange: { min: 60000, max: 64999 }, cleanupAfterDays: 7, owners: [],
+      uidRange: { min: 60000, max: 64999 }, cleanupAfterDays: 7, owners: [], allowPrivilegedGroups: false,
     };
     const refs: ServerRef[] = servers.map((server) => ({ integration: lab, server }));
     const newContext = (): HostsContext => {

@@ -1,7 +1,7 @@
 // The shape of config/access.yaml (snake_case, as in design.md) and its transformation into the AccessConfig model.
 // Single-field rules live here; rules that relate fields to each other are in cross-checks.ts.
 import { z } from 'zod';
-import type { Audience, Flow, FlowResources, Integration, Person, Server } from '../core/model.js';
+import { DEFAULT_MAX_PENDING_REQUESTS, type Audience, type Flow, type FlowResources, type Integration, type Person, type Server } from '../core/model.js';
 import {
   cidr,
   connectorUser,
@@ -58,6 +58,7 @@ export const integrationSchema = z
       .optional(),
     owners: z.array(email).default([]),
     resource_owner_tag: z.string().min(1, 'resource_owner_tag must name a tag').optional(),
+    allow_privileged_groups: z.boolean().default(false),
   })
   .superRefine((integration, context) => {
     if (integration.servers === undefined && integration.servers_file === undefined) {
@@ -82,6 +83,7 @@ export const integrationSchema = z
       ...(i.custom_access_details !== undefined && { customAccessDetails: i.custom_access_details }),
       owners: i.owners,
       ...(i.resource_owner_tag !== undefined && { resourceOwnerTag: i.resource_owner_tag }),
+      allowPrivilegedGroups: i.allow_privileged_groups,
     }),
   );
 
@@ -150,6 +152,7 @@ export const flowSchema = z
     allow_port_forwarding: z.boolean().default(false),
     source_address: z.array(cidr).default([]),
     force_command: noNewline('force_command').optional(),
+    allow_guests: z.boolean().default(false),
   })
   .transform(
     (f): Flow => ({
@@ -171,6 +174,7 @@ export const flowSchema = z
       allowPortForwarding: f.allow_port_forwarding,
       sourceAddress: f.source_address,
       ...(f.force_command !== undefined && { forceCommand: f.force_command }),
+      allowGuests: f.allow_guests,
     }),
   );
 
@@ -178,6 +182,11 @@ export const accessFileSchema = z.strictObject({
   integrations: z.array(integrationSchema).min(1, 'integrations must list at least one integration'),
   people: z.array(personSchema).default([]),
   flows: z.array(flowSchema).default([]),
+  max_pending_requests: z
+    .int({ error: 'max_pending_requests must be a whole number' })
+    .min(1, 'max_pending_requests must be at least 1')
+    .max(100, 'max_pending_requests must be at most 100')
+    .default(DEFAULT_MAX_PENDING_REQUESTS),
 });
 
 export type ParsedAccessFile = z.output<typeof accessFileSchema>;

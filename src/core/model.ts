@@ -30,6 +30,8 @@ export interface Integration {
   customAccessDetails?: string;
   owners: string[];
   resourceOwnerTag?: string;
+  /** Lets grant_groups/user_groups name root-equivalent groups (sudo, docker, …); root and keyway-users never. */
+  allowPrivilegedGroups: boolean;
 }
 
 export interface Person {
@@ -72,13 +74,19 @@ export interface Flow {
   allowPortForwarding: boolean;
   sourceAddress: string[];
   forceCommand?: string;
+  /** Slack guests (single- and multi-channel) and bots may request under this flow only when it says so. */
+  allowGuests: boolean;
 }
 
 export interface AccessConfig {
   integrations: Integration[];
   people: Person[];
   flows: Flow[];
+  /** How many requests one person may have waiting for approval at once. */
+  maxPendingRequests: number;
 }
+
+export const DEFAULT_MAX_PENDING_REQUESTS = 5;
 
 /** A server together with the integration that reaches it. */
 export interface ServerRef {

@@ -11,6 +11,8 @@ import { checkDuration, formatDuration } from './duration.js';
 export interface Requester {
   email: string;
   usergroups?: readonly string[];
+  /** A Slack guest (restricted or ultra-restricted) or a bot: only flows with allow_guests take them. */
+  guest?: boolean;
 }
 
 export function isInAudience(audience: Audience, person: Requester): boolean {

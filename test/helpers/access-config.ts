@@ -8,7 +8,7 @@ export function server(name: string, extra: Partial<Server> = {}): Server {
 export function integration(name: string, servers: Server[], extra: Partial<Integration> = {}): Integration {
   return {
     name, type: 'ssh', servers, userGroups: ['Default'], loginShell: '/bin/bash', userKeyName: 'id_ed25519',
-    uidRange: { min: 60000, max: 64999 }, cleanupAfterDays: 7, owners: [], ...extra,
+    uidRange: { min: 60000, max: 64999 }, cleanupAfterDays: 7, owners: [], allowPrivilegedGroups: false, ...extra,
   };
 }
 
@@ -21,7 +21,7 @@ export function flow(name: string, integrationName: string, extra: Partial<Flow>
     approvers: { everyone: false, emails: ['lead@example.com'], slackUsergroups: [] },
     minApprovals: 1, allowSelfApproval: false, autoApprove: false,
     defaultDuration: 3600, maxDuration: 8 * 3600, requireReason: true, requestTtl: 3600,
-    allowAgentForwarding: false, allowPortForwarding: false, sourceAddress: [],
+    allowAgentForwarding: false, allowPortForwarding: false, sourceAddress: [], allowGuests: false,
     ...extra,
   };
 }
@@ -35,6 +35,7 @@ export function accessConfig(extra: Partial<AccessConfig> = {}): AccessConfig {
   return {
     integrations: [prod],
     people: [],
+    maxPendingRequests: 5,
     flows: [flow('prod-debug', 'prod-linux', { requesters: { everyone: false, emails: ['dev@example.com'], slackUsergroups: ['S0DEVS'] } })],
     ...extra,
   };

@@ -26,7 +26,7 @@ export async function startE2eLab(name: string, requester: string): Promise<E2eL
   let pool: ConnectionPool | undefined;
   return {
     host, lab,
-    config: { integrations: [lab], people: [], flows: [flow('lab', 'lab', { resources: { integration: 'lab', servers: ['e2e-1'], tags: {} }, requesters: { everyone: false, emails: [requester], slackUsergroups: [] } })] },
+    config: { integrations: [lab], people: [], maxPendingRequests: 5, flows: [flow('lab', 'lab', { resources: { integration: 'lab', servers: ['e2e-1'], tags: {} }, requesters: { everyone: false, emails: [requester], slackUsergroups: [] } })] },
     hosts(ctx) {
       pool = new ConnectionPool({ connectorKey: () => host.connectorPrivateKey, hostKeys: databaseHostKeyPins(ctx.db, Date.now) });
       return sshHostEffects({ pool, db: ctx.db, now: Date.now });

@@ -125,9 +125,11 @@ describe('parseAccessConfig: accepted files', () => {
           uidRange: { min: 60000, max: 64999 },
           cleanupAfterDays: 7,
           owners: ['ops@example.com'],
+          allowPrivilegedGroups: false,
         },
       ],
       people: [],
+      maxPendingRequests: 5,
       flows: [
         {
           name: 'debug',
@@ -145,6 +147,7 @@ describe('parseAccessConfig: accepted files', () => {
           allowAgentForwarding: false,
           allowPortForwarding: false,
           sourceAddress: [],
+          allowGuests: false,
         },
       ],
     };

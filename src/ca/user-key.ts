@@ -23,11 +23,13 @@ export const USER_KEY_TYPES = [
 ] as const;
 
 export const MIN_RSA_BITS = 2048;
+/** Larger RSA keys make certificates too long to arrive whole in a chat message, and buy nothing over 4096. */
+export const MAX_RSA_BITS = 4096;
 const MAX_LINE_LENGTH = 16_384;
 
 const HOW_TO_GET_ONE =
   'Send the contents of your public key file (for example ~/.ssh/id_ed25519.pub): one line starting with ' +
-  'ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa (2048 bits or more). ' +
+  'ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa (2048 to 4096 bits). ' +
   'No key yet? Run `ssh-keygen -t ed25519` and send the .pub file.';
 
 /** What to do after pasting a private key anywhere: it has been exposed, so rotate it. */
@@ -88,6 +90,9 @@ export function parseUserPublicKey(line: string): UserPublicKey {
 
   if (type === 'ssh-rsa' && key.size < MIN_RSA_BITS) {
     throw invalid(`That RSA key has only ${key.size} bits; at least ${MIN_RSA_BITS} are needed.`);
+  }
+  if (type === 'ssh-rsa' && key.size > MAX_RSA_BITS) {
+    throw invalid(`That RSA key has ${key.size} bits; at most ${MAX_RSA_BITS} are accepted (its certificate would not fit in a chat message).`);
   }
   if (type !== 'ssh-ed25519') assertOpenSslAccepts(key, type);
 

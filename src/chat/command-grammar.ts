@@ -48,8 +48,12 @@ function parseRequest(prefix: CommandPrefix, rest: string): AccessCommand {
   const [serverWord = '', next, ...others] = rest.split(/\s+/).filter((w) => w.length > 0);
   const servers = serverWord.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   if (servers.length === 0) throw usage(prefix, `Name the server(s): \`${prefix}request web-1,web-2 2h INC-42 disk full\`.`);
-  // A word starting with a digit is meant as the duration: a typo there is an error, not part of the reason.
-  if (next !== undefined && /^\d/.test(next)) {
+  // A word starting with a digit (or a sign and a digit) is meant as the duration: a typo there is an error, not
+  // the start of the reason, so `request web-1 -5m x` never becomes a request for the default duration.
+  if (next !== undefined && /^[-+]?\d/.test(next)) {
+    if (/^[-+]/.test(next)) {
+      throw new UserError('duration_invalid', `"${next}" is not a duration: give a positive number and a unit, like 45s, 30m, 2h, 1d or 1h30m.`);
+    }
     return { kind: 'request', servers, duration: parseDuration(next), reason: others.join(' ') };
   }
   return { kind: 'request', servers, reason: [next, ...others].filter((w) => w !== undefined).join(' ') };

@@ -6,7 +6,8 @@ import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { userErrorOf } from '../helpers/user-error.js';
 import { parseUserPublicKey } from '../../src/ca/user-key.js';
-import { sshString } from '../../src/ca/ssh-wire.js';
+import { sshMpintFromUnsigned, sshString } from '../../src/ca/ssh-wire.js';
+import { randomBytes } from 'node:crypto';
 
 let dir: string;
 
@@ -82,6 +83,18 @@ describe('parseUserPublicKey refuses what it cannot certify, saying what to send
     const error = caught(() => parseUserPublicKey(publicLine));
     expect(error.code).toBe('key_invalid');
     expect(error.message).toMatch(/1024 bits; at least 2048/);
+  });
+
+  it('refuses an RSA key longer than 4096 bits, whose certificate would not fit a chat message', () => {
+    // An 8192-bit public key built from its numbers (generating the pair takes ssh-keygen many seconds).
+    const modulus = randomBytes(1024);
+    modulus[0]! |= 0x80;
+    modulus[1023]! |= 1;
+    const blob = Buffer.concat([sshString('ssh-rsa'), sshMpintFromUnsigned(Buffer.from([1, 0, 1])), sshMpintFromUnsigned(modulus)]);
+    const error = caught(() => parseUserPublicKey(`ssh-rsa ${blob.toString('base64')} big@laptop`));
+    expect(error.code).toBe('key_invalid');
+    expect(error.message).toMatch(/8192 bits; at most 4096/);
+    expect(error.message).toContain('ssh-keygen -t ed25519');
   });
 
   it('refuses a certificate', () => {

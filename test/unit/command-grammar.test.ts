@@ -32,6 +32,19 @@ describe('the /ssh-access grammar', () => {
     expect(error.message).toMatch(/like 45s, 30m, 2h, 1d or 1h30m/);
   });
 
+  it('refuses a word that looks like a duration but is not one, instead of starting the reason with it', () => {
+    for (const word of ['-5m', '0m', '2x', '5mm', '+1h', '-1']) {
+      const error = refusal(`request web-1 ${word} x`);
+      expect(error.code, word).toBe('duration_invalid');
+      expect(error.message, word).toContain(`"${word}"`);
+      expect(error.message, word).toMatch(/like 45s, 30m, 2h, 1d or 1h30m|more than zero/);
+    }
+    expect(refusal('request web-1 0m x').message).toMatch(/more than zero/);
+    // Words that are plainly the reason's still are.
+    expect(parseAccessCommand('request web-1 - hotfix')).toMatchObject({ reason: '- hotfix' });
+    expect(parseAccessCommand('request web-1 INC-42 disk full')).toMatchObject({ reason: 'INC-42 disk full' });
+  });
+
   it('opens the form for `request` alone, and asks for servers when a request names none', () => {
     expect(parseAccessCommand('request')).toEqual({ kind: 'modal' });
     expect(refusal('request ,').message).toMatch(/Name the server/);

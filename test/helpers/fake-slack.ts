@@ -10,6 +10,12 @@ export interface FakeSlackUser {
   email?: string;
   name?: string;
   isBot?: boolean;
+  /** An app's user (is_app_user), as for a workflow or an app acting on its own. */
+  isAppUser?: boolean;
+  /** A multi-channel guest (is_restricted). */
+  restricted?: boolean;
+  /** A single-channel guest (is_restricted and is_ultra_restricted). */
+  ultraRestricted?: boolean;
   deleted?: boolean;
   /** The user's workspace; defaults to the fake's own. */
   teamId?: string;
@@ -115,6 +121,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const nextTs = () => `1800000000.${String(++tsCounter).padStart(6, '0')}`;
   const userJson = (u: FakeSlackUser) => ({
     id: u.id, team_id: u.teamId ?? teamId, name: u.name ?? u.id.toLowerCase(), deleted: u.deleted ?? false, is_bot: u.isBot ?? false,
+    is_app_user: u.isAppUser ?? false, is_restricted: (u.restricted ?? false) || (u.ultraRestricted ?? false), is_ultra_restricted: u.ultraRestricted ?? false,
     tz: 'Europe/Amsterdam', profile: u.email ? { email: u.email, real_name: u.name ?? u.id } : { real_name: u.name ?? u.id },
   });
   const channelOf = (channel: string) => (channel.startsWith('U') || channel.startsWith('W') ? `D${channel.slice(1)}` : channel);

@@ -12,6 +12,8 @@ export interface FakeTeamsUser {
   id: string;
   email: string;
   name?: string;
+  /** What the Bot Connector says of the member: 'user' (the default), 'guest' or 'anonymous'. */
+  userRole?: 'user' | 'guest' | 'anonymous';
 }
 
 export interface ConnectorCall {
@@ -109,7 +111,7 @@ export async function startFakeBotConnector(users: FakeTeamsUser[]): Promise<Fak
       if (!user) return send(res, 404, { error: { code: 'MemberNotFoundInConversation', message: 'The member was not found' } });
       return send(res, 200, {
         id: user.id, name: user.name ?? user.email, objectId: `aad-${user.id}`, givenName: user.name ?? '', surname: '',
-        email: user.email, userPrincipalName: user.email, tenantId: TENANT_ID, userRole: 'user',
+        email: user.email, userPrincipalName: user.email, tenantId: TENANT_ID, userRole: user.userRole ?? 'user',
       });
     }
     if (match?.[2] === 'activities' && req.method === 'POST') {

@@ -66,6 +66,8 @@ export interface RigOptions {
   extraUsers?: FakeSlackUser[];
   /** How long Slack look-ups are cached (0: every look-up asks Slack). */
   cacheTtlMs?: number;
+  /** The CA that signs certificates (default: a new ed25519 key). */
+  caKey?: CaKey;
   /** Runs before Keyway first talks to the fake (e.g. to make bots.info fail). */
   prepareFake?: (fake: FakeSlack) => void;
   logger?: Logger;
@@ -83,7 +85,7 @@ export async function startSlackRig(options: RigOptions = {}): Promise<SlackRig>
   const fake = await startFakeSlack({ users: [...Object.values(PEOPLE), ...(options.extraUsers ?? [])], usergroups: options.usergroups });
   options.prepareFake?.(fake);
   const hosts = typeof options.hosts === 'function' ? options.hosts(ctx) : options.hosts ?? recordingHosts();
-  const { caKey } = generateCaKey();
+  const caKey = options.caKey ?? generateCaKey().caKey;
   const engine = createEngine(createGrantRunner(ctx, hosts, caKey), []);
   const front = createSlackFrontDoor({
     engine, logger: options.logger ?? pino({ level: 'silent' }), cacheTtlMs: options.cacheTtlMs,

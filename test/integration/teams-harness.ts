@@ -21,6 +21,7 @@ export const TEAMS_PEOPLE = {
   lead2: { id: '29:lead2', email: 'lead2@example.com', name: 'Lead Two' },
   outsider: { id: '29:outsider', email: 'outsider@example.com', name: 'Outsider' },
   platform: { id: '29:platform', email: 'platform@example.com', name: 'Platform' },
+  guest: { id: '29:guest', email: 'guest@example.com', name: 'Guest', userRole: 'guest' },
 } as const satisfies Record<string, FakeTeamsUser>;
 
 export interface TeamsRig {

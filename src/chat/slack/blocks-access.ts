@@ -6,7 +6,7 @@ import type { GrantDetails } from '../grant-details.js';
 import type { AccessRequest, ApprovalVote } from '../../store/requests.js';
 import { outcomeText } from './blocks-approval.js';
 import {
-  ACTION, actions, button, confirmDialog, context, escape, header, message, section, serverList, serversInBrief, slackDate, type SlackMessage,
+  ACTION, actions, button, confirmDialog, context, escape, header, message, preformatted, section, serverList, serversInBrief, slackDate, type SlackMessage,
 } from './blocks.js';
 
 export function decisionForRequester(request: AccessRequest, votes: readonly ApprovalVote[]): SlackMessage | undefined {
@@ -38,8 +38,10 @@ export function grantMessage(g: GrantDetails): SlackMessage {
   const blocks = [
     header(`SSH access ready (request #${g.request.id})`),
     section(`Access to ${serverList(g.targets.map((t) => t.server))} as \`${g.request.linuxUser}\` until *${ends}*.`),
-    section(`*1. Install the certificate* next to your key, as \`${key}-cert.pub\` (paste this in a terminal):\n\`\`\`${escape(install)}\`\`\``),
-    section(`*2. Connect* (ssh picks up the certificate next to the key):\n\`\`\`${escape(connect)}\`\`\``),
+    section(`*1. Install the certificate* next to your key, as \`${key}-cert.pub\` (paste this in a terminal):`),
+    preformatted(install),
+    section('*2. Connect* (ssh picks up the certificate next to the key):'),
+    preformatted(connect),
   ];
   if (g.notReady.length > 0) {
     blocks.push(section(`:warning: Not ready yet on ${serverList(g.notReady)}: Keyway keeps trying and tells you when it works.`));

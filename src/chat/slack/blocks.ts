@@ -46,6 +46,15 @@ export function fields(pairs: Array<[string, string]>): Block {
   return { type: 'section', fields: pairs.slice(0, 10).map(([k, v]) => ({ type: 'mrkdwn', text: `*${k}*\n${v}`.slice(0, 2000) })) };
 }
 
+/**
+ * Text to copy exactly (a certificate, commands), in a rich text block of its own: shown as a code block,
+ * taken literally (no mrkdwn, nothing to escape), and never cut: a section's 3,000-character text limit
+ * does not apply, and a 4096-bit RSA certificate with its key ID comes close to it on its own.
+ */
+export function preformatted(text: string): Block {
+  return { type: 'rich_text', elements: [{ type: 'rich_text_preformatted', elements: [{ type: 'text', text }] }] };
+}
+
 export function context(markdown: string): Block {
   return { type: 'context', elements: [{ type: 'mrkdwn', text: markdown.slice(0, 3000) }] };
 }

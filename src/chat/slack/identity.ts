@@ -1,5 +1,6 @@
 // Who is who on Slack: the app itself (auth.test, then bots.info for its app id), a user's e-mail (users.info,
-// only for users of our own workspace or organisation) and the Slack user groups they are in, and the reverse —
+// only for users of our own workspace or organisation), whether they are a guest or a bot (core decides what
+// that allows), and the Slack user groups they are in, and the reverse —
 // the Slack users behind an e-mail or a user group. Look-ups are cached briefly; failures never are. User
 // groups are looked up only when they can change the answer: usergroups.users.list is rate-limited (~20/min).
 import type { Database } from 'better-sqlite3';
@@ -25,7 +26,10 @@ export interface SlackSelf {
 export interface SlackDirectory {
   self(): Promise<SlackSelf>;
   emailOf(userId: string): Promise<string>;
-  /** The person behind a Slack user, with those of `groups` they are in (only these are looked up). */
+  /**
+   * The person behind a Slack user, with those of `groups` they are in (only these are looked up), marked
+   * `guest` when Slack says they are a guest (restricted, ultra-restricted), a bot or an app's user.
+   */
   personOf(userId: string, groups: readonly string[]): Promise<Requester>;
   userIdOf(email: string): Promise<string | undefined>;
   membersOf(usergroupId: string): Promise<string[]>;
@@ -65,6 +69,17 @@ export async function deciderOf(directory: SlackDirectory, userId: string, reque
 
 type SlackUser = NonNullable<webApi.UsersInfoResponse['user']>;
 
+/** What users.info says about who a Slack user is: their e-mail, and whether Slack counts them a full member. */
+interface SlackPerson {
+  email: string;
+  guest: boolean;
+}
+
+/** Single- and multi-channel guests, bots and apps' users: core lets them request only under allow_guests. */
+function isGuestOrBot(user: SlackUser): boolean {
+  return user.is_restricted === true || user.is_ultra_restricted === true || user.is_bot === true || user.is_app_user === true;
+}
+
 /** A user of the workspace the token belongs to (or, for an organisation-wide install, of its organisation). */
 function isOurs(user: SlackUser, self: SlackSelf): boolean {
   if (self.isEnterpriseInstall) return self.enterpriseId !== undefined && user.enterprise_user?.enterprise_id === self.enterpriseId;
@@ -74,7 +89,7 @@ function isOurs(user: SlackUser, self: SlackSelf): boolean {
 export function createSlackDirectory(options: SlackDirectoryOptions): SlackDirectory {
   const { client, db, logger } = options;
   const ttl = options.ttlMs ?? 60_000;
-  const emails = new PromiseCache<string, string>(ttl);
+  const people = new PromiseCache<string, SlackPerson>(ttl);
   const userIds = new PromiseCache<string, string | undefined>(ttl);
   const groups = new PromiseCache<string, string[]>(ttl);
   const dms = new PromiseCache<string, string>(24 * 3600_000);
@@ -101,7 +116,7 @@ export function createSlackDirectory(options: SlackDirectoryOptions): SlackDirec
     return appId;
   }
 
-  async function loadEmail(userId: string): Promise<string> {
+  async function loadPerson(userId: string): Promise<SlackPerson> {
     let user;
     try {
       user = (await client.users.info({ user: userId })).user;
@@ -113,11 +128,12 @@ export function createSlackDirectory(options: SlackDirectoryOptions): SlackDirec
       throw new UserError('not_allowed', 'Your Slack account belongs to another workspace than the one Keyway serves, so Keyway cannot take your e-mail address as proof of who you are. Use Keyway from its own workspace, or ask your admins to install it in yours.');
     }
     const email = user?.profile?.email?.toLowerCase();
-    if (!user || user.deleted || user.is_bot || !email) {
+    if (!user || user.deleted || !email) {
       throw new UserError('unknown_person', 'Keyway cannot see an e-mail address on your Slack profile, and it needs one to know who you are. Ask a Slack admin to check your profile (and that the Keyway app has the users:read.email scope).');
     }
-    rememberChatIdentity(db, 'slack', userId, email, { teamId: user.team_id }, options.now());
-    return email;
+    const guest = isGuestOrBot(user);
+    rememberChatIdentity(db, 'slack', userId, email, { teamId: user.team_id, ...(guest ? { guest } : {}) }, options.now());
+    return { email, guest };
   }
 
   async function loadUserId(email: string): Promise<string | undefined> {
@@ -142,6 +158,8 @@ export function createSlackDirectory(options: SlackDirectoryOptions): SlackDirec
     }
   }
 
+  const personOf = (userId: string) => people.remember(userId, () => loadPerson(userId));
+
   const directory: SlackDirectory = {
     self() {
       // Kept once complete; without an app id it is asked again on the next payload (payloads are refused meanwhile).
@@ -154,7 +172,7 @@ export function createSlackDirectory(options: SlackDirectoryOptions): SlackDirec
       });
       return self;
     },
-    emailOf: (userId) => emails.remember(userId, () => loadEmail(userId)),
+    emailOf: async (userId) => (await personOf(userId)).email,
     userIdOf: (email) => userIds.remember(email.toLowerCase(), () => loadUserId(email.toLowerCase())),
     membersOf: (usergroup) => groups.remember(usergroup, () => loadMembers(usergroup)),
     dmChannelOf: (userId) => dms.remember(userId, async () => {
@@ -163,9 +181,9 @@ export function createSlackDirectory(options: SlackDirectoryOptions): SlackDirec
       return channel;
     }),
     async personOf(userId, groups) {
-      const email = await directory.emailOf(userId);
+      const { email, guest } = await personOf(userId);
       const member = await Promise.all([...new Set(groups)].map(async (g) => ((await directory.membersOf(g)).includes(userId) ? g : undefined)));
-      return { email, usergroups: member.filter((g): g is string => g !== undefined) };
+      return { email, usergroups: member.filter((g): g is string => g !== undefined), ...(guest ? { guest } : {}) };
     },
     async usersOf(approvers, exclude) {
       const fromEmails = await Promise.all(approvers.emails.map((e) => directory.userIdOf(e)));

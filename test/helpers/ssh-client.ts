@@ -21,8 +21,11 @@ export interface SshLoginOptions {
 
 export interface SshSession {
   child: ChildProcess;
-  /** Resolves when ssh exits. */
-  wait(): Promise<ExecResult>;
+  /**
+   * Resolves when ssh exits. Bounded: if the session is still open after `timeoutMs` (default 20 s), the local ssh
+   * client is killed and the promise rejects saying so, instead of hanging until the test's own timeout.
+   */
+  wait(timeoutMs?: number): Promise<ExecResult>;
   /** Resolves once the session's stdout contains text (e.g. from `echo ready; sleep 600`). */
   waitForOutput(text: string, timeoutMs?: number): Promise<void>;
   kill(): void;
@@ -47,6 +50,9 @@ export function sshArgs(host: { host: string; port: number }, options: SshLoginO
   return args;
 }
 
+/** How long SshSession.wait() waits for ssh to exit: well inside the suite's 30 s test timeout. */
+export const DEFAULT_WAIT_MS = 20_000;
+
 export function startSshSession(host: { host: string; port: number }, options: SshLoginOptions): SshSession {
   return spawnSsh(host, { ...options, command: options.command ?? 'sleep 600' });
 }
@@ -64,9 +70,20 @@ function spawnSsh(host: { host: string; port: number }, options: SshLoginOptions
     child.on('close', (code, signal) =>
       resolve({ code: code ?? 128 + (signal ? constants.signals[signal] : 0), stdout, stderr }));
   });
+  const target = `${options.user}@${host.host}:${host.port}`;
   return {
     child,
-    wait: () => done,
+    wait: (timeoutMs = DEFAULT_WAIT_MS) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+          reject(new Error(`the ssh session of ${target} was still open after ${timeoutMs} ms: the server did not end it `
+            + `(were the user's processes killed?); stdout: ${stdout}; stderr: ${stderr}`));
+        }, timeoutMs);
+      });
+      return Promise.race([done, late]).finally(() => clearTimeout(timer));
+    },
     waitForOutput: (text, timeoutMs = 10_000) =>
       new Promise((resolve, reject) => {
         const check = (): boolean => {
@@ -101,9 +118,11 @@ function spawnSsh(host: { host: string; port: number }, options: SshLoginOptions
 
 export async function sshRun(host: { host: string; port: number }, options: SshLoginOptions): Promise<ExecResult> {
   const session = spawnSsh(host, options);
-  const timer = setTimeout(() => session.kill(), options.timeoutMs ?? 20_000);
+  const limit = options.timeoutMs ?? 20_000;
+  const timer = setTimeout(() => session.kill(), limit);
   try {
-    return await session.wait();
+    // sshRun's own limit kills ssh and returns its exit; the wait's bound is only a backstop past it.
+    return await session.wait(limit + 5_000);
   } finally {
     clearTimeout(timer);
   }

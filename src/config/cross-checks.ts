@@ -1,7 +1,9 @@
 // Rules that relate one part of the access file to another: unique names, flows that point at real servers,
-// durations that fit, and someone able to approve every flow.
+// durations that fit, groups the integration allows, and someone able to approve every flow.
 import { formatDuration } from '../core/duration.js';
-import type { AccessConfig, Flow, Integration } from '../core/model.js';
+import { validateGrantableGroup } from '../core/linux-names.js';
+import { UserError } from '../core/errors.js';
+import { DEFAULT_GROUP, type AccessConfig, type Flow, type Integration } from '../core/model.js';
 import type { ConfigProblem } from './config-error.js';
 import { findIntegration, findServer, selectServers } from '../core/lookup.js';
 import type { ConfigPath, SourceFile } from './source-locator.js';
@@ -40,6 +42,8 @@ function checkIntegrations({ config, yaml, serverOrigins }: LocatedConfig): Conf
         yaml.problemAt(['integrations', i, 'resource_owner_tag'], 'resource_owner_tag is set but owners is empty: list integration owners, who approve for servers without that tag'),
       );
     }
+
+    problems.push(...checkGroups(integration, integration.userGroups, 'user_groups', (g, message) => yaml.problemAt(['integrations', i, 'user_groups', g], message)));
 
     integration.servers.forEach((server, j) => {
       const origin = serverOrigins[i]![j]!;
@@ -102,6 +106,7 @@ function checkFlows({ config, yaml }: LocatedConfig): ConfigProblem[] {
       at(['resources', 'integration'], `unknown integration "${flow.resources.integration}" (known integrations: ${known})`);
       return;
     }
+    problems.push(...checkGroups(integration, flow.grantGroups, 'grant_groups', (g, message) => yaml.problemAt(['flows', f, 'grant_groups', g], message)));
     checkFlowResources(config, flow, integration, at);
     checkFlowApprovers(flow, integration, at);
   });
@@ -145,6 +150,26 @@ function checkFlowApprovers(flow: Flow, integration: Integration, at: Report): v
   if (candidates.size > 0 && candidates.size < flow.minApprovals) {
     at(['min_approvals'], `min_approvals is ${flow.minApprovals} but only ${candidates.size} ${candidates.size === 1 ? 'person' : 'people'} can approve this flow: add approvers or lower min_approvals`);
   }
+}
+
+/** A flow's grant_groups are judged by its integration's allow_privileged_groups, like the integration's own user_groups. */
+function checkGroups(
+  integration: Integration,
+  groups: readonly string[],
+  field: 'user_groups' | 'grant_groups',
+  problemAt: (index: number, message: string) => ConfigProblem,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  groups.forEach((group, g) => {
+    if (group === DEFAULT_GROUP) return;
+    try {
+      validateGrantableGroup(group, { allowPrivileged: integration.allowPrivilegedGroups, integration: integration.name });
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      problems.push(problemAt(g, `${field}: ${error.message}`));
+    }
+  });
+  return problems;
 }
 
 function where(problem: ConfigProblem): string {

@@ -1,8 +1,9 @@
 // Zod schemas for the single values of the access file: e-mails, names, hosts, durations, ranges, secrets.
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { parseDuration } from '../core/duration.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
 import { UserError } from '../core/errors.js';
+import { validateGrantableGroup, validateLoginShell } from '../core/linux-names.js';
 import { DEFAULT_GROUP, type SecretRef, type UidRange } from '../core/model.js';
 import { USERNAME_PATTERN, validateUsername } from '../core/username.js';
 
@@ -30,9 +31,22 @@ export function plainName(what: string) {
   });
 }
 
+/** Durations a flow may give: longer than this is a standing grant, not just-in-time access. */
+export const MAX_FLOW_DURATION_SECONDS = 30 * 86_400;
+
+/**
+ * A list of groups to grant. root and keyway-users are refused here; root-equivalent groups (sudo, docker, …)
+ * depend on the integration's allow_privileged_groups and are judged in cross-checks.ts, with the same rule.
+ */
 export function groupList(field: string) {
-  const group = z.string().refine((value) => value === DEFAULT_GROUP || USERNAME_PATTERN.test(value), {
-    error: (issue) => `${quoted(issue.input)} is not a valid group name: use 1 to 32 characters of a-z, 0-9, "_" and "-", starting with a letter or "_" (or Default)`,
+  const group = z.string().transform((value, context) => {
+    if (value === DEFAULT_GROUP) return value;
+    try {
+      return validateGrantableGroup(value, { allowPrivileged: true });
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: `${field}: ${messageOf(error)}` });
+      return z.NEVER;
+    }
   });
   return z
     .array(group)
@@ -42,6 +56,18 @@ export function groupList(field: string) {
     })
     .default([DEFAULT_GROUP]);
 }
+
+export const loginShell = z
+  .string()
+  .transform((value, context) => {
+    try {
+      return validateLoginShell(value);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: messageOf(error) });
+      return z.NEVER;
+    }
+  })
+  .prefault('/bin/bash');
 
 export const serverName = z
   .string()
@@ -92,7 +118,12 @@ export function duration(field: string, fallback: string) {
     .string({ error: `${field} must be a duration like 30m, 2h or 1d` })
     .transform((value, context) => {
       try {
-        return parseDuration(value);
+        const seconds = parseDuration(value);
+        if (seconds > MAX_FLOW_DURATION_SECONDS) {
+          context.addIssue({ code: 'custom', message: `${field} must be at most ${formatDuration(MAX_FLOW_DURATION_SECONDS)}, not ${formatDuration(seconds)}` });
+          return z.NEVER;
+        }
+        return seconds;
       } catch (error) {
         context.addIssue({ code: 'custom', message: `${field}: ${messageOf(error)}` });
         return z.NEVER;

@@ -10,6 +10,7 @@ import {
   groupList,
   host,
   linuxUser,
+  loginShell,
   plainName,
   port,
   secretRef,
@@ -38,10 +39,7 @@ export const integrationSchema = z
     servers_file: z.string().min(1, 'servers_file must be a path').optional(),
     secret: secretRef.optional(),
     user_groups: groupList('user_groups'),
-    login_shell: z
-      .string()
-      .refine((value) => /^\/[A-Za-z0-9._/+-]*$/.test(value), { error: 'login_shell must be an absolute path like /bin/bash' })
-      .default('/bin/bash'),
+    login_shell: loginShell,
     user_key_name: z
       .string()
       .refine((value) => /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(value), { error: 'user_key_name must be a file name like id_ed25519' })

@@ -1,5 +1,6 @@
 // Linux usernames: derived from an e-mail, or set per person in the config; always validated here.
 import { UserError } from './errors.js';
+import { NEVER_GRANTED_GROUPS, PRIVILEGED_GROUPS } from './linux-names.js';
 
 export const USERNAME_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
 
@@ -11,6 +12,8 @@ const RESERVED = new Set([
   'operator', 'halt', 'shutdown', 'ftp', 'postgres', 'mysql', 'redis', 'nginx', 'apache', 'docker', 'ubuntu',
   'debian', 'ec2-user', 'centos', 'fedora', 'admin', 'keyway', 'keyway-users', 'polkitd', 'tss', 'uuidd',
   'tcpdump', 'landscape', 'lxd', 'dnsmasq', 'chrony', 'ntp', 'postfix', '_apt', 'avahi', 'cups', 'git',
+  // useradd gives each user a group of the same name: a person named like a privileged group would get that group.
+  ...NEVER_GRANTED_GROUPS.keys(), ...PRIVILEGED_GROUPS.keys(),
 ]);
 
 export function validateUsername(name: string): string {

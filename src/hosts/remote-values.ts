@@ -1,6 +1,10 @@
 // The only values that may reach a remote command. Each is checked here and branded, so the command builder
 // (remote-commands.ts) cannot be handed a raw string: a hostile or mistaken value is refused before any shell sees it.
 import { UserError } from '../core/errors.js';
+import {
+  KEYWAY_GROUP_NAME, validateGrantableGroup, validateGroupName, validateLoginShell,
+} from '../core/linux-names.js';
+import type { Integration } from '../core/model.js';
 import { validateUsername } from '../core/username.js';
 
 declare const brand: unique symbol;
@@ -14,15 +18,11 @@ export type LoginShell = Brand<string, 'LoginShell'>;
 export type Uid = Brand<number, 'Uid'>;
 export type CaPublicKeyLine = Brand<string, 'CaPublicKeyLine'>;
 
-export const GROUP_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
 export const PRINCIPAL_PATTERN = /^[a-z0-9_][a-z0-9._@-]{0,63}$/;
-export const SHELL_PATTERN = /^\/[A-Za-z0-9/_.-]{1,254}$/;
 const CA_KEY_LINE_PATTERN = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]{16,8192}={0,2}( [A-Za-z0-9@._:-]{1,64})?$/;
 
 /** The group bootstrap creates; its members get `AuthorizedKeysFile none`. Never granted as a flow group. */
-export const KEYWAY_GROUP = 'keyway-users' as GroupName;
-/** Grantable nowhere: root's group gives root's files, and keyway-users is Keyway's own. */
-const UNGRANTABLE_GROUPS = new Set(['root', KEYWAY_GROUP]);
+export const KEYWAY_GROUP = KEYWAY_GROUP_NAME as GroupName;
 /** The lowest UID Keyway ever creates or touches: below it are system accounts. */
 export const FIRST_REGULAR_UID = 1000;
 const MAX_UID = 2 ** 31 - 2;
@@ -33,17 +33,21 @@ export function managedUserName(name: string): ManagedUserName {
 }
 
 export function groupName(name: string): GroupName {
-  if (!GROUP_PATTERN.test(name)) {
-    throw new UserError('config_invalid', `${JSON.stringify(name)} is not a valid Linux group name: use 1 to 32 characters of a-z, 0-9, "_" and "-", starting with a letter or "_".`);
-  }
-  return name as GroupName;
+  return validateGroupName(name) as GroupName;
 }
 
-/** A group a flow may grant (root and keyway-users are refused). */
+/** A group a grant may add, never root or keyway-users; root-equivalent groups are judged by grantableGroupIn. */
 export function grantableGroup(name: string): GroupName {
-  const group = groupName(name);
-  if (UNGRANTABLE_GROUPS.has(group)) throw new UserError('config_invalid', `The group ${group} is never granted by Keyway: remove it from grant_groups.`);
-  return group;
+  return validateGrantableGroup(name, { allowPrivileged: true }) as GroupName;
+}
+
+/**
+ * The groups an integration's grants may add, judged as `keyway config check` judges them: also refuses
+ * root-equivalent groups (sudo, docker, …) unless the integration says allow_privileged_groups: true.
+ */
+export function grantableGroupIn(integration: Pick<Integration, 'name' | 'allowPrivilegedGroups'>): (name: string) => GroupName {
+  const options = { allowPrivileged: integration.allowPrivilegedGroups, integration: integration.name };
+  return (name) => validateGrantableGroup(name, options) as GroupName;
 }
 
 export function principal(value: string): Principal {
@@ -54,10 +58,7 @@ export function principal(value: string): Principal {
 }
 
 export function loginShell(path: string): LoginShell {
-  if (!SHELL_PATTERN.test(path) || path.split('/').some((part) => part === '..' || part === '.')) {
-    throw new UserError('config_invalid', `login_shell ${JSON.stringify(path)} must be an absolute path such as /bin/bash (letters, digits, "/", "_", "." and "-").`);
-  }
-  return path as LoginShell;
+  return validateLoginShell(path) as LoginShell;
 }
 
 export function uid(value: number): Uid {

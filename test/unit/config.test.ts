@@ -220,7 +220,7 @@ describe('parseAccessConfig: problems in single fields', () => {
       'an invalid group name',
       '    user_groups: [Developers]',
       19,
-      '"Developers" is not a valid group name: use 1 to 32 characters of a-z, 0-9, "_" and "-", starting with a letter or "_" (or Default)',
+      'user_groups: "Developers" is not a valid Linux group name: use 1 to 32 characters of a-z, 0-9, "_" and "-", starting with a letter or "_".',
     ],
     ['an integration type other than ssh', '    type: ldap', 11, 'type must be "ssh" (the only integration type)'],
     [
@@ -539,5 +539,62 @@ describe('parseAccessConfig: servers_file problems', () => {
         message: 'server name "web-1" is already used by integration "prod" at access.yaml:3:23: server names must be unique across all integrations, because people type them',
       },
     ]);
+  });
+});
+
+describe('parseAccessConfig: groups that give root, and login shells', () => {
+  it.each([
+    ['root', 'grant_groups: the group "root" is never granted: it owns system files and devices as root\'s own group. Remove it.'],
+    ['keyway-users', 'grant_groups: the group "keyway-users" is never granted: Keyway puts every account it creates in it and manages it itself. Remove it.'],
+  ])('refuses grant_groups: [%s] at the group, whatever the integration allows', (group, message) => {
+    expect(problemsOf(yaml(...PROD, ...DEBUG_FLOW, `    grant_groups: [${group}]`))).toEqual([at(9, 20, message)]);
+    expect(problemsOf(yaml(...PROD, '    allow_privileged_groups: true', ...DEBUG_FLOW, `    grant_groups: [${group}]`))).toEqual([at(10, 20, message)]);
+  });
+
+  it('refuses user_groups: [root] at the group', () => {
+    expect(problemsOf(yaml(...PROD, '    user_groups: [developers, root]'))).toEqual([
+      at(5, 31, 'user_groups: the group "root" is never granted: it owns system files and devices as root\'s own group. Remove it.'),
+    ]);
+  });
+
+  it('refuses a root-equivalent grant_groups entry unless its integration allows privileged groups', () => {
+    expect(problemsOf(yaml(...PROD, ...DEBUG_FLOW, '    grant_groups: [developers, docker]'))).toEqual([
+      at(9, 32, 'grant_groups: the group "docker" is root-equivalent (the Docker socket starts containers as root with the host\'s files mounted): remove it, or set allow_privileged_groups: true on integration "prod" if everyone it grants may act as root.'),
+    ]);
+    const allowed = parseAccessConfig(yaml(...PROD, '    allow_privileged_groups: true', ...DEBUG_FLOW, '    grant_groups: [developers, docker]'), FILE);
+    expect(allowed.flows[0]!.grantGroups).toEqual(['developers', 'docker']);
+  });
+
+  it('refuses a root-equivalent user_groups entry unless the integration allows privileged groups', () => {
+    expect(problemsOf(yaml(...PROD, '    user_groups: [developers, sudo]'))).toEqual([
+      at(5, 31, 'user_groups: the group "sudo" is root-equivalent (sudoers lets its members run any command as root): remove it, or set allow_privileged_groups: true on integration "prod" if everyone it grants may act as root.'),
+    ]);
+    const allowed = parseAccessConfig(yaml(...PROD, '    user_groups: [developers, sudo]', '    allow_privileged_groups: true'), FILE);
+    expect(allowed.integrations[0]).toMatchObject({ userGroups: ['developers', 'sudo'], allowPrivilegedGroups: true });
+  });
+
+  it('refuses a login_shell that is not a normalised absolute path', () => {
+    const message = (shell: string) =>
+      `login_shell ${JSON.stringify(shell)} must be a normalised absolute path such as /bin/bash: no "..", "." or empty parts, only letters, digits, "/", "_", "." and "-".`;
+    for (const shell of ['/usr/bin/../bin/bash', '/bin/./sh', '//bin/bash', '/bin/bash/', 'bash', '/']) {
+      expect(problemsOf(yaml(...PROD, `    login_shell: "${shell}"`)), shell).toEqual([at(5, 18, message(shell))]);
+    }
+    expect(parseAccessConfig(yaml(...PROD, '    login_shell: /usr/bin/zsh'), FILE).integrations[0]!.loginShell).toBe('/usr/bin/zsh');
+  });
+});
+
+describe('parseAccessConfig: bounds', () => {
+  it.each([
+    ['max_duration', 19],
+    ['default_duration', 23],
+    ['request_ttl', 18],
+  ])('refuses %s over 30d', (field, col) => {
+    expect(problemsOf(yaml(...PROD, ...DEBUG_FLOW, `    ${field}: 31d`))).toEqual([at(9, col, `${field} must be at most 30d, not 31d`)]);
+  });
+
+  it('accepts 30d, and reads max_pending_requests and allow_guests', () => {
+    const config = parseAccessConfig(yaml('max_pending_requests: 3', ...PROD, ...DEBUG_FLOW, '    max_duration: 30d', '    request_ttl: 30d', '    allow_guests: true'), FILE);
+    expect(config.flows[0]).toMatchObject({ maxDuration: 30 * 86_400, requestTtl: 30 * 86_400, allowGuests: true });
+    expect(config.maxPendingRequests).toBe(3);
   });
 });

@@ -16,6 +16,8 @@ describe('Linux usernames', () => {
     ['root', /system or reserved/],
     ['sshd', /system or reserved/],
     ['keyway', /system or reserved/],
+    ['libvirt', /system or reserved/], // a privileged group's name: useradd would make it the user's own group
+    ['disk', /system or reserved/],
     ['$(reboot)', /not a valid Linux username/],
     ['a;b', /not a valid Linux username/],
     ['a b', /not a valid Linux username/],

@@ -77,7 +77,7 @@ export interface LoadedCaKey {
   source: 'file' | 'base64' | 'data-dir';
   path?: string;
   created: boolean;
-  /** e.g. a key file readable by group or others; for the operator's log */
+  /** For the operator's log. A key file open to group or others is refused, not warned about. */
   warnings: string[];
 }
 
@@ -167,13 +167,14 @@ function readCaKeyFile(path: string, where: string): { caKey: CaKey; warnings: s
     if (code === 'EISDIR') throw new UserError('ca_key_invalid', `CA key file ${where}: is a directory, not a key file.`);
     throw e;
   }
-  const warnings: string[] = [];
+  // A CA key others can read signs certificates for every server: refuse it rather than warn into a log nobody reads.
   if ((mode & 0o077) !== 0) {
-    warnings.push(
-      `The CA key file ${path} can be read by group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); run \`chmod 600 ${path}\`.`,
+    throw new UserError(
+      'ca_key_invalid',
+      `The CA key file ${path} is accessible to group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}): run \`chmod 600 ${path}\` and start again.`,
     );
   }
-  return { caKey: withContext(where, () => caKeyFromPrivateKeyText(text)), warnings };
+  return { caKey: withContext(where, () => caKeyFromPrivateKeyText(text)), warnings: [] };
 }
 
 function withContext<T>(where: string, load: () => T): T {

@@ -181,20 +181,33 @@ describe('loadCaKey', () => {
     writeFileSync(keyFile, pem, { mode: 0o600 });
   });
 
-  it('loads SSH_CA_KEY_FILE first, and warns when group or others can read it', () => {
+  it('loads SSH_CA_KEY_FILE first', () => {
     const loaded = loadCaKey({ SSH_CA_KEY_FILE: keyFile, SSH_CA_KEY_BASE64: 'ignored', KEYWAY_DATA_DIR: join(dir, 'unused') });
     expect(loaded).toMatchObject({ source: 'file', path: keyFile, created: false, warnings: [] });
     expect(loaded.caKey.fingerprint).toBe(fingerprint);
-
-    chmodSync(keyFile, 0o644);
-    try {
-      expect(loadCaKey({ SSH_CA_KEY_FILE: keyFile }).warnings).toEqual([
-        `The CA key file ${keyFile} can be read by group or others (mode 0644); run \`chmod 600 ${keyFile}\`.`,
-      ]);
-    } finally {
-      chmodSync(keyFile, 0o600);
-    }
   });
+
+  for (const mode of [0o640, 0o604, 0o644, 0o620]) {
+    it(`refuses a CA key file with mode ${mode.toString(8).padStart(4, '0')} (group or others have access), naming the file and chmod 600`, () => {
+      const dataDir = join(dir, `loose-${mode.toString(8)}`);
+      const inDataDir = initCaKey(dataDir).path;
+      for (const [env, path] of [[{ SSH_CA_KEY_FILE: keyFile }, keyFile], [{ KEYWAY_DATA_DIR: dataDir }, inDataDir]] as const) {
+        chmodSync(path, mode);
+        try {
+          const loads = [() => loadCaKey(env), () => loadCaKey(env, { create: true }), ...(path === inDataDir ? [() => initCaKey(dataDir)] : [])];
+          for (const load of loads) {
+            const error = caught(load);
+            expect(error.code).toBe('ca_key_invalid');
+            expect(error.message).toBe(
+              `The CA key file ${path} is accessible to group or others (mode ${mode.toString(8).padStart(4, '0')}): run \`chmod 600 ${path}\` and start again.`,
+            );
+          }
+        } finally {
+          chmodSync(path, 0o600);
+        }
+      }
+    });
+  }
 
   it('loads an OpenSSH key file too', () => {
     const path = newKeyFile('env-openssh', ['-t', 'ecdsa', '-b', '384']);

@@ -2,7 +2,7 @@
 // audited as such. Servers must exist and the person must have a registered key; the duration is capped.
 import { UserError } from '../core/errors.js';
 import { checkDuration } from '../core/duration.js';
-import { findServer } from '../core/policy.js';
+import { certificateOptionsOf, findServer } from '../core/policy.js';
 import { requestPrincipal } from '../ca/certificate-identity.js';
 import { appendAudit } from '../store/audit-log.js';
 import { insertGrant } from '../store/grants.js';
@@ -10,13 +10,14 @@ import { enqueueEvent } from '../store/outbox.js';
 import { currentKey, upsertPerson } from '../store/people.js';
 import { decideRequest, getRequest, insertRequest, type AccessRequest } from '../store/requests.js';
 import type { AccessContext } from './context.js';
-import { linuxUserFor } from './requests.js';
+import { checkFreeText, linuxUserFor } from './requests.js';
 
 export const BREAK_GLASS_FLOW = 'break-glass';
 export const BREAK_GLASS_MAX_SECONDS = 24 * 3600;
 
 export function grantBreakGlass(ctx: AccessContext, admin: string, email: string, servers: string[], durationSeconds: number, reason: string): AccessRequest {
   const lower = email.toLowerCase();
+  checkFreeText(reason, 'reason');
   if (!reason.trim()) throw new UserError('reason_required', 'Break-glass access needs a reason (--reason "INC-123: …"): it goes to the audit log.');
   checkDuration(durationSeconds, BREAK_GLASS_MAX_SECONDS, 'break-glass allows');
   const refs = servers.map((name) => {
@@ -38,7 +39,8 @@ export function grantBreakGlass(ctx: AccessContext, admin: string, email: string
       approvers: { source: 'none', emails: [], slackUsergroups: [] }, minApprovals: 1, allowSelfApproval: false,
       source: 'cli', createdAt: now, pendingUntil: now, extendsRequestId: null,
     });
-    decideRequest(ctx.db, request.id, { state: 'approved', at: now, by: admin, accessExpiresAt: expiresAt, reason: 'break-glass' });
+    // No flow: the default certificate options (permit-pty only), frozen like any approval's.
+    decideRequest(ctx.db, request.id, { state: 'approved', at: now, by: admin, accessExpiresAt: expiresAt, reason: 'break-glass', certificateOptions: certificateOptionsOf(undefined) });
     for (const ref of refs) {
       insertGrant(ctx.db, {
         requestId: request.id, integration: ref.integration.name, server: ref.server.name, linuxUser,

@@ -1,15 +1,18 @@
 // Issues the certificate for an approved request: the serial comes from the database row written first,
-// so a crash between signing and delivery leaves a record that recovery finds.
+// so a crash between signing and delivery leaves a record that recovery finds. Its options (source-address,
+// force-command, forwarding) are the ones stored with the request when it was approved, never the flow as the
+// config has it now: renaming or editing a flow changes no running access, nor an extension's re-issue.
 import type { CaKey } from '../ca/ca-key.js';
 import { signCertificate, validityWindow } from '../ca/certificate.js';
 import { certificateKeyId, requestPrincipal } from '../ca/certificate-identity.js';
 import { parseUserPublicKey } from '../ca/user-key.js';
 import { UserError } from '../core/errors.js';
-import type { Flow } from '../core/model.js';
+import { certificateOptionsOf, type CertificateOptions } from '../core/policy.js';
 import { appendAudit } from '../store/audit-log.js';
 import { currentKey } from '../store/people.js';
 import { enqueueEvent } from '../store/outbox.js';
 import type { AccessRequest } from '../store/requests.js';
+import { BREAK_GLASS_FLOW } from './break-glass.js';
 import type { AccessContext } from './context.js';
 
 export interface IssuedCertificate {
@@ -19,22 +22,36 @@ export interface IssuedCertificate {
   validBefore: number;
 }
 
-export function certificateExtensions(flow: Flow | undefined): string[] {
-  const extensions = ['permit-pty'];
-  if (flow?.allowAgentForwarding) extensions.push('permit-agent-forwarding');
-  if (flow?.allowPortForwarding) extensions.push('permit-port-forwarding');
-  return extensions;
+/**
+ * The options a request's certificate carries: those stored when it was approved. A row approved before they
+ * were stored (NULL) takes its flow as the current config has it; undefined when that flow is gone, because
+ * signing without its restrictions would silently widen the access.
+ */
+export function certificateOptionsFor(ctx: AccessContext, request: AccessRequest): CertificateOptions | undefined {
+  if (request.certificateOptions) return request.certificateOptions;
+  // Break-glass access has no flow: the defaults (permit-pty), as it always had.
+  if (request.flow === BREAK_GLASS_FLOW) return certificateOptionsOf(undefined);
+  const flow = ctx.config().flows.find((f) => f.name === request.flow);
+  return flow && certificateOptionsOf(flow);
 }
 
-/** Signs the request's certificate and, in the same transaction, owes the requester a message with it. */
-export function issueCertificate(ctx: AccessContext, ca: CaKey, request: AccessRequest): IssuedCertificate {
+/**
+ * Signs the request's certificate and, in the same transaction, owes the requester a message with it. Signs
+ * nothing (and logs why) for an old request whose options cannot be known: fail closed, without stopping the
+ * grant runner or the sweeper that call this for every request.
+ */
+export function issueCertificate(ctx: AccessContext, ca: CaKey, request: AccessRequest): IssuedCertificate | undefined {
   if (request.state !== 'approved' || request.accessExpiresAt === null) {
     throw new UserError('invalid_transition', `Request ${request.id} is ${request.state}; only approved requests get a certificate.`);
   }
   const key = currentKey(ctx.db, request.requesterEmail);
   if (!key) throw new UserError('unknown_person', `${request.requesterEmail} has no registered SSH public key.`);
   const publicKey = parseUserPublicKey(key.keyLine);
-  const flow = ctx.config().flows.find((f) => f.name === request.flow);
+  const options = certificateOptionsFor(ctx, request);
+  if (!options) {
+    ctx.logger.error({ requestId: request.id, flow: request.flow }, `request ${request.id} was approved before Keyway stored certificate options, and its flow ${request.flow} is no longer in the configuration: no certificate was signed. Restore the flow (its source-address and force-command) so Keyway can sign it, or revoke the request.`);
+    return undefined;
+  }
   const now = ctx.now();
   const window = validityWindow(new Date(now), Math.max(1, Math.ceil((request.accessExpiresAt - now) / 1000)));
   const keyId = certificateKeyId({ requestId: request.id, person: request.requesterEmail, servers: request.servers });
@@ -44,9 +61,9 @@ export function issueCertificate(ctx: AccessContext, ca: CaKey, request: AccessR
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(request.id, keyId, JSON.stringify(principals), publicKey.fingerprint, ca.fingerprint, window.validAfter, window.validBefore, now).lastInsertRowid);
     const signed = signCertificate(ca, {
       publicKey, serial: BigInt(serial), keyId, principals, validAfter: window.validAfter, validBefore: window.validBefore,
-      extensions: certificateExtensions(flow),
-      criticalOptions: flow && (flow.sourceAddress.length > 0 || flow.forceCommand)
-        ? { sourceAddress: flow.sourceAddress.length > 0 ? flow.sourceAddress : undefined, forceCommand: flow.forceCommand }
+      extensions: options.extensions,
+      criticalOptions: options.sourceAddress.length > 0 || options.forceCommand
+        ? { sourceAddress: options.sourceAddress.length > 0 ? options.sourceAddress : undefined, forceCommand: options.forceCommand }
         : undefined,
     });
     ctx.db.prepare('UPDATE certificates SET certificate = ? WHERE serial = ?').run(signed.line, serial);

@@ -1,32 +1,27 @@
 // Extending access: a new request that points at the original, decided under the same flow's rules. On
-// approval the original's grants run longer and a new certificate (same principal, later expiry) is sent.
+// approval the original's grants run longer and a new certificate (same principal, later expiry, the original's
+// certificate options) is sent. A request has at most one extension waiting; its allowance is checked when it is
+// asked for and again when it is approved (see approveNow).
 import { UserError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
-import type { Flow } from '../core/model.js';
-import { planRequest, type Requester } from '../core/policy.js';
+import { assertExtensionFits, extensionAllowance, planRequest, type Requester } from '../core/policy.js';
 import { appendAudit } from '../store/audit-log.js';
 import { enqueueEvent } from '../store/outbox.js';
-import { getRequest, insertRequest, type AccessRequest } from '../store/requests.js';
+import { getRequest, insertRequest, pendingExtensionsOf } from '../store/requests.js';
 import type { AccessContext } from './context.js';
-import { approveNow, noSuchRequest, type Outcome } from './requests.js';
+import { approveNow, assertRoomToWait, checkFreeText, noSuchRequest, type Outcome } from './requests.js';
 
-/** Seconds a running access may still be extended by: the flow's maximum, less what it already runs in all. */
-export function extensionAllowance(request: Pick<AccessRequest, 'decidedAt' | 'createdAt' | 'accessExpiresAt'>, maxDurationSeconds: number): number {
-  if (request.accessExpiresAt === null) return 0;
-  const startedAt = request.decidedAt ?? request.createdAt;
-  return Math.max(0, Math.floor((startedAt + maxDurationSeconds * 1000 - request.accessExpiresAt) / 1000));
+export { assertExtensionFits, extensionAllowance };
+
+/** Refuses a second extension of a request while one waits for a decision, naming the one that waits. */
+function assertNoExtensionWaiting(ctx: AccessContext, requestId: number): void {
+  const waiting = pendingExtensionsOf(ctx.db, requestId).find((r) => r.pendingUntil > ctx.now());
+  if (!waiting) return;
+  throw new UserError('not_allowed', `Request ${waiting.id} already asks to extend request ${requestId} by ${formatDuration(waiting.durationSeconds)} and waits for approval: wait for it, or cancel it with \`/ssh-access cancel ${waiting.id}\` and ask again.`);
 }
 
-/** Refuses an extension longer than the flow still allows this access, saying how much it does allow. */
-export function assertExtensionFits(request: Pick<AccessRequest, 'id' | 'decidedAt' | 'createdAt' | 'accessExpiresAt'>, flow: Pick<Flow, 'name' | 'maxDuration'>, durationSeconds: number): void {
-  const left = extensionAllowance(request, flow.maxDuration);
-  if (durationSeconds <= left) return;
-  throw new UserError('duration_too_long', left > 0
-    ? `The flow ${flow.name} allows ${formatDuration(flow.maxDuration)} in all: you can extend request ${request.id} by ${formatDuration(left)} at most.`
-    : `Request ${request.id} already has the ${formatDuration(flow.maxDuration)} its flow allows: make a new request.`);
-}
-
-export function requestExtension(ctx: AccessContext, person: Requester, requestId: number, durationSeconds: number): Outcome {
+export function requestExtension(ctx: AccessContext, person: Requester, requestId: number, durationSeconds: number, reason?: string): Outcome {
+  checkFreeText(reason, 'reason');
   const original = getRequest(ctx.db, requestId);
   const email = person.email.toLowerCase();
   if (!original) throw noSuchRequest(requestId);
@@ -36,17 +31,22 @@ export function requestExtension(ctx: AccessContext, person: Requester, requestI
     throw new UserError('invalid_transition', `Request ${requestId} has no running access to extend: make a new request.`);
   }
   const endsAt = original.accessExpiresAt;
-  const plan = planRequest(ctx.config(), { ...person, email }, { servers: original.servers, duration: durationSeconds, reason: `extend request ${requestId}` });
+  const why = reason?.trim() ?? '';
+  const plan = planRequest(ctx.config(), { ...person, email }, { servers: original.servers, duration: durationSeconds, reason: why || `extend request ${requestId}` });
   assertExtensionFits(original, plan.flow, durationSeconds);
+  const stored = why ? `extend request ${requestId}: ${why}` : `extend request ${requestId}`;
   const request = ctx.db.transaction(() => {
+    // Inside the write transaction, so two front doors (chat and the CLI, two processes) cannot both pass.
+    assertNoExtensionWaiting(ctx, requestId);
+    if (!plan.flow.autoApprove) assertRoomToWait(ctx, email);
     const created = insertRequest(ctx.db, {
       requesterEmail: email, linuxUser: original.linuxUser, flow: plan.flow.name, integration: original.integration,
-      servers: original.servers, groups: original.groups, durationSeconds, reason: `extend request ${requestId}`,
+      servers: original.servers, groups: original.groups, durationSeconds, reason: stored,
       approvers: plan.approvers, minApprovals: plan.flow.minApprovals, allowSelfApproval: plan.flow.allowSelfApproval,
       source: original.source, createdAt: now, pendingUntil: Math.min(now + plan.flow.requestTtl * 1000, endsAt),
-      extendsRequestId: requestId,
+      extendsRequestId: requestId, requesterUsergroups: [...new Set(person.usergroups ?? [])], requesterGuest: person.guest === true,
     });
-    appendAudit(ctx.db, { actor: email, action: 'request.created', subject: `request:${created.id}`, details: { extends: requestId, duration: durationSeconds } }, now);
+    appendAudit(ctx.db, { actor: email, action: 'request.created', subject: `request:${created.id}`, details: { extends: requestId, duration: durationSeconds, ...(why ? { reason: why } : {}) } }, now);
     if (!plan.flow.autoApprove) enqueueEvent(ctx.db, { kind: 'approval_needed', requestId: created.id }, now);
     return created;
   }).immediate();

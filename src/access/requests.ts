@@ -1,14 +1,23 @@
 // Request lifecycle: submit, vote (approve/deny), cancel. Writes the decision and the grants it creates in one
 // transaction, before any effect on a server; the provisioner and the notifier act on what is written.
+// A decision is checked against the configuration as it is when it is made: the approver must be in the request's
+// approver snapshot and an approver now, the requester must still be allowed to ask for those servers, and a request
+// past its request_ttl is expired instead of decided. The input limits every front door shares live here too.
 import { looksLikePrivateKey, ROTATE_EXPOSED_KEY } from '../ca/user-key.js';
+import { formatDuration } from '../core/duration.js';
 import { UserError } from '../core/errors.js';
-import { planRequest, assertMayDecide, approvedDuration, type AccessAsk, type Requester } from '../core/policy.js';
+import {
+  planRequest, assertMayDecide, assertStillMayDecide, approvedDuration, assertExtensionFits, assertReasonLength, certificateOptionsOf,
+  decisionPolicyFor, isEligibleApprover, stillApprovers, type AccessAsk, type DecisionPolicy, type Requester,
+} from '../core/policy.js';
 import { usernameForEmail } from '../core/username.js';
 import { peopleOverrides } from '../core/lookup.js';
 import { assertRequestTransition } from '../core/lifecycle.js';
 import { appendAudit } from '../store/audit-log.js';
 import { currentKey, upsertPerson } from '../store/people.js';
-import { decideRequest, getRequest, insertRequest, recordVote, setAccessExpiry, votesOf, type AccessRequest } from '../store/requests.js';
+import {
+  decideRequest, getRequest, insertRequest, pendingRequestsOf, recordVote, setAccessExpiry, votesOf, type AccessRequest, type ApprovalVote,
+} from '../store/requests.js';
 import { grantsOfRequest, insertGrant, setGrantExpiry, type Grant } from '../store/grants.js';
 import { enqueueEvent } from '../store/outbox.js';
 import { requestPrincipal } from '../ca/certificate-identity.js';
@@ -33,6 +42,21 @@ export function refusePrivateKey(text: string | undefined, what: string): void {
   throw new UserError('key_is_private', `The ${what} holds a PRIVATE key; Keyway did not store it. ${ROTATE_EXPOSED_KEY} Never paste a private key anywhere.`);
 }
 
+/** The limits on free text (a request's, an extension's or a decision's reason): no private key, at most 500 characters. */
+export function checkFreeText(text: string | undefined, what: string): void {
+  refusePrivateKey(text, what);
+  assertReasonLength(text, what);
+}
+
+/** Refuses a new request from someone who already has max_pending_requests waiting, saying which and how to cancel. */
+export function assertRoomToWait(ctx: AccessContext, email: string): void {
+  const max = ctx.config().maxPendingRequests;
+  const waiting = pendingRequestsOf(ctx.db, email).filter((r) => r.pendingUntil > ctx.now());
+  if (waiting.length < max) return;
+  const count = `${waiting.length} ${waiting.length === 1 ? 'request' : 'requests'}`;
+  throw new UserError('not_allowed', `You already have ${count} waiting for approval (#${waiting.map((r) => r.id).join(', #')}), the most Keyway allows: wait for them to be decided, or cancel one with \`/ssh-access cancel <id>\` and ask again.`);
+}
+
 export type Outcome =
   | { kind: 'pending'; request: AccessRequest; approvals: number }
   | { kind: 'approved'; request: AccessRequest; grants: Grant[] }
@@ -40,7 +64,7 @@ export type Outcome =
   | { kind: 'already_decided'; request: AccessRequest };
 
 export function submitRequest(ctx: AccessContext, person: Requester, ask: AccessAsk, source: string): Outcome {
-  refusePrivateKey(ask.reason, 'reason');
+  checkFreeText(ask.reason, 'reason');
   const config = ctx.config();
   const email = person.email.toLowerCase();
   const plan = planRequest(config, { ...person, email }, ask);
@@ -53,6 +77,8 @@ export function submitRequest(ctx: AccessContext, person: Requester, ask: Access
   }
   const now = ctx.now();
   const request = ctx.db.transaction(() => {
+    // Inside the write transaction, so requests sent at once from two front doors cannot both squeeze in.
+    if (!plan.flow.autoApprove) assertRoomToWait(ctx, email);
     upsertPerson(ctx.db, email, linuxUser, now);
     const created = insertRequest(ctx.db, {
       requesterEmail: email,
@@ -70,6 +96,8 @@ export function submitRequest(ctx: AccessContext, person: Requester, ask: Access
       createdAt: now,
       pendingUntil: now + plan.flow.requestTtl * 1000,
       extendsRequestId: null,
+      requesterUsergroups: [...new Set(person.usergroups ?? [])],
+      requesterGuest: person.guest === true,
     });
     appendAudit(ctx.db, {
       actor: email, action: 'request.created', subject: `request:${created.id}`,
@@ -89,49 +117,146 @@ export interface VoteOptions {
   duration?: number;
 }
 
-/** An approver's click or CLI call. Authorisation comes from who the person is, checked against the stored request. */
+/** The requester as they were when they asked, for the decision-time check against the current config. */
+function requesterOf(ctx: AccessContext, request: AccessRequest): Requester {
+  // A request from before migration 0004 has no recorded groups: trust the groups its flow names now.
+  const legacyGroups = () => ctx.config().flows.find((f) => f.name === request.flow)?.requesters.slackUsergroups ?? [];
+  return { email: request.requesterEmail, usergroups: request.requesterUsergroups ?? legacyGroups(), guest: request.requesterGuest === true };
+}
+
+/** The rules the request is decided under now; undefined when its requester may no longer ask for its servers. */
+export function decisionPolicyOf(ctx: AccessContext, request: AccessRequest): DecisionPolicy | undefined {
+  return decisionPolicyFor(ctx.config(), { flow: request.flow, integration: request.integration, servers: request.servers, requester: requesterOf(ctx, request) });
+}
+
+function requesterRemoved(request: AccessRequest): UserError {
+  return new UserError('not_allowed', `${request.requesterEmail} may no longer request ${request.servers.join(', ')} under the current configuration, so request ${request.id} cannot be approved; Keyway has expired it. If that is a mistake, ask an admin to restore their access, then they can ask again.`);
+}
+
+function pastTtl(request: AccessRequest, decision: 'approve' | 'deny'): UserError {
+  const done = decision === 'approve' ? 'approved' : 'denied';
+  return new UserError('already_decided', request.extendsRequestId === null
+    ? `Request ${request.id} was not decided within ${formatDuration(Math.round((request.pendingUntil - request.createdAt) / 1000))} (its flow's request_ttl) and has expired: it can no longer be ${done}. The requester can ask again.`
+    : `Request ${request.id} (to extend request ${request.extendsRequestId}) was not decided in time and has expired: it can no longer be ${done}. The requester can make a new request.`);
+}
+
+/**
+ * Audits a refused decision and, when `expireBecause` is given, expires the request in the same transaction; then
+ * throws the refusal. When someone else decided the request first, that is the outcome instead.
+ */
+function refuseDecision(ctx: AccessContext, request: AccessRequest, actor: string, decision: 'approve' | 'deny', error: unknown, expireBecause?: string): Outcome {
+  const now = ctx.now();
+  const subject = `request:${request.id}`;
+  const raced = ctx.db.transaction(() => {
+    appendAudit(ctx.db, { actor, action: 'approval.refused', subject, details: { decision, why: (error as Error).message } }, now);
+    if (expireBecause === undefined) return false;
+    if (!decideRequest(ctx.db, request.id, { state: 'expired', at: now, by: SYSTEM_ACTOR, reason: expireBecause })) return true;
+    appendAudit(ctx.db, { actor: SYSTEM_ACTOR, action: 'request.expired', subject, details: { why: expireBecause } }, now);
+    enqueueEvent(ctx.db, { kind: 'request_decided', requestId: request.id }, now);
+    return false;
+  }).immediate();
+  if (raced) return { kind: 'already_decided', request: getRequest(ctx.db, request.id)! };
+  if (expireBecause !== undefined) ctx.logger.info({ requestId: request.id, why: expireBecause }, 'request expired at a refused decision');
+  throw error;
+}
+
+/** Runs a check; its UserError becomes an audited refusal. */
+function refusedBy(check: () => void): unknown {
+  try {
+    check();
+    return undefined;
+  } catch (error) {
+    if (error instanceof UserError) return error;
+    throw error;
+  }
+}
+
+/** Whether a recorded approval still counts: its approver is in the snapshot and an approver now. */
+function voteStillCounts(vote: ApprovalVote, request: AccessRequest, policy: DecisionPolicy): boolean {
+  if (vote.decision !== 'approve') return false;
+  const still = stillApprovers(request.approvers, policy.approvers);
+  // A vote from before migration 0004 does not say through which group it came: the groups still shared count.
+  const usergroups = vote.usergroups ?? still.slackUsergroups;
+  const self = vote.approverEmail === request.requesterEmail;
+  if (self && !(request.allowSelfApproval && policy.flow.allowSelfApproval)) return false;
+  return isEligibleApprover(still, { email: vote.approverEmail, usergroups });
+}
+
+/**
+ * An approver's click or CLI call. Authorisation comes from who the person is, checked against the stored request
+ * and against the current configuration; every refusal is audited.
+ */
 export function voteOnRequest(ctx: AccessContext, requestId: number, approver: Requester, decision: 'approve' | 'deny', options: VoteOptions = {}): Outcome {
-  refusePrivateKey(options.reason, 'reason');
+  checkFreeText(options.reason, 'reason');
   const request = getRequest(ctx.db, requestId);
   if (!request) throw noSuchRequest(requestId);
   const email = approver.email.toLowerCase();
-  const now = ctx.now();
+  const person = { ...approver, email };
+  const refuse = (error: unknown, expireBecause?: string) => refuseDecision(ctx, request, email, decision, error, expireBecause);
   // Eligibility first: a refused click is audited even when the request is already decided.
-  try {
-    assertMayDecide({ requesterEmail: request.requesterEmail, approvers: request.approvers, allowSelfApproval: request.allowSelfApproval }, { ...approver, email }, requestId);
-  } catch (error) {
-    appendAudit(ctx.db, { actor: email, action: 'approval.refused', subject: `request:${requestId}`, details: { decision, why: (error as Error).message } }, now);
-    throw error;
-  }
+  const ineligible = refusedBy(() => assertMayDecide({ requesterEmail: request.requesterEmail, approvers: request.approvers, allowSelfApproval: request.allowSelfApproval }, person, requestId));
+  if (ineligible) return refuse(ineligible);
   if (request.state !== 'pending') return { kind: 'already_decided', request };
+  if (request.pendingUntil <= ctx.now()) return refuse(pastTtl(request, decision), 'nobody answered in time');
+  const policy = decisionPolicyOf(ctx, request);
+  // A removed requester's request can never be approved: it is expired at once, so approvers stop being asked and the
+  // requester is told. It may still be denied (by the approvers it was sent to).
+  if (!policy && decision === 'approve') return refuse(requesterRemoved(request), 'the requester may no longer request these servers');
+  if (policy) {
+    const removed = refusedBy(() => {
+      assertStillMayDecide(request.approvers, policy.approvers, person, requestId);
+      if (email === request.requesterEmail && !policy.flow.allowSelfApproval) {
+        throw new UserError('not_approver', `You asked for request ${requestId} yourself, and its flow no longer allows self-approval: another approver must decide it.`);
+      }
+    });
+    if (removed) return refuse(removed);
+  }
   if (decision === 'deny') {
     const reason = options.reason?.trim();
     if (!reason) throw new UserError('reason_required', 'Say why you deny the request: the requester sees your reason.');
     return deny(ctx, request, email, reason);
   }
-  const flow = ctx.config().flows.find((f) => f.name === request.flow);
-  const duration = approvedDuration(request.durationSeconds, flow?.maxDuration ?? request.durationSeconds, options.duration);
+  const current = policy!;
+  const duration = approvedDuration(request.durationSeconds, current.flow.maxDuration, options.duration);
+  const tooLong = refusedBy(() => {
+    if (request.extendsRequestId !== null) {
+      const original = getRequest(ctx.db, request.extendsRequestId);
+      if (original) assertExtensionFits(original, current.flow, duration);
+    } else if (duration > current.flow.maxDuration) {
+      const max = formatDuration(current.flow.maxDuration);
+      throw new UserError('duration_too_long', `Request ${requestId} asks for ${formatDuration(duration)}, more than the ${max} its flow ${current.flow.name} now allows: approve it for ${max} or less (keyway approve ${requestId} --duration ${max}), or deny it so the requester asks again.`);
+    }
+  });
+  if (tooLong) return refuse(tooLong);
+  const now = ctx.now();
+  const usergroups = (person.usergroups ?? []).filter((g) => request.approvers.slackUsergroups.includes(g));
   const counted = ctx.db.transaction(() => {
     const fresh = getRequest(ctx.db, requestId)!;
     if (fresh.state !== 'pending') return undefined;
-    if (recordVote(ctx.db, { requestId, approverEmail: email, decision: 'approve', at: now, reason: options.reason })) {
+    if (recordVote(ctx.db, { requestId, approverEmail: email, decision: 'approve', at: now, reason: options.reason, usergroups })) {
       appendAudit(ctx.db, { actor: email, action: 'approval.approve', subject: `request:${requestId}`, details: {} }, now);
     }
-    return votesOf(ctx.db, requestId).filter((v) => v.decision === 'approve').length;
+    return votesOf(ctx.db, requestId).filter((v) => voteStillCounts(v, request, current)).length;
   }).immediate();
   if (counted === undefined) return { kind: 'already_decided', request: getRequest(ctx.db, requestId)! };
   if (counted < request.minApprovals) return { kind: 'pending', request, approvals: counted };
   return approveNow(ctx, { ...request, durationSeconds: duration }, email);
 }
 
-/** Approves a pending request: grants for a new one, a longer expiry for an extension. */
+/**
+ * Approves a pending request: grants for a new one, a longer expiry for an extension. The certificate options
+ * of the flow it is approved under are stored with it in the same transaction.
+ */
 export function approveNow(ctx: AccessContext, request: AccessRequest, by: string, note?: string): Outcome {
-  if (request.extendsRequestId !== null) return approveExtension(ctx, request, by, note);
+  const policy = decisionPolicyOf(ctx, request);
+  if (!policy) throw requesterRemoved(request);
+  if (request.extendsRequestId !== null) return approveExtension(ctx, request, policy, by, note);
   const now = ctx.now();
   const accessExpiresAt = now + request.durationSeconds * 1000;
+  const certificateOptions = certificateOptionsOf(policy.flow);
   const grants = ctx.db.transaction(() => {
     assertRequestTransition(request.id, 'pending', 'approved');
-    if (!decideRequest(ctx.db, request.id, { state: 'approved', at: now, by, accessExpiresAt, reason: note })) return undefined;
+    if (!decideRequest(ctx.db, request.id, { state: 'approved', at: now, by, accessExpiresAt, reason: note, certificateOptions })) return undefined;
     const created = request.servers.map((server) => insertGrant(ctx.db, {
       requestId: request.id, integration: request.integration, server, linuxUser: request.linuxUser,
       groups: request.groups, principal: requestPrincipal(request.id), expiresAt: accessExpiresAt,
@@ -149,7 +274,7 @@ export function approveNow(ctx: AccessContext, request: AccessRequest, by: strin
   return { kind: 'approved', request: stored, grants };
 }
 
-function approveExtension(ctx: AccessContext, request: AccessRequest, by: string, note?: string): Outcome {
+function approveExtension(ctx: AccessContext, request: AccessRequest, policy: DecisionPolicy, by: string, note?: string): Outcome {
   const now = ctx.now();
   const originalId = request.extendsRequestId!;
   const grants = ctx.db.transaction(() => {
@@ -159,8 +284,11 @@ function approveExtension(ctx: AccessContext, request: AccessRequest, by: string
       enqueueEvent(ctx.db, { kind: 'request_decided', requestId: request.id }, now);
       return undefined;
     }
+    // Again here, in the write transaction: another extension approved since may have used the allowance.
+    assertExtensionFits(original, policy.flow, request.durationSeconds);
     const newExpiry = original.accessExpiresAt + request.durationSeconds * 1000;
-    if (!decideRequest(ctx.db, request.id, { state: 'approved', at: now, by, accessExpiresAt: newExpiry, reason: note })) return undefined;
+    // The re-issued certificate keeps the original's options (certificates.ts reads the original's row).
+    if (!decideRequest(ctx.db, request.id, { state: 'approved', at: now, by, accessExpiresAt: newExpiry, reason: note, certificateOptions: original.certificateOptions ?? null })) return undefined;
     setAccessExpiry(ctx.db, originalId, newExpiry);
     const live = grantsOfRequest(ctx.db, originalId).filter((g) => g.state === 'active' || g.state === 'provisioning' || g.state === 'provision_failed');
     for (const g of live) setGrantExpiry(ctx.db, g.id, newExpiry, now);

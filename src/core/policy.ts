@@ -27,9 +27,12 @@ export function integrationOf(config: AccessConfig, flow: Flow): Integration {
   return integration;
 }
 
+/** The flows this person may request under: those whose requesters include them; for a guest, only flows with allow_guests. */
 export function flowsForRequester(config: AccessConfig, person: Requester): Flow[] {
-  return config.flows.filter((flow) => isInAudience(flow.requesters, person));
+  return config.flows.filter((flow) => (!person.guest || flow.allowGuests) && isInAudience(flow.requesters, person));
 }
+
+const GUEST = 'is a guest (or a bot) in the chat workspace';
 
 /** Every server this person may request, with the first flow (in file order) that allows it. */
 export function requestableServers(config: AccessConfig, person: Requester): Array<ServerRef & { flow: Flow }> {
@@ -82,12 +85,16 @@ export function planRequest(config: AccessConfig, person: Requester, ask: Access
   if (!flow) {
     const allowed = new Set(requestableServers(config, person).map((r) => r.server.name));
     const refused = names.filter((n) => !allowed.has(n));
+    if (refused.length > 0 && person.guest && requestableServers(config, { ...person, guest: false }).some((r) => refused.includes(r.server.name))) {
+      throw new UserError('not_allowed', `${person.email} ${GUEST}, and no access flow that allows guests covers ${refused.join(', ')}: ask an admin to set allow_guests on a flow for it, or ask from a full member account.`);
+    }
     if (refused.length > 0) {
       throw new UserError('not_allowed', `No access flow lets ${person.email} request ${refused.join(', ')}. Ask an admin to add you to a flow, or see \`/ssh-access servers\`.`);
     }
     throw new UserError('not_allowed', `No single access flow covers ${names.join(', ')} together: request them separately.`);
   }
   const duration = checkDuration(ask.duration ?? flow.defaultDuration, flow.maxDuration, `the flow ${flow.name} allows`);
+  assertReasonLength(ask.reason, 'reason');
   const reason = ask.reason.trim();
   if (flow.requireReason && reason.length === 0) {
     throw new UserError('reason_required', `The flow ${flow.name} needs a reason: say why you need access (e.g. the incident or ticket).`);
@@ -143,7 +150,9 @@ export function resolveApprovers(flow: Flow, integration: Integration, servers: 
   return { source: 'none', emails: [], slackUsergroups: [] };
 }
 
-export function isEligibleApprover(approvers: ApproverSet, person: Requester): boolean {
+/** Whether this person is among the approvers. A guest (or a bot) never is, whatever the lists say. */
+export function isEligibleApprover(approvers: Pick<ApproverSet, 'emails' | 'slackUsergroups'>, person: Requester): boolean {
+  if (person.guest) return false;
   return isInAudience({ everyone: false, emails: approvers.emails, slackUsergroups: approvers.slackUsergroups }, person);
 }
 
@@ -158,6 +167,9 @@ export function assertMayDecide(check: ApprovalCheck, person: Requester, request
   const self = person.email.toLowerCase() === check.requesterEmail.toLowerCase();
   if (self && !check.allowSelfApproval) {
     throw new UserError('not_approver', `You asked for request ${requestId} yourself, so you cannot decide it: another approver must.`);
+  }
+  if (person.guest) {
+    throw new UserError('not_approver', `${person.email} ${GUEST}, and guests never decide requests: a full member who approves request ${requestId} must.`);
   }
   if (!isEligibleApprover(check.approvers, person)) {
     throw new UserError('not_approver', `${person.email} is not an approver of request ${requestId}: ${whoDecides(check.approvers)}.`);
@@ -179,4 +191,113 @@ export function approvedDuration(requested: number, maxDuration: number, overrid
     throw new UserError('duration_too_long', `An approver may shorten access, not lengthen it: ${formatDuration(override)} is more than the ${formatDuration(requested)} requested.`);
   }
   return checkDuration(override, maxDuration);
+}
+
+/** The approvers a decision counts from: those in the request's snapshot who are approvers under the current config too. */
+export function stillApprovers(snapshot: ApproverSet, current: ApproverSet): ApproverSet {
+  const emails = new Set(current.emails.map((e) => e.toLowerCase()));
+  return {
+    source: current.source,
+    emails: snapshot.emails.filter((e) => emails.has(e.toLowerCase())),
+    slackUsergroups: snapshot.slackUsergroups.filter((g) => current.slackUsergroups.includes(g)),
+  };
+}
+
+/**
+ * Throws the refusal for someone who was asked to decide a request but is no longer an approver of it now. The
+ * snapshot check (assertMayDecide) comes first; this one says "no longer".
+ */
+export function assertStillMayDecide(snapshot: ApproverSet, current: ApproverSet, person: Requester, requestId: number): void {
+  const still = stillApprovers(snapshot, current);
+  if (isEligibleApprover(still, person)) return;
+  const next = still.emails.length + still.slackUsergroups.length === 0
+    ? ', and none of the approvers it was sent to still is: the requester can cancel it and ask again.'
+    : `: ${whoDecides(still)}.`;
+  throw new UserError('not_approver', `${person.email} is no longer an approver of request ${requestId} under the current configuration${next}`);
+}
+
+/** What a stored request asked for, and who asked (as they were when they asked), for the decision-time checks. */
+export interface StoredAsk {
+  flow: string;
+  integration: string;
+  servers: readonly string[];
+  requester: Requester;
+}
+
+/** The rules a stored request is decided under now. */
+export interface DecisionPolicy {
+  flow: Flow;
+  integration: Integration;
+  approvers: ApproverSet;
+}
+
+/**
+ * The current configuration's answer to "may this person still request these servers, and who approves it now":
+ * the request's own flow when it still lets the requester in and covers every server of the same integration,
+ * else the first flow that does (a renamed flow). Undefined when none does: the request can no longer be approved.
+ */
+export function decisionPolicyFor(config: AccessConfig, stored: StoredAsk): DecisionPolicy | undefined {
+  const covers = (flow: Flow): boolean => {
+    if (flow.resources.integration !== stored.integration) return false;
+    const names = new Set(serversOfFlow(config, flow).map((r) => r.server.name));
+    return stored.servers.every((s) => names.has(s));
+  };
+  const flows = flowsForRequester(config, stored.requester);
+  const flow = flows.find((f) => f.name === stored.flow && covers(f)) ?? flows.find(covers);
+  if (!flow) return undefined;
+  const integration = integrationOf(config, flow);
+  const servers = stored.servers.map((n) => integration.servers.find((s) => s.name === n)!);
+  return { flow, integration, approvers: resolveApprovers(flow, integration, servers, stored.requester.email, flow.allowSelfApproval) };
+}
+
+/** The most characters a reason (of a request, an extension or a decision) may have. */
+export const MAX_REASON_LENGTH = 500;
+
+/**
+ * Refuses free text longer than MAX_REASON_LENGTH characters (code points, after trimming): it is stored, audited
+ * and shown to approvers on every platform, whose messages have limits of their own.
+ */
+export function assertReasonLength(text: string | undefined, what: string): void {
+  if (text === undefined || text.length <= MAX_REASON_LENGTH) return;
+  const length = [...text.trim()].length;
+  if (length <= MAX_REASON_LENGTH) return;
+  throw new UserError('usage', `The ${what} is ${length} characters long; Keyway takes at most ${MAX_REASON_LENGTH}. Shorten it (link to the ticket instead of pasting it) and send it again.`);
+}
+
+/** What a certificate carries beyond its identity: fixed when the request is approved, stored with it. */
+export interface CertificateOptions {
+  extensions: string[];
+  sourceAddress: string[];
+  forceCommand?: string;
+}
+
+/** A flow's certificate options: permit-pty always, forwarding only when allowed, and its critical options. */
+export function certificateOptionsOf(flow: Flow | undefined): CertificateOptions {
+  const extensions = ['permit-pty'];
+  if (flow?.allowAgentForwarding) extensions.push('permit-agent-forwarding');
+  if (flow?.allowPortForwarding) extensions.push('permit-port-forwarding');
+  return { sourceAddress: [...(flow?.sourceAddress ?? [])], ...(flow?.forceCommand ? { forceCommand: flow.forceCommand } : {}), extensions };
+}
+
+/** Seconds a running access may still be extended by: the flow's maximum, less what it already runs in all. */
+export function extensionAllowance(request: { decidedAt: number | null; createdAt: number; accessExpiresAt: number | null }, maxDurationSeconds: number): number {
+  if (request.accessExpiresAt === null) return 0;
+  const startedAt = request.decidedAt ?? request.createdAt;
+  return Math.max(0, Math.floor((startedAt + maxDurationSeconds * 1000 - request.accessExpiresAt) / 1000));
+}
+
+/**
+ * Refuses an extension longer than the flow still allows this access, saying how much it does allow. Checked when
+ * the extension is asked for and again when it is approved: by then another extension may have used the allowance.
+ */
+export function assertExtensionFits(
+  request: { id: number; decidedAt: number | null; createdAt: number; accessExpiresAt: number | null },
+  flow: Pick<Flow, 'name' | 'maxDuration'>,
+  durationSeconds: number,
+): void {
+  const left = extensionAllowance(request, flow.maxDuration);
+  if (durationSeconds <= left) return;
+  throw new UserError('duration_too_long', left > 0
+    ? `The flow ${flow.name} allows ${formatDuration(flow.maxDuration)} in all: you can extend request ${request.id} by ${formatDuration(left)} at most.`
+    : `Request ${request.id} already has the ${formatDuration(flow.maxDuration)} its flow allows: make a new request.`);
 }

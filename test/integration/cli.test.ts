@@ -90,6 +90,35 @@ describe('keys, requests, approvals and the audit log', () => {
     expect(await keyway('audit', 'verify')).toMatchObject({ code: 0, out: expect.stringMatching(/^Audit log OK: 5 entries, head [0-9a-f]{64}\.$/) });
   });
 
+  it('keyway approve refuses a request past its request_ttl and expires it in the same step', async () => {
+    env.KEYWAY_CONFIG = join(temp.dir, 'access.yaml');
+    writeFileSync(env.KEYWAY_CONFIG, `integrations:
+  - name: prod-linux
+    servers: [{ name: web-1, host: 10.0.100.1 }]
+flows:
+  - name: prod-debug
+    requesters: { emails: [dev@example.com] }
+    resources: { integration: prod-linux, servers: [web-1] }
+    approvers: { emails: [lead@example.com] }
+    request_ttl: 1h
+`);
+    const { publicKeyLine } = await generateUserKey(temp.dir);
+    expect((await keyway('keys', 'add', 'dev@example.com', publicKeyLine)).code).toBe(0);
+    const db = openDatabase(env.KEYWAY_DATA_DIR!);
+    const config = loadAccessConfig(env.KEYWAY_CONFIG!);
+    const twoHoursAgo = Date.now() - 2 * 3600_000;
+    const ctx = { db, config: () => config, now: () => twoHoursAgo, logger: pino({ level: 'silent' }) };
+    const { request } = submitRequest(ctx, { email: 'dev@example.com' }, { servers: ['web-1'], duration: 1800, reason: 'INC-8' }, 'test');
+    db.close();
+
+    const refused = await keyway('approve', String(request.id), '--as', request.approvers.emails[0]!);
+    expect(refused).toMatchObject({ code: 1, err: `keyway approve: Request ${request.id} was not decided within 1h (its flow's request_ttl) and has expired: it can no longer be approved. The requester can ask again.` });
+    expect(JSON.parse((await keyway('requests', 'list', '--json')).out)).toEqual([expect.objectContaining({ id: request.id, state: 'expired' })]);
+    expect(JSON.parse((await keyway('grants', 'list', '--json')).out)).toEqual([]);
+    const audit = JSON.parse((await keyway('audit', '--json')).out).map((e: { action: string }) => e.action);
+    expect(audit.slice(-2)).toEqual(['approval.refused', 'request.expired']);
+  });
+
   it('refuses a pasted private key without echoing it', async () => {
     const { privateKeyPath } = await generateUserKey(temp.dir);
     const secret = readFileSync(privateKeyPath, 'utf8');

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { accountGroups, assertMayDecide, approvedDuration, planRequest, requestableServers, resolveApprovers } from '../../src/core/policy.js';
+import {
+  accountGroups, assertMayDecide, assertReasonLength, assertStillMayDecide, approvedDuration, certificateOptionsOf, decisionPolicyFor, isEligibleApprover,
+  planRequest, requestableServers, resolveApprovers,
+} from '../../src/core/policy.js';
 import { accessConfig, flow, integration, server } from '../helpers/access-config.js';
 
 const dev = { email: 'dev@example.com' };
@@ -128,3 +131,84 @@ describe('the groups a grant gives', () => {
   });
 });
 
+
+describe('guests and bots', () => {
+  const guest = { email: 'guest@partner.example', guest: true };
+  const open = () => accessConfig({ flows: [flow('open', 'prod-linux', { requesters: { everyone: true, emails: [], slackUsergroups: [] } })] });
+
+  it('lets a guest request only under a flow with allow_guests', () => {
+    expect(requestableServers(open(), guest)).toEqual([]);
+    expect(requestableServers(open(), { ...guest, guest: false }).map((r) => r.server.name)).toEqual(['web-1', 'web-2', 'db-1']);
+    const config = open();
+    config.flows.push(flow('partners', 'prod-linux', { allowGuests: true, resources: { integration: 'prod-linux', servers: ['web-2'], tags: {} } }));
+    expect(requestableServers(config, guest).map((r) => [r.server.name, r.flow.name])).toEqual([['web-2', 'partners']]);
+    expect(planRequest(config, guest, { servers: ['web-2'], reason: 'x' }).flow.name).toBe('partners');
+  });
+
+  it('tells a guest why a flow that names them still refuses', () => {
+    const config = accessConfig({ flows: [flow('named', 'prod-linux', { requesters: { everyone: false, emails: ['guest@partner.example'], slackUsergroups: [] } })] });
+    expect(() => planRequest(config, guest, { servers: ['web-2'], reason: 'x' })).toThrowError(expect.objectContaining({
+      code: 'not_allowed',
+      message: 'guest@partner.example is a guest (or a bot) in the chat workspace, and no access flow that allows guests covers web-2: ask an admin to set allow_guests on a flow for it, or ask from a full member account.',
+    }));
+  });
+
+  it('never counts a guest as an approver, even one named by e-mail or in an approver group', () => {
+    const approvers = { source: 'flow' as const, emails: ['guest@partner.example'], slackUsergroups: ['S0LEADS'] };
+    expect(isEligibleApprover(approvers, guest)).toBe(false);
+    expect(isEligibleApprover(approvers, { email: 'x@example.com', usergroups: ['S0LEADS'], guest: true })).toBe(false);
+    expect(isEligibleApprover(approvers, { email: 'x@example.com', usergroups: ['S0LEADS'] })).toBe(true);
+    expect(() => assertMayDecide({ requesterEmail: 'dev@example.com', approvers, allowSelfApproval: false }, guest, 7))
+      .toThrowError(expect.objectContaining({ code: 'not_approver', message: 'guest@partner.example is a guest (or a bot) in the chat workspace, and guests never decide requests: a full member who approves request 7 must.' }));
+  });
+});
+
+describe('decisions against the configuration as it is now', () => {
+  const config = accessConfig();
+  const stored = { flow: 'prod-debug', integration: 'prod-linux', servers: ['web-2'], requester: { email: 'dev@example.com' } };
+
+  it("takes the request's own flow while it still lets the requester ask", () => {
+    expect(decisionPolicyFor(config, stored)).toMatchObject({ flow: { name: 'prod-debug' }, approvers: { source: 'flow', emails: ['lead@example.com'] } });
+  });
+
+  it('follows a renamed flow that covers the same servers for the same requester', () => {
+    const renamed = accessConfig();
+    renamed.flows[0]!.name = 'prod-debug-v2';
+    expect(decisionPolicyFor(renamed, stored)?.flow.name).toBe('prod-debug-v2');
+  });
+
+  it('finds none when the requester was removed, the servers left the flow, or it moved to another integration', () => {
+    expect(decisionPolicyFor(config, { ...stored, requester: { email: 'gone@example.com' } })).toBeUndefined();
+    expect(decisionPolicyFor(config, { ...stored, requester: { email: 'x@example.com', usergroups: ['S0DEVS'] } })).toBeDefined();
+    expect(decisionPolicyFor(config, { ...stored, servers: ['web-2', 'nope'] })).toBeUndefined();
+    expect(decisionPolicyFor(config, { ...stored, integration: 'other' })).toBeUndefined();
+    expect(decisionPolicyFor(config, { ...stored, requester: { email: 'dev@example.com', guest: true } })).toBeUndefined();
+  });
+
+  it('lets decide only who is an approver both in the snapshot and now', () => {
+    const then = { source: 'flow' as const, emails: ['a@example.com', 'b@example.com'], slackUsergroups: ['S0OLD', 'S0BOTH'] };
+    const now = { source: 'flow' as const, emails: ['b@example.com', 'c@example.com'], slackUsergroups: ['S0BOTH'] };
+    expect(() => assertStillMayDecide(then, now, { email: 'b@example.com' }, 1)).not.toThrow();
+    expect(() => assertStillMayDecide(then, now, { email: 'x@example.com', usergroups: ['S0BOTH'] }, 1)).not.toThrow();
+    expect(() => assertStillMayDecide(then, now, { email: 'x@example.com', usergroups: ['S0OLD'] }, 1))
+      .toThrowError('x@example.com is no longer an approver of request 1 under the current configuration: b@example.com or a member of the Slack user group S0BOTH can decide it.');
+    expect(() => assertStillMayDecide(then, now, { email: 'a@example.com' }, 1)).toThrowError(expect.objectContaining({ code: 'not_approver' }));
+  });
+});
+
+describe('limits on free text', () => {
+  it('takes up to 500 characters (not UTF-16 units) and refuses more, saying how long it was', () => {
+    expect(() => assertReasonLength('😀'.repeat(500), 'reason')).not.toThrow();
+    expect(() => assertReasonLength(undefined, 'reason')).not.toThrow();
+    expect(() => assertReasonLength(`  ${'a'.repeat(500)}  `, 'reason')).not.toThrow();
+    expect(() => assertReasonLength('a'.repeat(501), 'reason')).toThrowError(expect.objectContaining({ code: 'usage', message: expect.stringMatching(/^The reason is 501 characters long; Keyway takes at most 500\./) }));
+  });
+});
+
+describe('certificate options of a flow', () => {
+  it('are permit-pty, forwarding when allowed, and the critical options', () => {
+    expect(certificateOptionsOf(flow('f', 'prod-linux'))).toEqual({ sourceAddress: [], extensions: ['permit-pty'] });
+    expect(certificateOptionsOf(flow('f', 'prod-linux', { allowAgentForwarding: true, allowPortForwarding: true, sourceAddress: ['10.0.0.0/8'], forceCommand: 'uptime' })))
+      .toEqual({ sourceAddress: ['10.0.0.0/8'], forceCommand: 'uptime', extensions: ['permit-pty', 'permit-agent-forwarding', 'permit-port-forwarding'] });
+  });
+});

@@ -1,5 +1,6 @@
-// Linux users Keyway created, per integration and server, and the UIDs they were given. A UID that appears here
-// (even for a deleted user) is never handed out again on that server, so a deleted user's files never pass to a newcomer.
+// Linux users Keyway created, per integration and server, the UIDs they were given, and the person (e-mail) each
+// belongs to. A UID that appears here (even for a deleted user) is never handed out again on that server, so a
+// deleted user's files never pass to a newcomer; a name with live accounts is never handed to another person.
 import type { Database } from 'better-sqlite3';
 import { UserError } from '../core/errors.js';
 import type { UidRange } from '../core/model.js';
@@ -11,9 +12,11 @@ export interface ManagedUser {
   uid: number;
   createdAt: number;
   deletedAt: number | null;
+  /** The person the account was created for; null for an account recorded before owners were, whose name no person had. */
+  ownerEmail: string | null;
 }
 
-const COLUMNS = 'integration, server, linux_user AS linuxUser, uid, created_at AS createdAt, deleted_at AS deletedAt';
+const COLUMNS = 'integration, server, linux_user AS linuxUser, uid, created_at AS createdAt, deleted_at AS deletedAt, owner_email AS ownerEmail';
 
 export function liveManagedUser(db: Database, integration: string, server: string, linuxUser: string): ManagedUser | undefined {
   return db.prepare(`SELECT ${COLUMNS} FROM managed_users WHERE integration = ? AND server = ? AND linux_user = ? AND deleted_at IS NULL`)
@@ -58,10 +61,18 @@ export function allocateUid(
     if (uid === undefined) {
       throw new UserError('config_invalid', `Every UID in uid_range ${range.min}-${range.max} of integration ${integration} has been used on ${server}: widen uid_range.`);
     }
-    db.prepare('INSERT INTO managed_users (integration, server, linux_user, uid, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(integration, server, linuxUser, uid, now);
+    // The owner is whoever the people table gives this name to now (the grant being provisioned is theirs).
+    db.prepare(`INSERT INTO managed_users (integration, server, linux_user, uid, created_at, owner_email)
+      VALUES (?, ?, ?, ?, ?, (SELECT email FROM people WHERE linux_user = ?))`)
+      .run(integration, server, linuxUser, uid, now, linuxUser);
     return { uid, allocated: true };
   }).immediate();
+}
+
+/** The accounts under this name that still exist (on any integration and server), with whom they belong to. */
+export function liveAccountsNamed(db: Database, linuxUser: string): ManagedUser[] {
+  return db.prepare(`SELECT ${COLUMNS} FROM managed_users WHERE linux_user = ? AND deleted_at IS NULL ORDER BY integration, server`)
+    .all(linuxUser) as ManagedUser[];
 }
 
 /** Marks the live record deleted; its UID stays recorded. Returns whether there was a live record. */

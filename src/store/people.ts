@@ -1,5 +1,6 @@
 // People (e-mail → Linux username), their current SSH public key, and their chat identities.
 import type { Database } from 'better-sqlite3';
+import { UserError } from '../core/errors.js';
 
 export interface StoredKey {
   email: string;
@@ -9,10 +10,29 @@ export interface StoredKey {
   createdAt: number;
 }
 
-/** Records the person; a Linux username once given to an e-mail stays with it. */
+/** What to do when a Linux user name is not free for this person: give them another one in the config. */
+export function anotherNameAdvice(email: string): string {
+  return `Ask a Keyway admin to give ${email} another Linux user name in the config: a people: entry such as { email: ${email}, linux_user: <another name> }.`;
+}
+
+/** Refuses, with what to do, a Linux user name the people table already gives to someone else. */
+export function assertNameNotTaken(db: Database, email: string, linuxUser: string): void {
+  const holder = personByLinuxUser(db, linuxUser);
+  if (holder !== undefined && holder !== email.toLowerCase()) {
+    throw new UserError('username_invalid', `The Linux user name "${linuxUser}" already belongs to another person, so Keyway cannot give it to ${email.toLowerCase()}. ${anotherNameAdvice(email.toLowerCase())}`);
+  }
+}
+
+/**
+ * Records the person with the Linux user name the config gives them now. A name another person has is refused
+ * (a UserError saying what to do), never left to the UNIQUE constraint.
+ */
 export function upsertPerson(db: Database, email: string, linuxUser: string, now: number): void {
-  db.prepare(`INSERT INTO people (email, linux_user, created_at) VALUES (?, ?, ?)
-    ON CONFLICT(email) DO UPDATE SET linux_user = excluded.linux_user`).run(email.toLowerCase(), linuxUser, now);
+  db.transaction(() => {
+    assertNameNotTaken(db, email, linuxUser);
+    db.prepare(`INSERT INTO people (email, linux_user, created_at) VALUES (?, ?, ?)
+      ON CONFLICT(email) DO UPDATE SET linux_user = excluded.linux_user`).run(email.toLowerCase(), linuxUser, now);
+  })();
 }
 
 export function personByLinuxUser(db: Database, linuxUser: string): string | undefined {

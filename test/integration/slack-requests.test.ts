@@ -102,7 +102,7 @@ describe('/ssh-access request', () => {
 
 describe('/ssh-access key, servers and list', () => {
   it('registers a public key and refuses a pasted private key with the advice to rotate it', async () => {
-    await start();
+    await start({ config: accessConfig({ flows: [openFlow('everyone', accessConfig().integrations[0]!)] }) });
     await rig.slack.command(ana.id, `key ${SAMPLE_KEY}`);
     await rig.slack.command(lead.id, 'key -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----');
     await rig.settle();
@@ -111,6 +111,19 @@ describe('/ssh-access key, servers and list', () => {
     expect(JSON.stringify(rig.fake.calls)).not.toContain('b3BlbnNzaC1rZXktdjEAAAAA\\n-----END');
     expect(currentKey(rig.ctx.db, lead.email)).toBeUndefined();
     expect(listAudit(rig.ctx.db).map((e) => [e.action, e.actor])).toEqual([['key.registered', ana.email]]);
+  });
+
+  it('refuses a key from someone no flow lets request, and a Linux name another person has, saying what to do', async () => {
+    const people = [{ email: 'henk@example.com', linuxUser: 'dev' }];
+    await start({ config: accessConfig({ people, flows: [openFlow('everyone', accessConfig().integrations[0]!, { requesters: { everyone: false, emails: [dev.email, 'henk@example.com'], slackUsergroups: [] } })] }), extraUsers: [{ id: 'U0HENK', email: 'henk@example.com' }] });
+    await rig.slack.command(ana.id, `key ${SAMPLE_KEY}`);
+    await rig.slack.command('U0HENK', `key ${SAMPLE_KEY}`);
+    await rig.settle();
+    expect(repliesTo(rig, ana.id)).toEqual([expect.stringMatching(/No access flow lets ana@example.com request any server.*add you/)]);
+    expect(repliesTo(rig, 'U0HENK')).toEqual([expect.stringMatching(/"dev" already belongs to another person.*people: entry such as \{ email: henk@example.com, linux_user: <another name> \}/)]);
+    expect(currentKey(rig.ctx.db, ana.email)).toBeUndefined();
+    expect(currentKey(rig.ctx.db, 'henk@example.com')).toBeUndefined();
+    expect(listAudit(rig.ctx.db)).toEqual([]);
   });
 
   it('says how to find a request that does not exist', async () => {

@@ -76,8 +76,8 @@ async function run(deps: SlackDeps, parsed: AccessCommand, userId: string, trigg
       return tell(outcomeReply(outcome));
     }
     case 'key': {
-      const email = await deps.directory.emailOf(userId);
-      const key = registerPublicKey(ctx, email, parsed.keyText, email);
+      const person = await requesterOf(deps, userId);
+      const key = registerPublicKey(ctx, person, parsed.keyText, person.email);
       return tell(`:key: Registered your ${key.type} key ${key.fingerprint}. Your Linux user is \`${key.linuxUser}\`; certificates from now on are for this key.`);
     }
     case 'list':

@@ -63,7 +63,7 @@ export function registerViews(app: App, deps: SlackDeps): void {
     if (Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
     await answerInView(deps, ack, view, async (tell) => {
       const person = await requesterOf(deps, body.user.id);
-      if (keyText) registerPublicKey(engine.ctx, person.email, keyText, person.email);
+      if (keyText) registerPublicKey(engine.ctx, person, keyText, person.email);
       const outcome = submitRequest(engine.ctx, person, { servers, duration, reason }, 'slack');
       engine.kick();
       await tell(outcomeReply(outcome));

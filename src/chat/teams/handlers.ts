@@ -79,7 +79,7 @@ async function runCommand(turn: Turn, command: AccessCommand): Promise<void> {
     case 'request':
       return request(turn, command);
     case 'key': {
-      const key = registerPublicKey(ctx, turn.person.email, command.keyText, turn.person.email);
+      const key = registerPublicKey(ctx, turn.person, command.keyText, turn.person.email);
       return turn.reply(`🔑 Registered your ${key.type} key ${key.fingerprint}. Your Linux user is \`${key.linuxUser}\`; certificates from now on are for this key.`);
     }
     case 'list':

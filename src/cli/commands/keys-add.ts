@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { registerPublicKey } from '../../access/people.js';
+import { flowsForRequester } from '../../core/policy.js';
 import { UsageError, flag, JSON_OPTION, printJson, stringOption, type Command } from '../command.js';
 import { cliActor, withRuntime } from '../runtime.js';
 
@@ -15,9 +16,13 @@ export const keysAdd: Command = {
     const text = file ? readFileSync(file, 'utf8') : keyWords.join(' ');
     if (!text.trim()) throw new UsageError('give the public key line, or --file KEY.pub');
     return withRuntime(io, (rt) => {
-      const key = registerPublicKey(rt, email, text, cliActor());
+      // An admin may register a key before the person is in a flow (chat refuses that); the name rules still apply.
+      const key = registerPublicKey(rt, email, text, cliActor(), { byAdmin: true });
       if (flag(args, 'json')) return printJson(io, key);
       io.out(`Registered ${key.type} key ${key.fingerprint} for ${key.email} (Linux user ${key.linuxUser}).`);
+      if (flowsForRequester(rt.config(), { email: key.email }).length === 0) {
+        io.out(`Note: no access flow names ${key.email} yet, so they cannot request access until one does.`);
+      }
     });
   },
 };

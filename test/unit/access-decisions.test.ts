@@ -88,6 +88,36 @@ describe('an approval is checked against the configuration at decision time', ()
     expect(dueOutbox(ctx.db, ctx.now()).map((e) => e.event)).toContainEqual({ kind: 'request_decided', requestId: request.id });
   });
 
+  it('checks a requester who asked through a Slack user group against the groups recorded when they asked', () => {
+    const byGroup = (groups: string[]) => devFlow({ requesters: { everyone: false, emails: [], slackUsergroups: groups } });
+    setup([byGroup(['S0DEVS'])]);
+    registerKey(ctx, 'x@example.com', 'x');
+    const member = { email: 'x@example.com', usergroups: ['S0DEVS'] };
+    const first = submitRequest(ctx, member, { servers: ['web-2'], reason: 'INC-1' }, 'slack').request;
+    const second = submitRequest(ctx, member, { servers: ['web-2'], reason: 'INC-2' }, 'slack').request;
+    expect(getRequest(ctx.db, first.id)).toMatchObject({ requesterUsergroups: ['S0DEVS'], requesterGuest: false });
+    expect(voteOnRequest(ctx, first.id, lead, 'approve').kind).toBe('approved');
+    reconfigure((c) => ({ ...c, flows: [byGroup(['S0OTHERS'])] }));
+    expect(() => voteOnRequest(ctx, second.id, lead, 'approve')).toThrow(/x@example.com may no longer request web-2/);
+  });
+
+  it('still lets an approver deny the request of a removed requester', () => {
+    setup([devFlow()]);
+    const { request } = submitRequest(ctx, dev, { servers: ['web-2'], reason: 'INC-1' }, 'slack');
+    reconfigure((c) => ({ ...c, flows: [devFlow({ requesters: { everyone: false, emails: [], slackUsergroups: [] } })] }));
+    expect(voteOnRequest(ctx, request.id, lead, 'deny', { reason: 'you left the team' }).kind).toBe('denied');
+  });
+
+  it('refuses a guest as a requester outside allow_guests flows, and as an approver always, auditing the click', () => {
+    setup([devFlow({ requesters: { everyone: true, emails: [], slackUsergroups: [] } })]);
+    registerKey(ctx, 'guest@partner.example', 'guest');
+    expect(() => submitRequest(ctx, { email: 'guest@partner.example', guest: true }, { servers: ['web-2'], reason: 'INC-1' }, 'slack')).toThrow(/is a guest \(or a bot\)/);
+    const { request } = submitRequest(ctx, dev, { servers: ['web-2'], reason: 'INC-1' }, 'slack');
+    expect(() => voteOnRequest(ctx, request.id, { ...lead, guest: true }, 'approve')).toThrow(/guests never decide requests/);
+    expect(getRequest(ctx.db, request.id)!.state).toBe('pending');
+    expect(auditActions().at(-1)).toEqual(['lead@example.com', 'approval.refused']);
+  });
+
   it('refuses an approval after request_ttl and expires the request in that transaction', () => {
     setup([devFlow()]);
     const { request } = submitRequest(ctx, dev, { servers: ['web-2'], reason: 'INC-1' }, 'slack');

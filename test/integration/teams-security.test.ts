@@ -63,6 +63,17 @@ describe('Teams guests', () => {
   });
 });
 
+describe('the Teams request form', () => {
+  it('caps the reason at the 500 characters Keyway accepts', async () => {
+    rig = await startTeamsRig({ config: guestConfig(false) });
+    await say(dev, 'request');
+    const form = rig.connector.posted(personalConversationOf(dev)).find((a) => a.body.attachments?.length)!;
+    expect(JSON.stringify(form.body)).toContain('"id":"reason","label":"Reason"');
+    const inputs = (form.body.attachments[0].content.body as Array<{ id?: string; maxLength?: number }>).filter((e) => e.id === 'reason');
+    expect(inputs).toEqual([expect.objectContaining({ maxLength: 500, isMultiline: true })]);
+  });
+});
+
 describe('the Teams certificate message', () => {
   it('carries a 4096-bit RSA certificate whole, on a line of its own inside the install block', async () => {
     const rsa = () => generateKeyPairSync('rsa', { modulusLength: 4096 }).privateKey;

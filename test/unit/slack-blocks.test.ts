@@ -3,7 +3,7 @@ import { approvalMessage } from '../../src/chat/slack/blocks-approval.js';
 import { expiryWarning, grantMessage } from '../../src/chat/slack/blocks-access.js';
 import { homeView, listReply, type MyAccess } from '../../src/chat/slack/blocks-home.js';
 import { escape, slackDate, type Block } from '../../src/chat/slack/blocks.js';
-import { requestModal, STATIC_MENU_LIMIT } from '../../src/chat/slack/blocks-views.js';
+import { denyModal, requestModal, STATIC_MENU_LIMIT } from '../../src/chat/slack/blocks-views.js';
 import type { AccessRequest } from '../../src/store/requests.js';
 import { flow, integration, server } from '../helpers/access-config.js';
 
@@ -47,6 +47,13 @@ describe('Block Kit rendering', () => {
     const large = requestModal(servers(STATIC_MENU_LIMIT + 1), true);
     expect(JSON.stringify(large)).toContain('"multi_external_select"');
     expect(JSON.stringify(large)).toContain('"block_id":"key"');
+  });
+
+  it('caps the reason a form takes at the 500 characters Keyway accepts, in the request and the deny modal', () => {
+    const inputs = (view: { blocks: Block[] }) => view.blocks.filter((b): b is Extract<Block, { type: 'input' }> => b.type === 'input');
+    const reason = inputs(requestModal([], false)).find((b) => b.block_id === 'reason')!;
+    expect(reason.element).toMatchObject({ type: 'plain_text_input', multiline: true, max_length: 500 });
+    expect(inputs(denyModal(request))[0]!.element).toMatchObject({ max_length: 500 });
   });
 
   it('tells how to install the certificate and gives one ssh line per server', () => {

@@ -3,6 +3,7 @@
 import type { types } from '@slack/bolt';
 import { formatDuration } from '../../core/duration.js';
 import type { ServerRef, Flow } from '../../core/model.js';
+import { MAX_REASON_LENGTH } from '../../core/policy.js';
 import type { AccessRequest } from '../../store/requests.js';
 import { ACTION, VIEW, context, escape, plain, section, serverList, slackDate, type Block, type SlackMessage } from './blocks.js';
 
@@ -41,7 +42,7 @@ export function requestModal(servers: RequestableServer[], needsKey: boolean): t
     input(FIELD.servers, 'Servers', menu, { hint: 'Only servers an access flow lets you request are listed.' }),
     input(FIELD.duration, 'Duration', { type: 'plain_text_input', action_id: FIELD.duration, placeholder: plain('e.g. 30m, 2h, 1h30m') },
       { optional: true, hint: `Leave empty for the flow's default (${defaults.join(' or ')}).` }),
-    input(FIELD.reason, 'Reason', { type: 'plain_text_input', action_id: FIELD.reason, multiline: true, max_length: 500, placeholder: plain('The incident, ticket or task') },
+    input(FIELD.reason, 'Reason', { type: 'plain_text_input', action_id: FIELD.reason, multiline: true, max_length: MAX_REASON_LENGTH, placeholder: plain('The incident, ticket or task') },
       { optional: true, hint: 'Approvers see it; most flows require one.' }),
   ];
   if (needsKey) {
@@ -59,7 +60,7 @@ export function answerView(title: string, reply: SlackMessage): types.ModalView 
 export function denyModal(request: AccessRequest): types.ModalView {
   return modal(VIEW.deny, `Deny request #${request.id}`.slice(0, 24), [
     section(`${request.requesterEmail} asks for ${serverList(request.servers)} for ${formatDuration(request.durationSeconds)}: ${escape(request.reason)}`),
-    input(FIELD.reason, 'Why do you deny it?', { type: 'plain_text_input', action_id: FIELD.reason, multiline: true, max_length: 500 },
+    input(FIELD.reason, 'Why do you deny it?', { type: 'plain_text_input', action_id: FIELD.reason, multiline: true, max_length: MAX_REASON_LENGTH },
       { hint: 'The requester sees your reason.' }),
   ], 'Deny', JSON.stringify({ requestId: request.id }));
 }

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { formatDuration } from '../../core/duration.js';
 import { DEFAULT_GROUP } from '../../core/model.js';
+import { MAX_REASON_LENGTH } from '../../core/policy.js';
 import type { ActiveAccess } from '../../access/queries.js';
 import type { AccessRequest, ApprovalVote } from '../../store/requests.js';
 import type { GrantDetails } from '../grant-details.js';
@@ -80,7 +81,7 @@ export function requestForm(servers: ReadonlyArray<{ name: string; integration: 
   body.push(
     { type: 'Input.ChoiceSet', id: 'servers', label: 'Servers', isMultiSelect: true, isRequired: true, errorMessage: 'Choose at least one server.', choices: servers.map((s) => ({ title: `${s.name} (${s.integration})`, value: s.name })) },
     { type: 'Input.Text', id: 'duration', label: 'For how long (45m, 2h, 1h30m)', placeholder: 'the flow\'s default', value: defaults.duration ?? '' },
-    { type: 'Input.Text', id: 'reason', label: 'Reason', placeholder: 'INC-42: disk full on web-1', isMultiline: true, maxLength: 500 },
+    { type: 'Input.Text', id: 'reason', label: 'Reason', placeholder: 'INC-42: disk full on web-1', isMultiline: true, maxLength: MAX_REASON_LENGTH },
   );
   // A fresh id per form: a second click on the same form is recognised and ignored.
   return card(body, [submit('Request', { keyway: SUBMIT.request, form: randomUUID() })]);
@@ -144,7 +145,7 @@ export function approvalCard(request: AccessRequest, votes: readonly ApprovalVot
     return card(body);
   }
   body.push(
-    { type: 'Input.Text', id: 'reason', label: 'Reason (needed to deny)', placeholder: 'why not', maxLength: 500 },
+    { type: 'Input.Text', id: 'reason', label: 'Reason (needed to deny)', placeholder: 'why not', maxLength: MAX_REASON_LENGTH },
     text(`Unanswered, the request expires ${teamsDate(request.pendingUntil)}.`, { isSubtle: true, size: 'Small' }),
   );
   return card(body, [

@@ -50,7 +50,7 @@ describe('Block Kit rendering', () => {
   });
 
   it('caps the reason a form takes at the 500 characters Keyway accepts, in the request and the deny modal', () => {
-    const inputs = (view: { blocks: Block[] }) => view.blocks.filter((b): b is Extract<Block, { type: 'input' }> => b.type === 'input');
+    const inputs = (view: { blocks: unknown[] }) => (view.blocks as Block[]).filter((b): b is Extract<Block, { type: 'input' }> => b.type === 'input');
     const reason = inputs(requestModal([], false)).find((b) => b.block_id === 'reason')!;
     expect(reason.element).toMatchObject({ type: 'plain_text_input', multiline: true, max_length: 500 });
     expect(inputs(denyModal(request))[0]!.element).toMatchObject({ max_length: 500 });

@@ -1,8 +1,12 @@
-// Keyway's one HTTP server: /healthz, /metrics, and the chat platforms' endpoints mounted by path.
+// Keyway's two HTTP listeners: the public one (HOST:PORT) mounts only the chat platforms' endpoints, by path; the
+// operations one (METRICS_ADDR, loopback by default) serves /healthz and /metrics, which say how Keyway is doing and
+// so are nobody else's business.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
 import type { SweepStatus } from './access/scheduler.js';
 import { renderMetrics } from './metrics.js';
+import type { ListenAddress } from './settings.js';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -14,29 +18,58 @@ export interface HealthSources {
   /** Chat platforms and whether they answer. */
   chat: () => Record<string, { ok: boolean; error?: string; at: number }>;
   now: () => number;
+  /** Where the details behind a failing part go: /healthz itself shows only codes. */
+  logger: Logger;
 }
 
+interface Part {
+  ok: boolean;
+  code?: string;
+}
+
+// The backstop sweeps every minute; three missed minutes means the sweeper is stuck.
+const SWEEP_OVERDUE_MS = 3 * 60_000;
+
+/**
+ * Codes, never error texts: a health endpoint is scraped and shown in dashboards, and an error message can carry
+ * hostnames, paths or a platform's answer. Config, sweep and chat errors are logged where they happen.
+ */
 export function health(sources: HealthSources): { ok: boolean; body: Record<string, unknown> } {
-  let database: { ok: boolean; error?: string };
+  let database: Part = { ok: true };
   try {
     sources.db.prepare('SELECT 1').get();
-    database = { ok: true };
   } catch (error) {
-    database = { ok: false, error: (error as Error).message };
+    database = { ok: false, code: 'database_unavailable' };
+    sources.logger.error({ err: (error as Error).message }, 'health check: the database does not answer');
   }
-  const lastSweepAt = sources.sweep.lastSweepAt;
-  // The backstop sweeps every minute; three missed minutes means the sweeper is stuck.
-  const sweeper = { ok: lastSweepAt !== undefined && sources.now() - lastSweepAt < 3 * 60_000, lastSweepAt: lastSweepAt ? new Date(lastSweepAt).toISOString() : null, lastError: sources.sweep.lastError ?? null };
-  const configError = sources.configError();
-  const config = { ok: configError === undefined, ...(configError ? { error: configError } : {}) };
-  const chat = sources.chat();
+  const { lastSweepAt, lastError } = sources.sweep;
+  const sweepOk = lastSweepAt !== undefined && sources.now() - lastSweepAt < SWEEP_OVERDUE_MS;
+  const sweeper = {
+    ok: sweepOk,
+    lastSweepAt: lastSweepAt ? new Date(lastSweepAt).toISOString() : null,
+    ...(!sweepOk && { code: lastError !== undefined ? 'sweep_failed' : 'sweep_overdue' }),
+  };
+  const config: Part = sources.configError() === undefined ? { ok: true } : { ok: false, code: 'config_invalid' };
+  const chat = Object.fromEntries(
+    Object.entries(sources.chat()).map(([platform, status]) => [platform, { ok: status.ok, ...(!status.ok && { code: 'unreachable' }), at: status.at }]),
+  );
   // A chat outage is reported but does not make Keyway unhealthy: revocation does not depend on chat.
   return { ok: database.ok && sweeper.ok, body: { database, config, sweeper, chat } };
 }
 
-export function startHttpServer(port: number, sources: HealthSources, routes: Record<string, RequestListener>): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
+/** Slack and Teams: only the routes given, everything else 404. */
+export function startPublicServer(address: ListenAddress, routes: Record<string, RequestListener>): Promise<Server> {
+  return listen(address, (req, res) => {
+    const route = routes[pathOf(req)];
+    if (route) return route(req, res);
+    notFound(res);
+  });
+}
+
+/** /healthz and /metrics, for health checks and Prometheus. */
+export function startMetricsServer(address: ListenAddress, sources: HealthSources): Promise<Server> {
+  return listen(address, (req, res) => {
+    const path = pathOf(req);
     if (req.method === 'GET' && path === '/healthz') {
       const { ok, body } = health(sources);
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok, ...body }));
@@ -46,12 +79,25 @@ export function startHttpServer(port: number, sources: HealthSources, routes: Re
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(sources.db, sources.sweep));
       return;
     }
-    const route = routes[path];
-    if (route) return route(req, res);
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    notFound(res);
   });
+}
+
+function listen(address: ListenAddress, handler: RequestListener): Promise<Server> {
+  const server = createServer(handler);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, () => resolve(server));
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
   });
+}
+
+function pathOf(req: IncomingMessage): string {
+  return (req.url ?? '/').split('?')[0]!;
+}
+
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
 }

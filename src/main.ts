@@ -1,6 +1,7 @@
-// The composition root: reads the environment, wires store, config, CA, hosts, access and chat, starts the HTTP
-// server and the scheduler. Chat is optional at runtime: if Slack cannot be reached at start, Keyway still starts,
-// sweeps and revokes, reports the outage in /healthz, and delivers what it owes when Slack answers again.
+// The composition root: reads the environment, wires store, config, CA, hosts, access and chat, starts the two HTTP
+// listeners (chat on HOST:PORT, /healthz and /metrics on METRICS_ADDR) and the scheduler. Chat is optional at
+// runtime: if Slack cannot be reached at start, Keyway still starts, sweeps and revokes, reports the outage in
+// /healthz, and delivers what it owes when Slack answers again.
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -17,15 +18,19 @@ import { createSlackFrontDoor, SLACK_EVENTS_PATH, type SlackFrontDoor } from './
 import { createTeamsFrontDoor, TEAMS_MESSAGES_PATH, type TeamsFrontDoor } from './chat/teams/teams-app.js';
 import { sshHostEffects } from './hosts/host-effects.js';
 import { openConnectionPool } from './hosts/open-pool.js';
-import { startHttpServer, type RequestListener } from './http-server.js';
+import { startMetricsServer, startPublicServer, type RequestListener } from './http-server.js';
 import { createLogger } from './logger.js';
 import { acquireLease, LEASE_MS, newLeaseHolder, releaseLease } from './store/lease.js';
 import { openDatabase } from './store/open-database.js';
 import { readSettings } from './settings.js';
 
 export interface RunningKeyway {
+  /** The public listener: Slack and Teams. */
   server: Server;
   port: number;
+  /** /healthz and /metrics. */
+  metricsServer: Server;
+  metricsPort: number;
   stop(): Promise<void>;
 }
 
@@ -100,22 +105,14 @@ export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = creat
   }
 
   const scheduler = startScheduler(engine);
-  const server = await startHttpServer(settings.port, {
-    db, sweep: scheduler.status, configError: () => configError, chat: () => engine.platformStatus, now: ctx.now,
-  }, routes);
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : settings.port;
-  logger.info({
-    port, host: hostname(), slack: settings.slack ? (settings.slack.appToken ? 'socket-mode' : 'http') : 'off',
-    teams: settings.teams ? (settings.teams.allowUnauthenticated ? 'UNAUTHENTICATED' : settings.teams.tenantId ? 'single-tenant' : 'multi-tenant') : 'off',
-  }, 'keyway started');
-
+  let server: Server | undefined;
+  let metricsServer: Server | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
     logger.info('keyway stopping');
     scheduler.stop();
     clearInterval(leaseTimer);
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.all([server, metricsServer].map((s) => s && closeServer(s)));
     await slack?.stop();
     await teams?.settled();
     await engine.idle();
@@ -124,5 +121,40 @@ export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = creat
     releaseLease(db, LEASE, me);
     db.close();
   })());
-  return { server, port, stop };
+
+  let setting = 'HOST and PORT';
+  try {
+    server = await startPublicServer({ host: settings.host, port: settings.port }, routes);
+    setting = 'METRICS_ADDR';
+    metricsServer = await startMetricsServer(settings.metrics, {
+      db, sweep: scheduler.status, configError: () => configError, chat: () => engine.platformStatus, now: ctx.now, logger,
+    });
+  } catch (error) {
+    await stop(); // a port already taken must not leave a half-started Keyway holding the sweeper lease
+    throw listenError(error, setting);
+  }
+  const port = portOf(server, settings.port);
+  const metricsPort = portOf(metricsServer, settings.metrics.port);
+  logger.info({
+    listen: `${settings.host}:${port}`, metrics: `${settings.metrics.host}:${metricsPort}`, host: hostname(),
+    slack: settings.slack ? (settings.slack.appToken ? 'socket-mode' : 'http') : 'off',
+    teams: settings.teams ? (settings.teams.allowUnauthenticated ? 'UNAUTHENTICATED' : settings.teams.tenantId ? 'single-tenant' : 'multi-tenant') : 'off',
+  }, 'keyway started');
+  return { server, port, metricsServer, metricsPort, stop };
+}
+
+function portOf(server: Server, fallback: number): number {
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : fallback;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+function listenError(error: unknown, setting: string): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== 'EADDRINUSE' && code !== 'EADDRNOTAVAIL' && code !== 'EACCES') return error;
+  const { address, port } = error as { address?: string; port?: number };
+  return new UserError('usage', `Cannot listen on ${address ?? '?'}:${port ?? '?'} (${code}): set ${setting} to an address and port that are free.`);
 }

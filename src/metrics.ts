@@ -1,5 +1,5 @@
 // /metrics in Prometheus text format, computed from the database at scrape time (so restarts lose nothing),
-// plus the sweeper's in-memory counters.
+// plus the sweeper's in-memory counters. Served on the operations listener (METRICS_ADDR) only: see http-server.ts.
 import type { Database } from 'better-sqlite3';
 import type { SweepStatus } from './access/scheduler.js';
 import { undeliveredCount } from './store/outbox.js';

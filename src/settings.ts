@@ -1,10 +1,19 @@
 // Settings from the environment: a pure function of env, so tests pass an object (after probot's read-env-options).
 import { UserError } from './core/errors.js';
 
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
 export interface Settings {
   configPath: string;
   dataDir: string;
+  /** The public listener, for Slack (/slack/events) and Teams (/api/messages): HOST and PORT. */
+  host: string;
   port: number;
+  /** /healthz and /metrics, never on the public listener: METRICS_ADDR. */
+  metrics: ListenAddress;
   logLevel: string;
   logPretty: boolean;
   slack?: { botToken: string; signingSecret?: string; appToken?: string; apiUrl?: string };
@@ -17,16 +26,23 @@ export interface Settings {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const DEFAULT_HOST = '0.0.0.0';
+export const DEFAULT_METRICS_ADDR = '127.0.0.1:9464';
+const ADDRESS = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/;
 
 export function readSettings(env: NodeJS.ProcessEnv): Settings {
   const port = Number(env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError('usage', `PORT must be a port number, not "${env.PORT}".`);
+  if (!isPort(port)) throw new UserError('usage', `PORT must be a port number, not "${env.PORT}".`);
+  const host = env.HOST || DEFAULT_HOST;
+  if (!/^[A-Za-z0-9.:-]+$/.test(host)) throw new UserError('usage', `HOST must be an address to listen on, such as 0.0.0.0 or 127.0.0.1, not "${host}".`);
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new UserError('usage', `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}.`);
   const settings: Settings = {
     configPath: env.KEYWAY_CONFIG || 'config/access.yaml',
     dataDir: env.KEYWAY_DATA_DIR || './data',
+    host,
     port,
+    metrics: listenAddress(env.METRICS_ADDR || DEFAULT_METRICS_ADDR),
     logLevel,
     logPretty: env.LOG_PRETTY === 'true',
   };
@@ -50,4 +66,18 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
     settings.teams = { appId: env.MICROSOFT_APP_ID ?? '', appPassword: env.MICROSOFT_APP_PASSWORD ?? '', tenantId, tenants, allowUnauthenticated };
   }
   return settings;
+}
+
+function isPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 0 && port <= 65535;
+}
+
+/** METRICS_ADDR: host:port, with an IPv6 address in brackets ([::1]:9464). */
+function listenAddress(text: string): ListenAddress {
+  const match = ADDRESS.exec(text.trim());
+  const port = Number(match?.[3]);
+  if (!match || !isPort(port)) {
+    throw new UserError('usage', `METRICS_ADDR must be an address and port for /healthz and /metrics, such as ${DEFAULT_METRICS_ADDR}, not "${text}".`);
+  }
+  return { host: match[1] ?? match[2]!, port };
 }

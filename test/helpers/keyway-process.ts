@@ -111,13 +111,16 @@ export interface SpawnOptions {
   killAfterCommitWhen?: string;
 }
 
-/** Runs `node <bin> ...args` with exactly `env` (plus PATH and HOME). */
+/**
+ * Runs `node <bin> ...args` with exactly `env` (plus PATH and HOME, and METRICS_ADDR on a free loopback port unless
+ * `env` names one: the default, 127.0.0.1:9464, would collide between tests running at the same time).
+ */
 export function spawnKeyway(cli: KeywayCli, args: string[], env: NodeJS.ProcessEnv, options: SpawnOptions = {}): KeywayChild {
   const preload = options.killAfterCommitWhen ? ['--import', pathToFileURL(cli.preload).href] : [];
   const child = spawn(process.execPath, [...preload, cli.bin, ...args], {
     cwd: ROOT,
     env: {
-      PATH: process.env.PATH, HOME: process.env.HOME, ...env,
+      PATH: process.env.PATH, HOME: process.env.HOME, METRICS_ADDR: '127.0.0.1:0', ...env,
       ...(options.killAfterCommitWhen ? { KEYWAY_TEST_KILL_AFTER_COMMIT_WHEN: options.killAfterCommitWhen } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],

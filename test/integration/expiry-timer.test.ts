@@ -15,7 +15,7 @@ import { startTestHost, type TestHost } from '../helpers/test-host.js';
 const reason = rootTestSkipReason();
 const quiet = pino({ level: 'silent' });
 const SLACK_DOWN = {
-  SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: 'test-secret', PORT: '0',
+  SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: 'test-secret', PORT: '0', METRICS_ADDR: '127.0.0.1:0',
   SLACK_API_URL: 'http://127.0.0.1:9/api/', // nothing listens: Slack's Web API is unreachable
 };
 /** The most a timer-driven revoke may lag the expiry. */
@@ -140,7 +140,7 @@ describe.skipIf(!!reason)(`the expiry timer${reason ? ` (skipped: ${reason})` : 
     const owed = db.prepare("SELECT delivered_at FROM outbox WHERE kind = 'access_ended' AND request_id = ?").all(requestId) as Array<{ delivered_at: number | null }>;
     db.close();
     expect(owed).toEqual([{ delivered_at: null }]);
-    const health = (await (await fetch(`http://127.0.0.1:${keyway.port}/healthz`)).json()) as { chat: { slack: { ok: boolean } } };
+    const health = (await (await fetch(`http://127.0.0.1:${keyway.metricsPort}/healthz`)).json()) as { chat: { slack: { ok: boolean } } };
     expect(health.chat.slack.ok).toBe(false);
   });
 

@@ -30,3 +30,19 @@ describe('Teams settings', () => {
     await expect(open.authenticateRequest(activity, '')).resolves.toBeDefined();
   });
 });
+
+describe('listener settings', () => {
+  it('serves chat on 0.0.0.0:3000 and health and metrics on 127.0.0.1:9464 by default', () => {
+    expect(readSettings({})).toMatchObject({ host: '0.0.0.0', port: 3000, metrics: { host: '127.0.0.1', port: 9464 } });
+  });
+
+  it('reads HOST, PORT and METRICS_ADDR, IPv6 in brackets', () => {
+    expect(readSettings({ HOST: '127.0.0.1', PORT: '8080', METRICS_ADDR: '0.0.0.0:9100' })).toMatchObject({ host: '127.0.0.1', port: 8080, metrics: { host: '0.0.0.0', port: 9100 } });
+    expect(readSettings({ METRICS_ADDR: '[::1]:9464' }).metrics).toEqual({ host: '::1', port: 9464 });
+    expect(readSettings({ METRICS_ADDR: 'localhost:0' }).metrics).toEqual({ host: 'localhost', port: 0 });
+  });
+
+  it.each(['9464', '127.0.0.1', '127.0.0.1:99999', ':9464', 'http://127.0.0.1:9464'])('refuses METRICS_ADDR=%s, saying what it needs', (value) => {
+    expect(() => readSettings({ METRICS_ADDR: value })).toThrow(/METRICS_ADDR must be an address and port for \/healthz and \/metrics, such as 127\.0\.0\.1:9464/);
+  });
+});

@@ -3,7 +3,7 @@ import type { Command } from '../command.js';
 
 export const startCommand: Command = {
   name: 'start',
-  summary: 'run Keyway: Slack (and Teams), the HTTP server (/healthz, /metrics) and the sweeper',
+  summary: 'run Keyway: Slack and Teams on HOST:PORT, /healthz and /metrics on METRICS_ADDR (127.0.0.1:9464), and the sweeper',
   usage: 'keyway start   (configured by the environment: see .env.example)',
   async run(_args, io) {
     const keyway = await startKeyway(io.env);

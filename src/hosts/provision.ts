@@ -1,6 +1,6 @@
 // Making a grant real on a server and taking it back: create (or reopen) the Keyway account, add the granted groups,
-// write the request's principal; on revoke remove them and, when nothing else of the user's is active there, lock
-// the account and end its processes; after cleanup_after_days, delete the account. Keyway only touches accounts it
+// write the request's principal; on revoke remove them, end every process of the user and, when nothing else of the
+// user's is active there, lock the account (see REVOKE_SCRIPT for the order); after cleanup_after_days, delete it. Keyway only touches accounts it
 // created: marked keyway-managed on the server AND recorded in managed_users with the same UID.
 import type { Database } from 'better-sqlite3';
 import { UserError } from '../core/errors.js';
@@ -42,7 +42,10 @@ export interface ProvisionResult {
 export interface RevokeInput extends GrantOnServer {
   /** Groups the user keeps because another active grant on this server gives them. */
   groupsStillGranted: readonly string[];
-  /** Another grant of this user is active on this server: keep the account open and its processes running. */
+  /**
+   * Another grant of this user is active on this server: keep the account open. Its processes end all the same (a
+   * session cannot be told apart by the certificate that opened it); the other grant's certificate logs in again.
+   */
   otherActiveGrants: boolean;
 }
 
@@ -53,6 +56,10 @@ export interface RevokeResult {
   groupsRemoved: string[];
   /** the account was locked and its processes, sessions, crontab and lingering services ended */
   accessEnded: boolean;
+  /** mail delivery hooks (~/.forward, ~/.procmailrc, …) moved aside when access ended */
+  hooksMoved: string[];
+  /** the root-only directory in the user's home they were moved into */
+  hooksMovedTo: string | undefined;
 }
 
 export interface CleanupResult {
@@ -149,6 +156,8 @@ export async function revokeGrant(ctx: HostsContext, ref: ServerRef, input: Revo
       principalRemoved: output.first('principal-removed') === '1',
       groupsRemoved: output.values.get('group-removed') ?? [],
       accessEnded: output.first('access-ended') === '1',
+      hooksMoved: (output.first('hooks-moved') ?? '').split(' ').filter(Boolean),
+      hooksMovedTo: output.first('hooks-moved-to'),
     };
   });
 }

@@ -6,12 +6,18 @@ export const REMOTE_PATHS = {
   keywayDir: '/etc/ssh/keyway',
   principalsDir: '/etc/ssh/keyway/principals',
   caFile: '/etc/ssh/keyway/ca.pub',
-  lockFile: '/etc/ssh/keyway/.lock',
+  // Only root can enter the lock's directory, so no user can open the lock file, let alone hold it.
+  lockDir: '/etc/ssh/keyway/lock',
+  lockFile: '/etc/ssh/keyway/lock/keyway.lock',
+  // Where the lock lived before: readable by everyone, so a user could hold it and stall every revoke.
+  oldLockFile: '/etc/ssh/keyway/.lock',
   // Sorted early: sshd keeps the first value it reads for most keywords.
   dropIn: '/etc/ssh/sshd_config.d/10-keyway.conf',
 } as const;
 
 export const ACCOUNT_MARKER = 'keyway-managed';
+/** The locked system account bootstrap creates so that sshd -T can show what a member of keyway-users gets. */
+export const PROBE_USER = 'keyway-probe';
 
 export const REMOTE_EXIT = {
   notManaged: 10,
@@ -35,9 +41,11 @@ TrustedUserCAKeys ${REMOTE_PATHS.caFile}
 AuthorizedPrincipalsFile ${REMOTE_PATHS.principalsDir}/%u
 LogLevel VERBOSE
 
-# A member of keyway-users cannot plant a key in ~/.ssh/authorized_keys and keep access after revocation.
+# A member of keyway-users cannot plant a key (in ~/.ssh/authorized_keys, or through a key lookup command) and
+# keep access after revocation.
 Match Group keyway-users
     AuthorizedKeysFile none
+    AuthorizedKeysCommand none
 `;
 
 // Constants from this module, as shell variables. Only these lines are generated; everything below is fixed text.
@@ -50,10 +58,13 @@ const HEADER = [
   `KEYWAY_DIR=${REMOTE_PATHS.keywayDir}`,
   `PRINCIPALS_DIR=${REMOTE_PATHS.principalsDir}`,
   `CA_FILE=${REMOTE_PATHS.caFile}`,
+  `LOCK_DIR=${REMOTE_PATHS.lockDir}`,
   `LOCK_FILE=${REMOTE_PATHS.lockFile}`,
+  `OLD_LOCK_FILE=${REMOTE_PATHS.oldLockFile}`,
   `DROP_IN=${REMOTE_PATHS.dropIn}`,
   'KEYWAY_GROUP=keyway-users',
   `MARKER=${ACCOUNT_MARKER}`,
+  `PROBE_USER=${PROBE_USER}`,
   ...Object.entries(REMOTE_EXIT).map(([name, code]) => `EXIT_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}=${code}`),
   'drop_in_text() {',
   "  cat <<'KEYWAY_DROP_IN'",
@@ -66,7 +77,10 @@ const FUNCTIONS = String.raw`
 fail() { status=$1; shift; printf '%s\n' "$*" >&2; exit "$status"; }
 
 # One Keyway operation at a time per server: useradd, usermod and gpasswd all rewrite /etc/passwd and /etc/group.
+# The lock is in a directory only root can enter (its owner and mode are set again every time), so only another
+# Keyway operation can hold it: nothing a user opens, locks or creates can make a Keyway operation wait.
 take_lock() {
+  install -d -m 0700 -o root -g root "$LOCK_DIR"
   exec 9>>"$LOCK_FILE"
   flock -w 30 9 || fail "$EXIT_LOCK_TIMEOUT" "another Keyway operation has held $LOCK_FILE for 30 s"
 }
@@ -98,12 +112,15 @@ require_keyway_account() {
   esac
 }
 
+# Rewrites the user's principals file without the principal (removes it when nothing is left), atomically, through
+# a temporary name sshd never reads. Sets principal_removed=1 when it removed something.
 remove_principal() {
   file="$PRINCIPALS_DIR/$1"
   if [ -f "$file" ] && grep -qxF -- "$2" "$file"; then
-    { grep -vxF -- "$2" "$file" || [ $? -eq 1 ]; } > "$file.new"
-    if [ -s "$file.new" ]; then chmod 0644 "$file.new"; mv -f "$file.new" "$file"; else rm -f "$file.new" "$file"; fi
-    echo principal-removed=1
+    new=$(mktemp "$PRINCIPALS_DIR/.keyway-new.XXXXXX")
+    { grep -vxF -- "$2" "$file" || [ $? -eq 1 ]; } > "$new"
+    if [ -s "$new" ]; then chmod 0644 "$new"; mv -f "$new" "$file"; else rm -f "$new" "$file"; fi
+    principal_removed=1
   fi
 }
 
@@ -113,44 +130,67 @@ require_tools() {
   [ -z "$missing" ] || fail "$EXIT_TOOLS_MISSING" "this server lacks commands Keyway needs:$missing (packages passwd, procps, util-linux, diffutils)"
 }
 
-# pgrep: 0 = found, 1 = none; anything else is an error, never "none".
-has_processes() {
-  for owner in -u -U; do
-    status=0
-    pgrep "$owner" "$1" >/dev/null || status=$?
-    case $status in
-      0) return 0 ;;
-      1) ;;
-      *) fail 3 "pgrep $owner $1 failed with status $status" ;;
-    esac
-  done
-  return 1
+# How many processes of UID $1 are alive. Zombies do not count: they are dead already, only their parent reaps them.
+count_live_processes() {
+  table=$(ps -e -o euid= -o ruid= -o suid= -o stat=) || fail 3 "ps failed: $table"
+  printf '%s\n' "$table" | awk -v u="$1" '($1 == u || $2 == u || $3 == u) && $4 !~ /^Z/ { n++ } END { print n + 0 }'
 }
 
+# Kills every process of user $1 (UID $2, GID $3): detached (setsid, nohup, double forks), in other sessions, and
+# forking as fast as it can. kill(-1) sent AS the user reaches every process with the user's real or saved UID in one
+# pass that no fork escapes (a process with SIGKILL pending cannot fork), and never reaches root's processes; a
+# list-then-kill (pkill) can always miss the child forked in between. Repeated until nothing of the user's is alive.
 end_processes() {
+  # Becoming the user counts against the user's process limit: a fork bomb must not make our execve fail.
+  prlimit --pid $$ --nproc=unlimited 2>/dev/null || :
   tries=0
-  while has_processes "$1"; do
+  while :; do
+    setpriv --reuid="$2" --regid="$3" --clear-groups kill -KILL -1 2>/dev/null || :
+    [ "$(count_live_processes "$2")" -gt 0 ] || break
     tries=$((tries + 1))
-    [ "$tries" -le 50 ] || fail "$EXIT_PROCESSES_SURVIVE" "processes of $1 are still running after 5 s of kill -KILL"
-    pkill -KILL -u "$1" || [ $? -eq 1 ]
-    pkill -KILL -U "$1" || [ $? -eq 1 ]
+    [ "$tries" -lt 50 ] || fail "$EXIT_PROCESSES_SURVIVE" "processes of $1 are still alive after 5 s of kill -KILL (stuck in the kernel?)"
     sleep 0.1
   done
+  echo processes-ended=1
 }
 
-# Locks the account and ends everything of the user's that could outlive the grant.
-end_access() {
+# Locks the account and removes what would act for the user later without a login: lingering user services, the
+# crontab, at jobs. Processes are ended separately (end_processes), after this, so nothing can be started again.
+lock_account() {
   usermod --lock --expiredate 1 "$1"
   if [ -d /run/systemd/system ] && command -v loginctl >/dev/null 2>&1; then
-    loginctl disable-linger "$1"
-    if loginctl show-user "$1" >/dev/null 2>&1; then loginctl terminate-user "$1"; fi
+    timeout 10 loginctl disable-linger "$1"
+    if timeout 10 loginctl show-user "$1" >/dev/null 2>&1; then timeout 10 loginctl terminate-user "$1"; fi
   fi
   if command -v crontab >/dev/null 2>&1 && crontab -l -u "$1" >/dev/null 2>&1; then crontab -r -u "$1"; echo crontab-removed=1; fi
   if command -v atq >/dev/null 2>&1; then
     for job in $(atq | awk -v u="$1" '$NF == u { print $1 }'); do atrm "$job"; done
   fi
-  end_processes "$1"
-  echo access-ended=1
+}
+
+# Mail delivery hooks (~/.forward and the like) make the mail system run commands as the user with no login at all.
+# They are moved into a fresh directory only root can enter (mktemp -d, in the home so that the move is a rename on
+# one filesystem: a huge file takes no time). Called only once every process of the user is dead, so nothing of the
+# user's can swap a path under us; rename(2) moves a symlink as a link and never follows it, and an entry on another
+# filesystem (a mount point) is not copied but left and reported. Prints hooks-moved, hooks-moved-to, hooks-left.
+move_delivery_hooks() {
+  home=$(getent passwd "$1" | cut -d: -f6)
+  if [ -z "$home" ] || [ "$home" = / ] || [ ! -d "$home" ] || [ -h "$home" ]; then return 0; fi
+  aside= moved= left=
+  for hook in "$home"/.forward "$home"/.forward[+-]* "$home"/.procmailrc "$home"/.mailfilter \
+    "$home"/.qmail "$home"/.qmail-* "$home"/.courier "$home"/.courier-*; do
+    if [ ! -e "$hook" ] && [ ! -h "$hook" ]; then continue; fi
+    [ -n "$aside" ] || aside=$(mktemp -d "$home/.keyway-revoked-XXXXXX")
+    # The name is the user's choice: never let it break a key=value line.
+    name=$(printf '%s' "$(basename -- "$hook")" | tr -c 'A-Za-z0-9._+-' '?')
+    if [ "$(stat -c %d -- "$hook" 2>/dev/null)" = "$(stat -c %d -- "$aside")" ] && mv -f -- "$hook" "$aside/"; then
+      moved="$moved $name"
+    else
+      left="$left $name"
+    fi
+  done
+  if [ -n "$moved" ]; then echo "hooks-moved=$moved"; echo "hooks-moved-to=$aside"; elif [ -n "$aside" ]; then rmdir "$aside"; fi
+  if [ -n "$left" ]; then echo "hooks-left=$left"; fi
 }
 `;
 
@@ -193,12 +233,25 @@ chmod 0644 "$file"
 echo provisioned=1
 `);
 
-/** $1 user, $2 UID Keyway recorded (may be empty), $3 principal, $4 groups to remove (comma-separated), $5 1 = end access. */
+/**
+ * $1 user, $2 UID Keyway recorded (may be empty), $3 principal, $4 groups to remove (comma-separated), $5 1 = end access.
+ *
+ * In this order: the principal goes first, before anything that could wait or fail (and once more under the lock,
+ * since a Keyway operation holding it may have rewritten the file meanwhile); then the grant's groups; with $5 = 1
+ * (no other live grant of the user here) the account is locked and its crontab, at jobs and lingering services go;
+ * then EVERY process of the user is killed, on every revoke: a session cannot be tied to the certificate that opened
+ * it, so this is the only way to end the revoked request's sessions (and port forwards) and every process still
+ * holding a removed group. With $5 = 0 the account stays open: sessions under the other grant end too, and log in
+ * again with its certificate. Last (with $5 = 1), mail delivery hooks are moved aside.
+ */
 export const REVOKE_SCRIPT = script(String.raw`
 user=$1 uid=$2 principal=$3 groups=$4 end=$5
-require_tools flock getent usermod gpasswd pgrep pkill
+principal_removed=0
+remove_principal "$user" "$principal"
+require_tools flock getent usermod gpasswd ps setpriv mktemp
 if [ -d "$KEYWAY_DIR" ]; then take_lock; fi
 remove_principal "$user" "$principal"
+if [ "$principal_removed" = 1 ]; then echo principal-removed=1; fi
 state=$(require_keyway_account "$user" "$uid")
 if [ "$state" = absent ]; then echo account=absent; exit 0; fi
 member_of=" $(id -nG "$user") "
@@ -207,33 +260,55 @@ for group in $(printf '%s' "$groups" | tr ',' ' '); do
     *" $group "*) gpasswd -d "$user" "$group" >/dev/null; echo "group-removed=$group" ;;
   esac
 done
-if [ "$end" = 1 ]; then end_access "$user"; fi
+if [ "$end" = 1 ]; then lock_account "$user"; fi
+end_processes "$user" "$uid" "$(id -g "$user")"
+if [ "$end" = 1 ]; then move_delivery_hooks "$user"; echo access-ended=1; fi
 echo revoked=1
 `);
 
 /** $1 user, $2 UID Keyway recorded (may be empty). */
 export const DELETE_ACCOUNT_SCRIPT = script(String.raw`
 user=$1 uid=$2
-require_tools flock getent usermod userdel pgrep pkill
+require_tools flock getent usermod userdel ps setpriv
 if [ -d "$KEYWAY_DIR" ]; then take_lock; fi
 state=$(require_keyway_account "$user" "$uid")
 if [ "$state" = absent ]; then rm -f "$PRINCIPALS_DIR/$user"; echo account=absent; exit 0; fi
-end_access "$user"
-userdel --remove "$user"
 rm -f "$PRINCIPALS_DIR/$user"
+lock_account "$user"
+end_processes "$user" "$uid" "$(id -g "$user")"
+userdel --remove "$user"
 echo account=deleted
 `);
 
 const SSHD_STATE_FUNCTIONS = String.raw`
-ALL_TOOLS="sshd flock getent groupadd useradd usermod userdel gpasswd pgrep pkill cmp install"
+ALL_TOOLS="sshd flock getent groupadd useradd usermod userdel gpasswd ps setpriv mktemp cmp install"
 # Prints the effective value of an sshd keyword (lower-case), from sshd -T.
 effective() { printf '%s\n' "$effective_settings" | awk -v k="$1" '$1 == k { sub(/^[^ ]+ /, ""); print; exit }'; }
+
+# Prints one line per way other than a certificate that sshd would let a member of keyway-users authenticate with
+# (AuthorizedKeysFile or AuthorizedKeysCommand other than none); nothing when there is none, as it must be. An earlier
+# Match block wins over Keyway's, and a Match Address block applies to some clients only: so the settings are taken
+# from sshd -T for the probe account, as seen from a few typical client addresses.
+member_key_settings() {
+  found=
+  for addr in 127.0.0.1 10.1.2.3 172.16.1.2 192.168.1.2 198.51.100.7 2001:db8::7; do
+    member_settings=$(sshd -T -C "user=$PROBE_USER,host=keyway-probe.invalid,addr=$addr" 2>&1) \
+      || { printf 'sshd -T -C failed: %s\n' "$member_settings"; return 1; }
+    found="$found$(printf '%s\n' "$member_settings" | awk -v addr="$addr" '
+      ($1 == "authorizedkeysfile" || $1 == "authorizedkeyscommand") && $2 != "none" {
+        name = ($1 == "authorizedkeysfile") ? "AuthorizedKeysFile" : "AuthorizedKeysCommand"
+        sub(/^[^ ]+ /, ""); print name " " $0 "\t" addr
+      }')
+"
+  done
+  printf '%s' "$found" | awk -F '\t' 'NF && !seen[$1]++ { print $1 " (for a connection from " $2 ")" }'
+}
 `;
 
 /** $1 the CA public key line. Idempotent; prints changes=… (empty when already configured) and warning=… lines. */
 export const BOOTSTRAP_SCRIPT = script(SSHD_STATE_FUNCTIONS + String.raw`
 ca=$1
-# Found now rather than at the first revoke: a server without pkill could not end a user's processes.
+# Found now rather than at the first revoke: a server without setpriv could not end a user's processes.
 require_tools $ALL_TOOLS
 [ -d /etc/ssh/sshd_config.d ] || fail "$EXIT_NOT_EFFECTIVE" "/etc/ssh/sshd_config.d does not exist: Keyway needs an sshd that reads drop-ins (Include /etc/ssh/sshd_config.d/*.conf in sshd_config)"
 before=$(sshd -t 2>&1) || fail "$EXIT_SSHD_ALREADY_INVALID" "sshd's configuration is invalid before Keyway changes anything; fix it first: $before"
@@ -247,7 +322,30 @@ changes=
 if [ ! -d "$KEYWAY_DIR" ]; then install -d -m 0755 -o root -g root "$KEYWAY_DIR"; changes="$changes keyway-dir"; fi
 take_lock
 if [ ! -d "$PRINCIPALS_DIR" ]; then install -d -m 0755 -o root -g root "$PRINCIPALS_DIR"; changes="$changes principals-dir"; fi
+rm -f "$OLD_LOCK_FILE"
 if ! getent group "$KEYWAY_GROUP" >/dev/null; then groupadd --system "$KEYWAY_GROUP"; changes="$changes group"; fi
+
+# sshd -T -C evaluates "Match Group" only for an account that exists and is in the group, and keyway-users may have no
+# member yet (or only members that come and go). So Keyway keeps one of its own: keyway-probe, a system account (never
+# granted) whose primary group is keyway-users, with a locked password ('!'), expired, no home and no login shell. It
+# cannot log in (no principals file, no keys) and serves only as the "user=" of sshd -T -C. An account of that name
+# that Keyway did not create (other comment, or a regular UID) is never touched: bootstrap refuses instead.
+probe_state=$(account_state "$PROBE_USER")
+probe_comment=$(getent passwd "$PROBE_USER" | cut -d: -f5 || :)
+case $probe_state in
+  absent)
+    if [ -x /usr/sbin/nologin ]; then probe_shell=/usr/sbin/nologin; else probe_shell=/bin/false; fi
+    useradd --system --no-create-home --home-dir /nonexistent --shell "$probe_shell" --comment "$PROBE_USER" \
+      --no-user-group --gid "$KEYWAY_GROUP" --password '!' --expiredate 1 "$PROBE_USER"
+    changes="$changes probe-account" ;;
+  system*)
+    [ "$probe_comment" = "$PROBE_USER" ] || fail "$EXIT_SETTING_CONFLICT" "an account $PROBE_USER exists that Keyway did not create (comment: $probe_comment): Keyway needs that name for its sshd settings probe; remove or rename it"
+    case " $(id -nG "$PROBE_USER") " in
+      *" $KEYWAY_GROUP "*) ;;
+      *) usermod --append --groups "$KEYWAY_GROUP" "$PROBE_USER"; changes="$changes probe-account" ;;
+    esac ;;
+  *) fail "$EXIT_SETTING_CONFLICT" "an account $PROBE_USER exists with a regular UID that Keyway did not create: Keyway needs that name for its sshd settings probe; remove or rename it" ;;
+esac
 
 # Each file is written aside (the names do not end in .conf, so sshd never reads them) and moved into place;
 # the previous version is kept until sshd -t accepts the new one.
@@ -290,6 +388,10 @@ missing=
 [ "$(effective trustedusercakeys)" = "$CA_FILE" ] || missing="$missing TrustedUserCAKeys"
 [ "$(effective authorizedprincipalsfile)" = "$PRINCIPALS_DIR/%u" ] || missing="$missing AuthorizedPrincipalsFile"
 [ -z "$missing" ] || fail "$EXIT_NOT_EFFECTIVE" "sshd -T shows other values for$missing: sshd_config or a file read before $DROP_IN sets them first, or sshd_config does not Include /etc/ssh/sshd_config.d/*.conf"
+overrides=$(member_key_settings) || fail "$EXIT_SSHD_REJECTED" "$overrides"
+if [ -n "$overrides" ]; then
+  fail "$EXIT_SETTING_CONFLICT" "Keyway's settings are in place, but sshd -T shows for a member of $KEYWAY_GROUP: $(printf '%s' "$overrides" | tr '\n' ';' | sed 's/;/; /g'). An earlier Match block (or a file read before $DROP_IN) overrides Keyway's AuthorizedKeysFile none / AuthorizedKeysCommand none, so a granted user could plant a key and keep access after revocation: remove that setting for $KEYWAY_GROUP, or make it apply after $DROP_IN"
+fi
 case $(effective loglevel) in VERBOSE|DEBUG*) ;; *) echo "warning=LogLevel is $(effective loglevel), not VERBOSE (set before $DROP_IN): sshd will not log certificate key IDs" ;; esac
 echo "changes=$changes"
 `);
@@ -319,5 +421,13 @@ if effective_settings=$(sshd -T 2>&1); then
   fi
 else
   echo effective=invalid-config
+fi
+if [ "$(account_state "$PROBE_USER" | cut -d' ' -f1)" != system ]; then echo probe-account=missing
+elif overrides=$(member_key_settings); then
+  echo probe-account=yes
+  printf '%s\n' "$overrides" | while IFS= read -r line; do [ -z "$line" ] || echo "member-key=$line"; done
+else
+  echo probe-account=yes
+  echo "member-key=unknown: $(printf '%s' "$overrides" | tr '\n' ' ')"
 fi
 `);

@@ -26,6 +26,22 @@ export interface RemoteOutput {
 
 const MAX_DETAIL_CHARS = 600;
 
+// What sudo says when it refuses to run anything. Only these: sudo also prints harmless warnings ("sudo: unable to
+// resolve host …") before running the script, so a line starting with "sudo: " says nothing about why a script failed.
+const SUDO_REFUSALS = [
+  /^sudo: a password is required/m,
+  /^sudo: (a terminal is required|no tty present)/m,
+  /^sudo: sorry, you must have a tty to run sudo/m,
+  /^(sudo: )?\S+ is not in the sudoers file/m,
+  /^Sorry, user \S+ (is not allowed to execute|may not run sudo)/m,
+  /^sudo: (account validation failure|PAM account management error)/m,
+];
+
+/** sudo itself refused (no passwordless sudo for the connector), so the script never ran; sudo then exits 1. */
+export function isSudoRefusal(exitCode: number, stderr: string): boolean {
+  return exitCode === 1 && SUDO_REFUSALS.some((pattern) => pattern.test(stderr));
+}
+
 export async function runRemote(pool: ConnectionPool, ref: ServerRef, command: RemoteCommand): Promise<RemoteOutput> {
   const result = await pool.run(ref, command);
   if (result.code !== 0) throw remoteFailure(ref, command, result.code, result.stderr);
@@ -39,14 +55,14 @@ export async function runRemote(pool: ConnectionPool, ref: ServerRef, command: R
   return { values, first: (key) => values.get(key)?.[0] };
 }
 
-function remoteFailure(ref: ServerRef, command: RemoteCommand, exitCode: number, stderr: string): RemoteCommandError {
+export function remoteFailure(ref: ServerRef, command: RemoteCommand, exitCode: number, stderr: string): RemoteCommandError {
   const said = stderr.trim().split('\n').filter(Boolean).join(' / ');
   const detail = said.length > MAX_DETAIL_CHARS ? `…${said.slice(-MAX_DETAIL_CHARS)}` : said || 'no error output';
   const where = `on ${describeServer(ref)}`;
   if (exitCode === REMOTE_EXIT.notManaged || exitCode === REMOTE_EXIT.systemAccount) {
     return new RemoteCommandError('account_not_managed', `Refused to ${command.purpose} ${where}: ${detail}`, exitCode);
   }
-  if (/^sudo: /m.test(stderr)) {
+  if (isSudoRefusal(exitCode, stderr)) {
     return new RemoteCommandError('remote_command_failed',
       `Could not ${command.purpose} ${where}: the connector ${ref.server.user} cannot run sudo without a password (${detail}). Give it NOPASSWD sudo.`, exitCode, true);
   }

@@ -115,7 +115,7 @@ describe.skipIf(!!reason)(`hosts: provision, revoke and cleanup on real servers$
     const result = await revokeGrant(ctx, refA, {
       linuxUser: 'ana', groups: ['developers', 'ops'], principal: 'keyway-req-3', groupsStillGranted: ['developers'], otherActiveGrants: true,
     });
-    expect(result).toEqual({ accountFound: true, principalRemoved: true, groupsRemoved: ['ops'], accessEnded: false });
+    expect(result).toEqual({ accountFound: true, principalRemoved: true, groupsRemoved: ['ops'], accessEnded: false, hooksMoved: [], hooksMovedTo: undefined });
     expect((await login(hostA, 'ana', certificate3)).code).toBe(255);
     expect((await login(hostA, 'ana', join(dir, 'cert-1.pub'))).code).toBe(0);
     const groups = await groupsOf(hostA, 'ana');
@@ -134,7 +134,7 @@ describe.skipIf(!!reason)(`hosts: provision, revoke and cleanup on real servers$
     const result = await revokeGrant(ctx, refA, {
       linuxUser: 'ana', groups: ['developers'], principal: 'keyway-req-1', groupsStillGranted: [], otherActiveGrants: false,
     });
-    expect(result).toEqual({ accountFound: true, principalRemoved: true, groupsRemoved: ['developers'], accessEnded: true });
+    expect(result).toEqual({ accountFound: true, principalRemoved: true, groupsRemoved: ['developers'], accessEnded: true, hooksMoved: [], hooksMovedTo: undefined });
 
     const ended = await session.wait();
     expect(ended.code).not.toBe(0);
@@ -149,7 +149,7 @@ describe.skipIf(!!reason)(`hosts: provision, revoke and cleanup on real servers$
     const again = await revokeGrant(ctx, refA, {
       linuxUser: 'ana', groups: ['developers'], principal: 'keyway-req-1', groupsStillGranted: [], otherActiveGrants: false,
     });
-    expect(again).toEqual({ accountFound: true, principalRemoved: false, groupsRemoved: [], accessEnded: true });
+    expect(again).toEqual({ accountFound: true, principalRemoved: false, groupsRemoved: [], accessEnded: true, hooksMoved: [], hooksMovedTo: undefined });
   });
 
   it('a new grant reopens a revoked account', async () => {
@@ -222,7 +222,7 @@ describe.skipIf(!!reason)(`hosts: provision, revoke and cleanup on real servers$
     });
 
     await hostB.startSshd();
-    expect(await revokeGrant(ctx, refB, revoke)).toMatchObject({ accountFound: true, principalRemoved: true, accessEnded: true });
+    expect(await revokeGrant(ctx, refB, revoke)).toMatchObject({ accountFound: true, principalRemoved: true, accessEnded: true, hooksMoved: [], hooksMovedTo: undefined });
     expect((await login(hostB, 'carol', certificate)).code).toBe(255);
   });
 });

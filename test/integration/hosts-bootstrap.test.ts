@@ -120,7 +120,7 @@ mount --bind /etc/ssh/old-sshd /usr/sbin/sshd`);
     const first = await cli(hostsBootstrap, ['boot-1', 'boot-2']);
     expect(first.err).toEqual([]);
     expect(first.out).toEqual([
-      'boot-1: configured (keyway-dir, principals-dir, group, ca-key, sshd-drop-in, sshd-reloaded)',
+      'boot-1: configured (keyway-dir, principals-dir, group, probe-account, ca-key, sshd-drop-in, sshd-reloaded)',
       // The rolled-back run already made the directories and the group on boot-2.
       'boot-2: configured (ca-key, sshd-drop-in, sshd-reloaded)',
     ]);
@@ -134,6 +134,13 @@ mount --bind /etc/ssh/old-sshd /usr/sbin/sshd`);
       expect((await host.exec(`stat -c '%U:%G %a' ${REMOTE_PATHS.principalsDir} ${REMOTE_PATHS.caFile} ${REMOTE_PATHS.dropIn}`)).stdout)
         .toBe('root:root 755\nroot:root 644\nroot:root 644\n');
       expect((await host.exec('getent group keyway-users')).code).toBe(0);
+      // The lock is where no user can open it.
+      expect((await host.exec(`stat -c '%U:%G %a' ${REMOTE_PATHS.lockDir}`)).stdout).toBe('root:root 700\n');
+      // The probe account sshd -T -C needs for Match Group: a locked system account in keyway-users, no login shell.
+      const probe = (await host.exec('getent passwd keyway-probe; getent shadow keyway-probe; id -nG keyway-probe')).stdout.split('\n');
+      expect(probe[0]).toMatch(/^keyway-probe:x:\d{1,3}:\d+:keyway-probe:\/nonexistent:\/usr\/sbin\/nologin$/);
+      expect(probe[1]).toMatch(/^keyway-probe:!:/);
+      expect(probe[2]).toBe('keyway-users');
       await expect.poll(() => host.sshdLog()).toMatch(/Received SIGHUP; restarting/);
     }
     const audit = listAudit(db, {}).filter((entry) => entry.action === 'host.bootstrapped');
@@ -156,7 +163,7 @@ mount --bind /etc/ssh/old-sshd /usr/sbin/sshd`);
     expect(result.out).toEqual([
       `boot-1: ok: reachable, sudo ok, bootstrapped, host key ${fingerprint('boot-1')}`,
       `boot-2: ok: reachable, sudo ok, bootstrapped, host key ${fingerprint('boot-2')}`,
-      `boot-3: FAIL: reachable, sudo ok, NOT BOOTSTRAPPED (principals-dir: no, group: no, ca-key: missing, drop-in: missing, effective: no), host key ${fingerprint('boot-3')}`,
+      `boot-3: FAIL: reachable, sudo ok, NOT BOOTSTRAPPED (principals-dir: no, group: no, ca-key: missing, drop-in: missing, effective: no, probe-account: missing), host key ${fingerprint('boot-3')}`,
     ]);
     expect(result.code).toBe(1);
 
@@ -206,5 +213,35 @@ mount --bind /etc/ssh/old-sshd /usr/sbin/sshd`);
     } finally {
       await host.exec('rm /etc/ssh/sshd_config.d/50-broken.conf');
     }
+  });
+
+  it('refuses to call a server configured while an earlier Match block lets keyway-users log in with a planted key', async () => {
+    const host = hostNamed('boot-2');
+    const ref = refNamed('boot-2');
+    expect(await bootstrapServer(pool, ref, ca.caKey.publicKeyLine)).toMatchObject({ status: 'already_configured' });
+    const planted = [
+      { file: '05-x.conf', text: 'Match all\n    AuthorizedKeysFile .ssh/authorized_keys\n', setting: /AuthorizedKeysFile \.ssh\/authorized_keys/ },
+      { file: '06-y.conf', text: 'Match Group keyway-users Address 10.0.0.0/8\n    AuthorizedKeysCommand /bin/echo\n    AuthorizedKeysCommandUser nobody\n', setting: /AuthorizedKeysCommand \/bin\/echo \(for a connection from 10\.1\.2\.3\)/ },
+    ];
+    for (const { file, text, setting } of planted) {
+      writeFileSync(join(host.dir, 'etc/ssh/sshd_config.d', file), text);
+      try {
+        await expect(bootstrapServer(pool, ref, ca.caKey.publicKeyLine)).rejects.toMatchObject({
+          code: 'remote_command_failed', message: expect.stringMatching(setting),
+        });
+        await expect(bootstrapServer(pool, ref, ca.caKey.publicKeyLine)).rejects.toMatchObject({
+          message: expect.stringMatching(/for a member of keyway-users: .*a granted user could plant a key and keep access after revocation/),
+        });
+        const check = await checkServer(pool, ref, { caPublicKey: ca.caKey.publicKeyLine, pinnedHostKey: () => undefined });
+        expect(check).toMatchObject({ ok: false, notBootstrapped: [], plantedKeys: [expect.stringMatching(setting)] });
+        const line = (await cli(hostsCheck, ['boot-2'])).out[0];
+        expect(line).toMatch(/^boot-2: FAIL: reachable, sudo ok, bootstrapped, PLANTED KEYS WORK for keyway-users \(/);
+        expect(line).toMatch(setting);
+      } finally {
+        await host.exec(`rm /etc/ssh/sshd_config.d/${file}`);
+      }
+    }
+    expect(await bootstrapServer(pool, ref, ca.caKey.publicKeyLine)).toMatchObject({ status: 'already_configured' });
+    expect(await checkServer(pool, ref, { caPublicKey: ca.caKey.publicKeyLine, pinnedHostKey: () => undefined })).toMatchObject({ ok: true, plantedKeys: [] });
   });
 });

@@ -19,11 +19,11 @@ const acceptingHosts: HostEffects = { provision: async () => undefined, revoke: 
 let ctx: TestContext;
 afterEach(() => ctx?.close());
 
-/** dev (Linux user `devuser`) asks for web-2 and lead approves; returns the request id once its grant is active. */
+/** dev asks for web-2 and lead approves; returns the request id once its grant is active. */
 async function issuedFor(options: { flow?: Partial<Flow>; duration?: number; approvedFor?: number } = {}): Promise<number> {
   const config = accessConfig({ flows: [flow('prod-debug', 'prod-linux', options.flow ?? {})] });
   ctx = testContext(config);
-  registerKey(ctx, 'dev@example.com', 'devuser');
+  registerKey(ctx, 'dev@example.com', 'dev');
   const runner = createGrantRunner(ctx, acceptingHosts, generateCaKey().caKey);
   const { request } = submitRequest(ctx, { email: 'dev@example.com' }, { servers: ['web-2'], duration: options.duration ?? 3600, reason: 'INC-1' }, 'test');
   ctx.clock.now += 90_000; // approved a minute and a half after the request: the certificate starts from the approval
@@ -45,8 +45,9 @@ describe('the certificate issued for an approved request', () => {
     const { seen } = issued(id);
     expect(seen.type).toBe('ssh-ed25519-cert-v01@openssh.com user certificate');
     expect(seen.principals).toEqual([`keyway-req-${id}`]);
-    expect(seen.principals).not.toContain('devuser');
-    expect(seen.principals).not.toContain('dev');
+    const linuxUser = getRequest(ctx.db, id)!.linuxUser;
+    expect(linuxUser).toBe('dev');
+    expect(seen.principals, 'the Linux user would open every server where that account exists').not.toContain(linuxUser);
   });
 
   it('ends exactly when the access does, and starts shortly before the approval', async () => {

@@ -38,7 +38,8 @@ function demoConfig(hosts: TestHost[]): string {
     secret: { file: ${JSON.stringify(h.connectorKeyPath)} }
     cleanup_after_days: 0
     custom_access_details: "This is a demo host; it disappears when the demo ends."
-    owners: [platform@example.com]`).join('\n');
+    owners: [platform@example.com]
+    allow_privileged_groups: true   # the demo grants adm (read the logs), as the example config does`).join('\n');
   return `# Written by keyway demo: config/access.example.yaml's shape, pointed at throwaway test hosts.
 integrations:
 ${integrations}

@@ -10,7 +10,8 @@ import { enqueueEvent } from '../store/outbox.js';
 import { currentKey, upsertPerson } from '../store/people.js';
 import { decideRequest, getRequest, insertRequest, type AccessRequest } from '../store/requests.js';
 import type { AccessContext } from './context.js';
-import { checkFreeText, linuxUserFor } from './requests.js';
+import { availableLinuxUserFor } from './people.js';
+import { checkFreeText } from './requests.js';
 
 export const BREAK_GLASS_FLOW = 'break-glass';
 export const BREAK_GLASS_MAX_SECONDS = 24 * 3600;
@@ -28,7 +29,7 @@ export function grantBreakGlass(ctx: AccessContext, admin: string, email: string
   const integrations = new Set(refs.map((r) => r.integration.name));
   if (integrations.size !== 1) throw new UserError('not_allowed', 'Break-glass servers must belong to one integration: grant them separately.');
   if (!currentKey(ctx.db, lower)) throw new UserError('unknown_person', `${lower} has no SSH public key registered: add one first with keyway keys add.`);
-  const linuxUser = linuxUserFor(ctx, lower);
+  const linuxUser = availableLinuxUserFor(ctx, lower);
   const now = ctx.now();
   const expiresAt = now + durationSeconds * 1000;
   const id = ctx.db.transaction(() => {

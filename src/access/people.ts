@@ -7,7 +7,19 @@ import { appendAudit } from '../store/audit-log.js';
 import { liveAccountsNamed } from '../store/managed-users.js';
 import { anotherNameAdvice, assertNameNotTaken, setCurrentKey, upsertPerson } from '../store/people.js';
 import type { AccessContext } from './context.js';
-import { linuxUserFor } from './requests.js';
+import { usernameForEmail } from '../core/username.js';
+import { peopleOverrides } from '../core/lookup.js';
+
+export function linuxUserFor(ctx: AccessContext, email: string): string {
+  return usernameForEmail(email, peopleOverrides(ctx.config()));
+}
+
+/** The Linux name this person gets, refused while another person's accounts still carry it (see below). */
+export function availableLinuxUserFor(ctx: AccessContext, email: string): string {
+  const linuxUser = linuxUserFor(ctx, email);
+  assertLinuxNameAvailable(ctx, email, linuxUser);
+  return linuxUser;
+}
 
 export interface RegisteredKey {
   email: string;

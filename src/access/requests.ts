@@ -10,8 +10,6 @@ import {
   planRequest, assertMayDecide, assertStillMayDecide, approvedDuration, assertExtensionFits, assertReasonLength, certificateOptionsOf,
   decisionPolicyFor, isEligibleApprover, stillApprovers, type AccessAsk, type DecisionPolicy, type Requester,
 } from '../core/policy.js';
-import { usernameForEmail } from '../core/username.js';
-import { peopleOverrides } from '../core/lookup.js';
 import { assertRequestTransition } from '../core/lifecycle.js';
 import { appendAudit } from '../store/audit-log.js';
 import { currentKey, upsertPerson } from '../store/people.js';
@@ -22,12 +20,10 @@ import { grantsOfRequest, insertGrant, setGrantExpiry, type Grant } from '../sto
 import { enqueueEvent } from '../store/outbox.js';
 import { requestPrincipal } from '../ca/certificate-identity.js';
 import type { AccessContext } from './context.js';
+import { availableLinuxUserFor } from './people.js';
 
 export const SYSTEM_ACTOR = 'system';
 
-export function linuxUserFor(ctx: AccessContext, email: string): string {
-  return usernameForEmail(email, peopleOverrides(ctx.config()));
-}
 
 export function noSuchRequest(id: number): UserError {
   return new UserError('unknown_request', `There is no request ${id}: check the number (list shows your requests).`);
@@ -68,7 +64,7 @@ export function submitRequest(ctx: AccessContext, person: Requester, ask: Access
   const config = ctx.config();
   const email = person.email.toLowerCase();
   const plan = planRequest(config, { ...person, email }, ask);
-  const linuxUser = linuxUserFor(ctx, email);
+  const linuxUser = availableLinuxUserFor(ctx, email);
   if (!currentKey(ctx.db, email)) {
     throw new UserError('unknown_person', `${email} has no SSH public key registered yet: register one first with \`/ssh-access key <your public key>\` (or \`keyway keys add\`).`);
   }

@@ -19,7 +19,7 @@ import { startTestHosts, type TestHost } from '../helpers/test-host.js';
 const reason = rootTestSkipReason();
 const quiet = pino({ level: 'silent' });
 const SLACK_DOWN = {
-  SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: 'test-secret', PORT: '0',
+  SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: 'test-secret', PORT: '0', METRICS_ADDR: '127.0.0.1:0',
   SLACK_API_URL: 'http://127.0.0.1:9/api/', // nothing listens: Slack's Web API is unreachable
 };
 const LIVE_STATES = ['provisioning', 'provision_failed', 'active', 'revoking', 'revoke_failed'];

@@ -3,6 +3,8 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assertLinuxNameAvailable, registerPublicKey } from '../../src/access/people.js';
+import { submitRequest } from '../../src/access/requests.js';
+import { listRequests } from '../../src/store/requests.js';
 import type { AccessConfig } from '../../src/core/model.js';
 import { listAudit } from '../../src/store/audit-log.js';
 import { allocateUid, markDeleted } from '../../src/store/managed-users.js';
@@ -92,6 +94,25 @@ describe('a Linux user name belongs to one person', () => {
     markDeleted(ctx.db, 'prod-linux', 'web-1', 'dev', ctx.now());
     expect(() => assertLinuxNameAvailable(ctx, HENK, 'dev')).not.toThrow();
     expect(registerPublicKey(ctx, { email: HENK }, SAMPLE_KEY, HENK)).toMatchObject({ linuxUser: 'dev' });
+  });
+});
+
+describe('a request never hands out a name another person still has accounts under', () => {
+  it('refuses the request with what to do, and records nothing', () => {
+    ctx = testContext(config());
+    // henk@ registered under another name; dev@'s accounts called `dev` were created; then the people: entries
+    // moved dev@ to dev2 and gave `dev` to henk@ while those accounts still exist.
+    registerKey(ctx, HENK, 'henk');
+    upsertPerson(ctx.db, 'dev@example.com', 'dev', ctx.now());
+    allocateUid(ctx.db, 'prod-linux', 'web-1', 'dev', RANGE, ctx.now());
+    upsertPerson(ctx.db, 'dev@example.com', 'dev2', ctx.now());
+    const auditBefore = listAudit(ctx.db).length;
+
+    const error = userErrorOf(() => submitRequest(ctx, { email: HENK }, { servers: ['web-1'], reason: 'INC-1' }, 'cli'));
+    expect(error.code).toBe('username_invalid');
+    expect(error.message).toMatch(/"dev" still has accounts on web-1 that Keyway created for another person/);
+    expect(listRequests(ctx.db)).toEqual([]);
+    expect(listAudit(ctx.db)).toHaveLength(auditBefore);
   });
 });
 

@@ -1,0 +1,36 @@
+// Mutation testing of the pure parts (`npm run mutate`; see docs/testing.md): StrykerJS changes one thing in the
+// code at a time and runs the unit tests that cover it; a mutant no test notices is a bug a change could bring in
+// unseen. Not part of `npm test` or CI: it takes minutes on two cores. Reports land in reports/mutation/.
+// @ts-check
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+const config = {
+  packageManager: 'npm',
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.mutate.config.ts' },
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.mutate.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  mutate: [
+    'src/core/**/*.ts',
+    'src/ca/**/*.ts',
+    'src/config/**/*.ts',
+    'src/hosts/remote-commands.ts',
+    'src/hosts/remote-values.ts',
+  ],
+  // What the sandbox copy of the project can do without: build output, data, reports, and the slow test kinds.
+  ignorePatterns: ['dist', 'data', 'coverage', 'reports', 'docs', 'bench', 'test/integration', 'test/e2e'],
+  coverageAnalysis: 'perTest',
+  concurrency: 2,
+  // Re-runs only mutants whose code or covering tests changed since the last run.
+  incremental: true,
+  incrementalFile: 'reports/mutation/stryker-incremental.json',
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  clearTextReporter: { allowColor: false, logTests: false, reportMutants: false },
+  thresholds: { high: 90, low: 80, break: null },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: true,
+};
+
+export default config;

@@ -42,7 +42,7 @@ export function assertLinuxNameAvailable(ctx: AccessContext, email: string, linu
   const others = liveAccountsNamed(ctx.db, linuxUser).filter((a) => a.ownerEmail?.toLowerCase() !== lower);
   if (others.length === 0) return;
   const servers = [...new Set(others.map((a) => a.server))].join(', ');
-  throw new UserError('username_invalid',
+  throw new UserError('linux_user_taken',
     `The Linux user name "${linuxUser}" still has accounts on ${servers} that Keyway created for another person, so it cannot be given to ${lower}. ` +
     `${anotherNameAdvice(lower)} (Or wait until those accounts are cleaned up.)`);
 }

@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'not_allowed'
   | 'not_approver'
   | 'reason_required'
+  | 'reason_too_long'
+  | 'linux_user_taken'
   | 'invalid_transition'
   | 'already_decided'
   | 'ca_key_invalid'

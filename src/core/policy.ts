@@ -261,7 +261,7 @@ export function assertReasonLength(text: string | undefined, what: string): void
   if (text === undefined || text.length <= MAX_REASON_LENGTH) return;
   const length = [...text.trim()].length;
   if (length <= MAX_REASON_LENGTH) return;
-  throw new UserError('usage', `The ${what} is ${length} characters long; Keyway takes at most ${MAX_REASON_LENGTH}. Shorten it (link to the ticket instead of pasting it) and send it again.`);
+  throw new UserError('reason_too_long', `The ${what} is ${length} characters long; Keyway takes at most ${MAX_REASON_LENGTH}. Shorten it (link to the ticket instead of pasting it) and send it again.`);
 }
 
 /** What a certificate carries beyond its identity: fixed when the request is approved, stored with it. */

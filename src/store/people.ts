@@ -19,7 +19,7 @@ export function anotherNameAdvice(email: string): string {
 export function assertNameNotTaken(db: Database, email: string, linuxUser: string): void {
   const holder = personByLinuxUser(db, linuxUser);
   if (holder !== undefined && holder !== email.toLowerCase()) {
-    throw new UserError('username_invalid', `The Linux user name "${linuxUser}" already belongs to another person, so Keyway cannot give it to ${email.toLowerCase()}. ${anotherNameAdvice(email.toLowerCase())}`);
+    throw new UserError('linux_user_taken', `The Linux user name "${linuxUser}" already belongs to another person, so Keyway cannot give it to ${email.toLowerCase()}. ${anotherNameAdvice(email.toLowerCase())}`);
   }
 }
 

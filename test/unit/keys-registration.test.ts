@@ -65,7 +65,7 @@ describe('a Linux user name belongs to one person', () => {
     registerKey(ctx, 'dev@example.com', 'dev');
     for (const byAdmin of [false, true]) {
       const error = userErrorOf(() => registerPublicKey(ctx, { email: HENK }, SAMPLE_KEY, HENK, { byAdmin }));
-      expect(error.code).toBe('username_invalid');
+      expect(error.code).toBe('linux_user_taken');
       expect(error.message).toMatch(/"dev" already belongs to another person/);
       expect(error.message).toContain(`people: entry such as { email: ${HENK}, linux_user: <another name> }`);
       expect(error.message).not.toMatch(/UNIQUE|SQLITE|constraint/i);
@@ -84,7 +84,7 @@ describe('a Linux user name belongs to one person', () => {
     upsertPerson(ctx.db, 'dev@example.com', 'dev2', ctx.now());
 
     const error = userErrorOf(() => assertLinuxNameAvailable(ctx, HENK, 'dev'));
-    expect(error.code).toBe('username_invalid');
+    expect(error.code).toBe('linux_user_taken');
     expect(error.message).toMatch(/"dev" still has accounts on web-1 that Keyway created for another person/);
     expect(error.message).toContain(`{ email: ${HENK}, linux_user: <another name> }`);
     expect(() => registerPublicKey(ctx, { email: HENK }, SAMPLE_KEY, HENK)).toThrow(/still has accounts on web-1/);
@@ -109,7 +109,7 @@ describe('a request never hands out a name another person still has accounts und
     const auditBefore = listAudit(ctx.db).length;
 
     const error = userErrorOf(() => submitRequest(ctx, { email: HENK }, { servers: ['web-1'], reason: 'INC-1' }, 'cli'));
-    expect(error.code).toBe('username_invalid');
+    expect(error.code).toBe('linux_user_taken');
     expect(error.message).toMatch(/"dev" still has accounts on web-1 that Keyway created for another person/);
     expect(listRequests(ctx.db)).toEqual([]);
     expect(listAudit(ctx.db)).toHaveLength(auditBefore);

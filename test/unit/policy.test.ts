@@ -201,7 +201,7 @@ describe('limits on free text', () => {
     expect(() => assertReasonLength('😀'.repeat(500), 'reason')).not.toThrow();
     expect(() => assertReasonLength(undefined, 'reason')).not.toThrow();
     expect(() => assertReasonLength(`  ${'a'.repeat(500)}  `, 'reason')).not.toThrow();
-    expect(() => assertReasonLength('a'.repeat(501), 'reason')).toThrowError(expect.objectContaining({ code: 'usage', message: expect.stringMatching(/^The reason is 501 characters long; Keyway takes at most 500\./) }));
+    expect(() => assertReasonLength('a'.repeat(501), 'reason')).toThrowError(expect.objectContaining({ code: 'reason_too_long', message: expect.stringMatching(/^The reason is 501 characters long; Keyway takes at most 500\./) }));
   });
 });
 

@@ -34,6 +34,7 @@ export const REMOTE_EXIT = {
   cannotReload: 21,
   settingConflict: 22,
   toolsMissing: 23,
+  hooksLeft: 24,
 } as const;
 
 export const DROP_IN_TEXT = `# Written by Keyway (keyway hosts bootstrap); it is rewritten on the next bootstrap.
@@ -117,9 +118,14 @@ require_keyway_account() {
 remove_principal() {
   file="$PRINCIPALS_DIR/$1"
   if [ -f "$file" ] && grep -qxF -- "$2" "$file"; then
-    new=$(mktemp "$PRINCIPALS_DIR/.keyway-new.XXXXXX")
-    { grep -vxF -- "$2" "$file" || [ $? -eq 1 ]; } > "$new"
-    if [ -s "$new" ]; then chmod 0644 "$new"; mv -f "$new" "$file"; else rm -f "$new" "$file"; fi
+    if new=$(mktemp "$PRINCIPALS_DIR/.keyway-new.XXXXXX") && { grep -vxF -- "$2" "$file" || [ $? -eq 1 ]; } > "$new"; then
+      if [ -s "$new" ]; then chmod 0644 "$new"; mv -f "$new" "$file"; else rm -f "$new" "$file"; fi
+    else
+      # No room for the rewrite (a user can fill a filesystem that keeps nothing back for root, like XFS): the whole
+      # file goes, which needs none. The user's other grants here lose their principals too: closed, never open.
+      rm -f "$new" "$file"
+      echo principals-file-removed=1
+    fi
     principal_removed=1
   fi
 }
@@ -151,7 +157,6 @@ end_processes() {
     [ "$tries" -lt 50 ] || fail "$EXIT_PROCESSES_SURVIVE" "processes of $1 are still alive after 5 s of kill -KILL (stuck in the kernel?)"
     sleep 0.1
   done
-  echo processes-ended=1
 }
 
 # Locks the account and removes what would act for the user later without a login: lingering user services, the
@@ -172,7 +177,7 @@ lock_account() {
 # They are moved into a fresh directory only root can enter (mktemp -d, in the home so that the move is a rename on
 # one filesystem: a huge file takes no time). Called only once every process of the user is dead, so nothing of the
 # user's can swap a path under us; rename(2) moves a symlink as a link and never follows it, and an entry on another
-# filesystem (a mount point) is not copied but left and reported. Prints hooks-moved, hooks-moved-to, hooks-left.
+# filesystem (a mount point) is not copied but left. Prints hooks-moved and hooks-moved-to; fails if any is left.
 move_delivery_hooks() {
   home=$(getent passwd "$1" | cut -d: -f6)
   if [ -z "$home" ] || [ "$home" = / ] || [ ! -d "$home" ] || [ -h "$home" ]; then return 0; fi
@@ -180,17 +185,18 @@ move_delivery_hooks() {
   for hook in "$home"/.forward "$home"/.forward[+-]* "$home"/.procmailrc "$home"/.mailfilter \
     "$home"/.qmail "$home"/.qmail-* "$home"/.courier "$home"/.courier-*; do
     if [ ! -e "$hook" ] && [ ! -h "$hook" ]; then continue; fi
-    [ -n "$aside" ] || aside=$(mktemp -d "$home/.keyway-revoked-XXXXXX")
     # The name is the user's choice: never let it break a key=value line.
     name=$(printf '%s' "$(basename -- "$hook")" | tr -c 'A-Za-z0-9._+-' '?')
-    if [ "$(stat -c %d -- "$hook" 2>/dev/null)" = "$(stat -c %d -- "$aside")" ] && mv -f -- "$hook" "$aside/"; then
+    [ -n "$aside" ] || aside=$(mktemp -d "$home/.keyway-revoked-XXXXXX") || aside=
+    if [ -n "$aside" ] && [ "$(stat -c %d -- "$hook" 2>/dev/null)" = "$(stat -c %d -- "$aside")" ] && mv -f -- "$hook" "$aside/"; then
       moved="$moved $name"
     else
       left="$left $name"
     fi
   done
   if [ -n "$moved" ]; then echo "hooks-moved=$moved"; echo "hooks-moved-to=$aside"; elif [ -n "$aside" ]; then rmdir "$aside"; fi
-  if [ -n "$left" ]; then echo "hooks-left=$left"; fi
+  # A mail system runs them even for a locked account: the revoke fails (and is retried) rather than leave one.
+  [ -z "$left" ] || fail "$EXIT_HOOKS_LEFT" "could not move aside$left in $home (a mount point there, or no room): remove them by hand; the account is locked and its processes ended"
 }
 `;
 
@@ -237,12 +243,15 @@ echo provisioned=1
  * $1 user, $2 UID Keyway recorded (may be empty), $3 principal, $4 groups to remove (comma-separated), $5 1 = end access.
  *
  * In this order: the principal goes first, before anything that could wait or fail (and once more under the lock,
- * since a Keyway operation holding it may have rewritten the file meanwhile); then the grant's groups; with $5 = 1
- * (no other live grant of the user here) the account is locked and its crontab, at jobs and lingering services go;
- * then EVERY process of the user is killed, on every revoke: a session cannot be tied to the certificate that opened
- * it, so this is the only way to end the revoked request's sessions (and port forwards) and every process still
- * holding a removed group. With $5 = 0 the account stays open: sessions under the other grant end too, and log in
- * again with its certificate. Last (with $5 = 1), mail delivery hooks are moved aside.
+ * since a Keyway operation holding it may have rewritten the file meanwhile). Then EVERY process of the user is
+ * killed, on every revoke: a session cannot be tied to the certificate that opened it, so this is the only way to end
+ * the revoked request's sessions (and port forwards) and every process holding a group about to be removed. Then the
+ * grant's groups go; with $5 = 1 (no other live grant of the user here) the account is locked and its crontab, at
+ * jobs and lingering services go; then every process is killed once more (a login under the other grant, or a cron
+ * job, started in between), so that nothing runs with a removed group, and nothing at all when $5 = 1. Killing
+ * first means no step that writes (and could fail on a full disk) stands between the revoke and the sessions'
+ * end. With $5 = 0 the account stays open: sessions under the other grant end too, and log in again with its
+ * certificate. Last (with $5 = 1), mail delivery hooks are moved aside, once nothing of the user's runs.
  */
 export const REVOKE_SCRIPT = script(String.raw`
 user=$1 uid=$2 principal=$3 groups=$4 end=$5
@@ -254,6 +263,8 @@ remove_principal "$user" "$principal"
 if [ "$principal_removed" = 1 ]; then echo principal-removed=1; fi
 state=$(require_keyway_account "$user" "$uid")
 if [ "$state" = absent ]; then echo account=absent; exit 0; fi
+gid=$(id -g "$user")
+end_processes "$user" "$uid" "$gid"
 member_of=" $(id -nG "$user") "
 for group in $(printf '%s' "$groups" | tr ',' ' '); do
   case $member_of in
@@ -261,7 +272,8 @@ for group in $(printf '%s' "$groups" | tr ',' ' '); do
   esac
 done
 if [ "$end" = 1 ]; then lock_account "$user"; fi
-end_processes "$user" "$uid" "$(id -g "$user")"
+end_processes "$user" "$uid" "$gid"
+echo processes-ended=1
 if [ "$end" = 1 ]; then move_delivery_hooks "$user"; echo access-ended=1; fi
 echo revoked=1
 `);

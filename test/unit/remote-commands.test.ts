@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,12 +10,14 @@ import {
   revokeAccessCommand, shellQuote, type RemoteCommand,
 } from '../../src/hosts/remote-commands.js';
 import {
-  BOOTSTRAP_SCRIPT, CHECK_SCRIPT, DELETE_ACCOUNT_SCRIPT, INSPECT_ACCOUNT_SCRIPT, PROVISION_SCRIPT, REVOKE_SCRIPT,
+  BOOTSTRAP_SCRIPT, CHECK_SCRIPT, DELETE_ACCOUNT_SCRIPT, INSPECT_ACCOUNT_SCRIPT, PROVISION_SCRIPT, REMOTE_EXIT, REMOTE_PATHS, REVOKE_SCRIPT,
 } from '../../src/hosts/remote-scripts.js';
 import {
   caPublicKeyLine, grantableGroup, groupName, loginShell, managedUserName, principal, uid,
   type GroupName, type ManagedUserName, type Principal,
 } from '../../src/hosts/remote-values.js';
+import { isSudoRefusal, remoteFailure } from '../../src/hosts/run-remote.js';
+import { integration, server } from '../helpers/access-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'keyway-remote-commands-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -190,5 +194,129 @@ describe('built commands', () => {
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('account=absent');
     expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe('remote failures', () => {
+  const web = server('web-1');
+  const ref = { integration: integration('lab', [web]), server: web };
+  const revoke = revokeAccessCommand({ user, uid: uid(60001), principal: principal('keyway-req-42'), groupsToRemove: [], endAccess: true });
+
+  it("counts only sudo's own refusals as 'sudo needs a password'", () => {
+    const refusals = [
+      'sudo: a password is required\n',
+      'sudo: a terminal is required to read the password; either use the -S option to read from standard input or configure an askpass helper\n',
+      'sudo: no tty present and no askpass program specified\n',
+      'sudo: sorry, you must have a tty to run sudo\n',
+      'keyway is not in the sudoers file.  This incident will be reported.\n',
+      'sudo: keyway is not in the sudoers file\n',
+      "Sorry, user keyway is not allowed to execute '/bin/sh -c …' as root on web-1.\n",
+      'sudo: unable to resolve host web-1: Name or service not known\nsudo: a password is required\n',
+    ];
+    for (const stderr of refusals) expect(isSudoRefusal(1, stderr), stderr).toBe(true);
+
+    const notRefusals: Array<[number, string]> = [
+      [REMOTE_EXIT.processesSurvive, 'sudo: unable to resolve host web-1: Name or service not known\nprocesses of devhba are still alive after 5 s of kill -KILL\n'],
+      [1, 'sudo: unable to resolve host web-1: Name or service not known\nusermod: user devhba is currently used by process 4242\n'],
+      [1, 'sudo: setrlimit(RLIMIT_CORE): Operation not permitted\n'],
+      [REMOTE_EXIT.lockTimeout, 'another Keyway operation has held /etc/ssh/keyway/lock/keyway.lock for 30 s\n'],
+      // A script's own output that happens to quote sudo's words is not sudo refusing.
+      [REMOTE_EXIT.toolsMissing, 'this server lacks commands Keyway needs: setpriv (a password is required)\n'],
+    ];
+    for (const [code, stderr] of notRefusals) expect(isSudoRefusal(code, stderr), stderr).toBe(false);
+  });
+
+  it('reports a stuck kill as what it is, with the exit code and what the server said, not as missing sudo', () => {
+    const error = remoteFailure(ref, revoke, REMOTE_EXIT.processesSurvive,
+      'sudo: unable to resolve host web-1: Name or service not known\nprocesses of devhba are still alive after 5 s of kill -KILL (stuck in the kernel?)\n');
+    expect(error).toMatchObject({ code: 'remote_command_failed', sudoRefused: false, exitCode: REMOTE_EXIT.processesSurvive });
+    expect(error.message).toBe('Could not revoke keyway-req-42 from devhba on web-1 (keyway@127.0.0.1:22) (exit 17): '
+      + 'sudo: unable to resolve host web-1: Name or service not known / processes of devhba are still alive after 5 s of kill -KILL (stuck in the kernel?)');
+    expect(error.message).not.toMatch(/password/);
+  });
+
+  it('reports a refusing sudo as missing NOPASSWD sudo', () => {
+    const error = remoteFailure(ref, revoke, 1, 'sudo: a password is required\n');
+    expect(error).toMatchObject({ code: 'remote_command_failed', sudoRefused: true });
+    expect(error.message).toMatch(/the connector keyway cannot run sudo without a password \(sudo: a password is required\)\. Give it NOPASSWD sudo\.$/);
+  });
+
+  it('refuses to touch accounts Keyway does not manage, with its own code', () => {
+    expect(remoteFailure(ref, revoke, REMOTE_EXIT.notManaged, 'devhba already exists and was not created by Keyway\n'))
+      .toMatchObject({ code: 'account_not_managed', sudoRefused: false });
+  });
+});
+
+describe('revoke script', () => {
+  it('removes the principal before anything that could wait or fail', () => {
+    const body = REVOKE_SCRIPT.slice(REVOKE_SCRIPT.indexOf('user=$1 uid=$2 principal=$3'));
+    const first = body.indexOf('remove_principal "$user" "$principal"');
+    expect(first).toBeGreaterThan(0);
+    for (const later of ['require_tools', 'take_lock', 'require_keyway_account', 'gpasswd', 'lock_account', 'end_processes']) {
+      expect(body.indexOf(later), later).toBeGreaterThan(first);
+    }
+  });
+
+  it('takes a lock only a root-only directory holds, never a file a user can open', () => {
+    expect(REMOTE_PATHS.lockFile.startsWith(`${REMOTE_PATHS.lockDir}/`)).toBe(true);
+    for (const script of [REVOKE_SCRIPT, PROVISION_SCRIPT, DELETE_ACCOUNT_SCRIPT, BOOTSTRAP_SCRIPT]) {
+      expect(script).toContain('install -d -m 0700 -o root -g root "$LOCK_DIR"');
+      expect(script).not.toMatch(/flock[^\n]*(OLD_LOCK_FILE|PRINCIPALS_DIR|KEYWAY_DIR\b)/);
+    }
+  });
+
+  // The script's own functions, run for real with the commands that need root replaced by shell functions.
+  const functionsThen = (calls: string): string => `${REVOKE_SCRIPT.slice(0, REVOKE_SCRIPT.indexOf('user=$1 uid=$2 principal=$3'))}\n${calls}\n`;
+
+  it("counts a user's processes by real, effective and saved UID, and not its zombies", () => {
+    const table = ['60001 60001 60001 Z', '60001 60001 60001 S', '0 60001 0 Ss', '1000 1000 60001 R', '0 0 0 S', '60001 60001 60001 Z+'];
+    const stub = `ps() { printf '%s\\n' ${table.map(shellQuote).join(' ')}; }`;
+    expect(shellOutput('sh', functionsThen(`${stub}\ncount_live_processes 60001`))).toBe('3\n');
+    expect(shellOutput('sh', functionsThen(`ps() { printf '%s\\n' '60001 60001 60001 Z'; }\ncount_live_processes 60001`))).toBe('0\n');
+  });
+
+  it('moves delivery hooks aside by rename into a private directory: links stay links, odd names stay one line', () => {
+    const home = mkdtempSync(join(dir, 'home-'));
+    writeFileSync(join(home, '.forward'), '|/bin/sh -c evil\n');
+    writeFileSync(join(home, '.qmail-default'), '|evil\n');
+    writeFileSync(join(home, '.qmail-x\nprincipal-removed=1'), '|evil\n');
+    writeFileSync(join(home, '.bashrc'), '# not a delivery hook\n');
+    symlinkSync('/etc/passwd', join(home, '.procmailrc'));
+    const getent = `getent() { printf 'omar:x:60001:60001::%s:/bin/sh\\n' ${shellQuote(home)}; }`;
+    const output = shellOutput('sh', functionsThen(`${getent}\nmove_delivery_hooks omar`)).split('\n');
+
+    expect(output).toHaveLength(3); // hooks-moved, hooks-moved-to and the final newline
+    expect(output[0]!.replace(/^hooks-moved=/, '').split(' ').filter(Boolean).sort())
+      .toEqual(['.forward', '.procmailrc', '.qmail-default', '.qmail-x?principal-removed?1']);
+    const aside = output[1]!.replace(/^hooks-moved-to=/, '');
+    expect(aside).toMatch(new RegExp(`^${home}/\\.keyway-revoked-\\w{6}$`));
+    expect(statSync(aside).mode & 0o777).toBe(0o700);
+    expect(readdirSync(home).sort()).toEqual(['.bashrc', aside.slice(home.length + 1)]);
+    expect(readlinkSync(join(aside, '.procmailrc'))).toBe('/etc/passwd');
+    expect(readFileSync(join(aside, '.forward'), 'utf8')).toBe('|/bin/sh -c evil\n');
+
+    // Nothing to move: nothing printed, no directory left behind.
+    expect(shellOutput('sh', functionsThen(`${getent}\nmove_delivery_hooks omar`))).toBe('');
+    expect(readdirSync(home)).toHaveLength(2);
+
+    // A hook that cannot be moved (a mount point: rename fails) fails the revoke, to be retried, rather than stay.
+    writeFileSync(join(home, '.forward'), '|evil\n');
+    const stuck = spawnSync('sh', ['-c', functionsThen(`${getent}\nmv() { return 1; }\nmove_delivery_hooks omar`)], { encoding: 'utf8' });
+    expect(stuck.status).toBe(REMOTE_EXIT.hooksLeft);
+    expect(stuck.stderr).toMatch(/^could not move aside \.forward in .*: remove them by hand/);
+  });
+
+  it('removes the principal even when there is no room to rewrite the file: the whole file goes', () => {
+    const principals = mkdtempSync(join(dir, 'principals-'));
+    const remove = (stub: string) => shellOutput('sh', functionsThen(
+      `PRINCIPALS_DIR=${shellQuote(principals)}\nprincipal_removed=0\n${stub}\nremove_principal omar keyway-req-1\necho "removed=$principal_removed"`));
+    writeFileSync(join(principals, 'omar'), 'keyway-req-1\nkeyway-req-2\n');
+    expect(remove('')).toBe('removed=1\n');
+    expect(readFileSync(join(principals, 'omar'), 'utf8')).toBe('keyway-req-2\n');
+    expect(remove('')).toBe('removed=0\n');
+
+    writeFileSync(join(principals, 'omar'), 'keyway-req-1\nkeyway-req-2\n');
+    expect(remove("mktemp() { echo 'mktemp: No space left on device' >&2; return 1; }")).toBe('principals-file-removed=1\nremoved=1\n');
+    expect(readdirSync(principals)).toEqual([]);
   });
 });

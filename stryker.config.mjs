@@ -18,7 +18,7 @@ const config = {
     'src/hosts/remote-values.ts',
   ],
   // What the sandbox copy of the project can do without: build output, data, reports, and the slow test kinds.
-  ignorePatterns: ['dist', 'data', 'coverage', 'reports', 'docs', 'bench', 'test/integration', 'test/e2e'],
+  ignorePatterns: ['dist', 'data', 'coverage', 'reports', 'bench', 'test/integration', 'test/e2e'],
   coverageAnalysis: 'perTest',
   concurrency: 2,
   // Re-runs only mutants whose code or covering tests changed since the last run.

@@ -12,7 +12,7 @@ import {
   deleteAccountCommand, inspectAccountCommand, provisionAccountCommand, revokeAccessCommand,
 } from './remote-commands.js';
 import {
-  grantableGroup, loginShell, managedUserName, principal as toPrincipal, uid as toUid, type GroupName, type ManagedUserName,
+  grantableGroupIn, groupName, loginShell, managedUserName, principal as toPrincipal, uid as toUid, type GroupName, type ManagedUserName,
 } from './remote-values.js';
 import { REMOTE_EXIT } from './remote-scripts.js';
 import { RemoteCommandError, runRemote } from './run-remote.js';
@@ -82,8 +82,10 @@ function userFor(ref: ServerRef, linuxUser: string): ManagedUserName {
   return user;
 }
 
-function groupsOf(groups: readonly string[]): GroupName[] {
-  return groups.filter((group) => group !== DEFAULT_GROUP).map(grantableGroup);
+/** Groups to add are judged as `keyway config check` judges them; groups to remove need only be valid names, so a
+ * grant stored under an older, laxer config can always be revoked. */
+function groupsOf(groups: readonly string[], validate: (name: string) => GroupName = groupName): GroupName[] {
+  return groups.filter((group) => group !== DEFAULT_GROUP).map((group) => validate(group));
 }
 
 type AccountState = { kind: 'absent' } | { kind: 'system' | 'managed' | 'unmanaged'; uid: number };
@@ -97,7 +99,7 @@ function parseAccountState(text: string | undefined): AccountState {
 
 export async function provisionGrant(ctx: HostsContext, ref: ServerRef, grant: GrantOnServer): Promise<ProvisionResult> {
   const user = userFor(ref, grant.linuxUser);
-  const groups = groupsOf(grant.groups);
+  const groups = groupsOf(grant.groups, grantableGroupIn(ref.integration));
   const principal = toPrincipal(grant.principal);
   const shell = loginShell(ref.integration.loginShell);
   const range = { min: toUid(ref.integration.uidRange.min), max: toUid(ref.integration.uidRange.max) };

@@ -197,6 +197,17 @@ describe.skipIf(!!reason)(`hosts: provision, revoke and cleanup on real servers$
 
   });
 
+  it('judges groups to add as config check does, and can always take back groups a grant stored', async () => {
+    // docker gives root: refused unless the integration opts in, exactly as `keyway config check` refuses it.
+    await expect(provisionGrant(ctx, refA, { linuxUser: 'ana', groups: ['docker'], principal: 'keyway-req-9' }))
+      .rejects.toMatchObject({ code: 'config_invalid', message: expect.stringMatching(/docker.*allow_privileged_groups/s) });
+    // A grant stored under an older, laxer config names root: its revoke still runs and removes the principal.
+    await provisionGrant(ctx, refA, { linuxUser: 'ana', groups: ['Default'], principal: 'keyway-req-9' });
+    const result = await revokeGrant(ctx, refA, { linuxUser: 'ana', groups: ['root', 'developers'], principal: 'keyway-req-9', groupsStillGranted: [], otherActiveGrants: true });
+    expect(result.principalRemoved).toBe(true);
+    expect((await hostA.exec('id -nG ana')).stdout.split(' ')).not.toContain('root');
+  });
+
   it('skips UIDs the server already uses, and refuses groups the server does not have', async () => {
     expect((await hostA.exec("useradd -M -p '*' -u 60002 squatter")).code).toBe(0);
     expect(await provisionGrant(ctx, refA, { linuxUser: 'dave', groups: [], principal: 'keyway-req-8' })).toMatchObject({ created: true, uid: 60003 });

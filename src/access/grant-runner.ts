@@ -12,7 +12,7 @@ import { enqueueEvent } from '../store/outbox.js';
 import { getRequest } from '../store/requests.js';
 import { issueCertificate, needsCertificate } from './certificates.js';
 import type { AccessContext } from './context.js';
-import type { HostEffects } from './host-effects.js';
+import type { HostEffects, RevokeNotes } from './host-effects.js';
 
 export interface GrantRunner {
   ctx: AccessContext;
@@ -119,8 +119,9 @@ export async function revokeGrant(runner: GrantRunner, grantId: number, by: stri
     }
     const current = getGrant(ctx.db, grantId)!;
     const others = otherLiveGrantsOnServer(ctx.db, current);
+    let notes: RevokeNotes | void;
     try {
-      await runner.hosts.revoke(serverOf(runner, current), current, {
+      notes = await runner.hosts.revoke(serverOf(runner, current), current, {
         keepGroups: [...new Set(others.flatMap((g) => g.groups))],
         otherGrantsLive: others.length > 0,
       });
@@ -138,7 +139,7 @@ export async function revokeGrant(runner: GrantRunner, grantId: number, by: stri
     const now = ctx.now();
     ctx.db.transaction(() => {
       if (moveGrant(ctx.db, current.id, 'revoking', 'revoked', { at: now })) {
-        appendAudit(ctx.db, { actor: 'system', action: 'grant.revoked', subject: `grant:${current.id}`, details: { server: current.server, user: current.linuxUser } }, now);
+        appendAudit(ctx.db, { actor: 'system', action: 'grant.revoked', subject: `grant:${current.id}`, details: { server: current.server, user: current.linuxUser, ...(notes?.movedAside ? { movedAside: notes.movedAside, movedTo: notes.movedTo } : {}) } }, now);
       }
     }).immediate();
     ctx.logger.info({ grantId: current.id, server: current.server }, 'grant revoked');

@@ -9,8 +9,14 @@ export interface RevokeScope {
   otherGrantsLive: boolean;
 }
 
+/** What a revoke did that auditors ask about: the user's files it moved aside (mail delivery hooks), and where. */
+export interface RevokeNotes {
+  movedAside?: string[];
+  movedTo?: string;
+}
+
 export interface HostEffects {
   provision(ref: ServerRef, grant: Grant): Promise<void>;
-  revoke(ref: ServerRef, grant: Grant, scope: RevokeScope): Promise<void>;
+  revoke(ref: ServerRef, grant: Grant, scope: RevokeScope): Promise<RevokeNotes | void>;
   cleanup(ref: ServerRef, linuxUser: string): Promise<void>;
 }

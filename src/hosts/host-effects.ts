@@ -8,10 +8,11 @@ export function sshHostEffects(hosts: HostsContext): HostEffects {
       await provisionGrant(hosts, ref, { linuxUser: grant.linuxUser, groups: grant.groups, principal: grant.principal });
     },
     async revoke(ref, grant, scope) {
-      await revokeGrant(hosts, ref, {
+      const result = await revokeGrant(hosts, ref, {
         linuxUser: grant.linuxUser, groups: grant.groups, principal: grant.principal,
         groupsStillGranted: scope.keepGroups, otherActiveGrants: scope.otherGrantsLive,
       });
+      return result.hooksMoved.length > 0 ? { movedAside: result.hooksMoved, movedTo: result.hooksMovedTo } : {};
     },
     async cleanup(ref, linuxUser) {
       await cleanupUser(hosts, ref, linuxUser);

@@ -10,18 +10,20 @@ import { sweepOnce } from '../../src/access/sweeper.js';
 import { certificateOf } from '../../src/access/certificates.js';
 import { moveGrant, getGrant, grantsOfRequest } from '../../src/store/grants.js';
 import { dueOutbox } from '../../src/store/outbox.js';
+import { listAudit } from '../../src/store/audit-log.js';
 import { accessConfig } from '../helpers/access-config.js';
 import { registerKey, testContext, type TestContext } from '../helpers/access-context.js';
 
 class RecordingHosts implements HostEffects {
   calls: string[] = [];
   down = new Set<string>();
+  revokeNotes: Awaited<ReturnType<HostEffects['revoke']>> = undefined;
   private act(what: string, server: string) {
     if (this.down.has(server)) throw new Error(`${server}: connect ECONNREFUSED`);
     this.calls.push(`${what} ${server}`);
   }
   async provision(ref: Parameters<HostEffects['provision']>[0]) { this.act('provision', ref.server.name); }
-  async revoke(ref: Parameters<HostEffects['revoke']>[0], _g: unknown, scope: Parameters<HostEffects['revoke']>[2]) { this.act(`revoke(other=${scope.otherGrantsLive})`, ref.server.name); }
+  async revoke(ref: Parameters<HostEffects['revoke']>[0], _g: unknown, scope: Parameters<HostEffects['revoke']>[2]) { this.act(`revoke(other=${scope.otherGrantsLive})`, ref.server.name); return this.revokeNotes; }
   async cleanup(ref: Parameters<HostEffects['cleanup']>[0], user: string) { this.act(`cleanup ${user}`, ref.server.name); }
 }
 
@@ -87,6 +89,17 @@ describe('ending access', () => {
     expect(grantsOfRequest(ctx.db, id).map((g) => g.state)).toEqual(['revoked']);
     expect(hosts.calls).toContain('revoke(other=false) web-2');
     expect(outboxKinds()).toContain('access_ended');
+  });
+
+  it('audits the files a revoke moved aside (mail delivery hooks) and where they went', async () => {
+    const { runner, hosts } = setup();
+    const id = approved(['web-2'], 600);
+    await provisionRequest(runner, id);
+    hosts.revokeNotes = { movedAside: ['.forward', '.procmailrc'], movedTo: '/home/dev/.keyway-revoked-a1B2c3' };
+    ctx.clock.now += 600_000;
+    await sweepOnce(runner);
+    const revoked = listAudit(ctx.db).find((e) => e.action === 'grant.revoked')!;
+    expect(revoked.details).toMatchObject({ server: 'web-2', movedAside: ['.forward', '.procmailrc'], movedTo: '/home/dev/.keyway-revoked-a1B2c3' });
   });
 
   it('warns the requester once, ten minutes before expiry, and again when an extension moves the expiry', async () => {

@@ -295,7 +295,7 @@ describe.skipIf(!!reason)(`kill -9 during provisioning and revocation${reason ? 
       await expectAccessEnded(person, requestId, certPath, open);
     });
 
-    it('`keyway revoke` killed while the server had removed the principal but not yet ended the session (and the server-side step died too)', async () => {
+    it('`keyway revoke` killed while the server had removed the principal and ended the session but not yet locked the account (and the server-side step died too)', async () => {
       const person = await newPerson('crashr2');
       const { requestId, certPath, open } = await grantNow(person, '10m');
       usermod2.delay(60);
@@ -308,11 +308,11 @@ describe.skipIf(!!reason)(`kill -9 during provisioning and revocation${reason ? 
       await usermod2.killCaller();
       usermod2.delay(undefined);
       expect(states(person.user)['crash-2']).toBe('revoking');
-      // Half done on host 2: the principal is gone, but the account is open and the session lives on.
+      // Half done on host 2: the principal is gone and the user's processes were killed before the account is locked
+      // (a revoke ends sessions before it changes anything a full disk could stop), but the account is still open.
       expect(principalsOn(hosts[1]!, person.user)).not.toContain(`keyway-req-${requestId}`);
       expect(passwordFieldOn(hosts[1]!, person.user)).not.toMatch(/^!/);
-      await new Promise((r) => setTimeout(r, 300));
-      expect(open[1]!.child.exitCode, 'the host 2 session ended without Keyway').toBeNull();
+      await waitFor('the host 2 session to be ended by the revoke before the account is locked', () => open[1]!.child.exitCode !== null, 5_000, 20);
 
       await sweepAfterRestart();
       await expectAccessEnded(person, requestId, certPath, open);
@@ -335,7 +335,9 @@ describe.skipIf(!!reason)(`kill -9 during provisioning and revocation${reason ? 
       await server.kill9();
       await usermod2.killCaller();
       usermod2.delay(undefined);
-      expect(open[1]!.child.exitCode, 'the host 2 session ended without Keyway').toBeNull();
+      // The revoke had killed the session before it reached the account lock; the account is still open.
+      await waitFor('the host 2 session to be ended by the revoke before the account is locked', () => open[1]!.child.exitCode !== null, 5_000, 20);
+      expect(passwordFieldOn(hosts[1]!, person.user)).not.toMatch(/^!/);
 
       // The killed process still holds the sweeper lease in the database; a start on this machine sees it is gone.
       await startRecovery();

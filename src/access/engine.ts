@@ -1,10 +1,10 @@
 // After a state change, the work it causes: provision newly approved grants, then deliver what is owed on chat.
 // kick() coalesces: one run at a time, and a kick during a run causes exactly one more run.
 import { listGrants } from '../store/grants.js';
-import { dispatchOutbox, type PlatformStatus } from '../chat/outbox-dispatcher.js';
-import type { ChatPlatform } from '../chat/port.js';
+import type { ChatPlatform } from './chat-port.js';
 import type { AccessContext } from './context.js';
 import { provisionGrant, type GrantRunner } from './grant-runner.js';
+import { dispatchOutbox, type PlatformStatus } from './outbox-dispatcher.js';
 
 export interface Engine {
   ctx: AccessContext;

@@ -2,7 +2,7 @@
 // both, and either answer decides). The requester hears on the platform the request came from, so nobody gets
 // each certificate twice; requests made elsewhere (the CLI) reach the requester wherever Keyway can.
 import type { AccessRequest } from '../store/requests.js';
-import type { PlatformName } from './port.js';
+import type { PlatformName } from '../core/chat-platform-name.js';
 
 const CHAT_SOURCES: readonly string[] = ['slack', 'teams'] satisfies PlatformName[];
 

@@ -1,15 +1,4 @@
-// The chat platform port (after Teleport's common/bot.go): each platform renders and delivers the events
-// Keyway owes people. Adapters decide nothing: they read state and render it.
-import type { AccessEvent } from '../access/events.js';
-
-export type PlatformName = 'slack' | 'teams';
-
-export interface ChatPlatform {
-  readonly name: PlatformName;
-  /**
-   * Delivers one event to whoever on this platform should hear it (approvers, the requester, a channel),
-   * reading the current state from the store. Throws when the platform cannot be reached: the entry stays
-   * in the outbox and is retried. Must tolerate being called again for the same event after a partial failure.
-   */
-  deliver(event: AccessEvent): Promise<void>;
-}
+// The chat platform port is access's (src/access/chat-port.ts): chat implements it. Kept only for importers
+// not yet moved to it (src/main.ts); new code imports access/chat-port.ts and core/chat-platform-name.ts.
+export type { ChatPlatform } from '../access/chat-port.js';
+export type { PlatformName } from '../core/chat-platform-name.js';

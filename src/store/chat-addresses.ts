@@ -2,7 +2,7 @@
 // for Teams, the conversation reference of the personal chat, saved whenever the person writes or installs
 // the app. Keyed by lower-case e-mail, the identity every platform shares.
 import type { Database } from 'better-sqlite3';
-import type { PlatformName } from '../chat/port.js';
+import type { PlatformName } from '../core/chat-platform-name.js';
 
 export function saveChatAddress(db: Database, platform: PlatformName, email: string, address: unknown, now: number): void {
   db.prepare(`INSERT INTO chat_addresses (platform, email, address, updated_at) VALUES (?, ?, ?, ?)

@@ -1,6 +1,7 @@
 // The outbox: messages owed to chat platforms, kept until delivered, retried with backoff.
 import type { Database } from 'better-sqlite3';
-import type { AccessEvent } from '../access/events.js';
+import type { PlatformName } from '../core/chat-platform-name.js';
+import type { AccessEvent } from '../core/events.js';
 
 export interface OutboxEntry {
   id: number;
@@ -22,6 +23,20 @@ export function dueOutbox(db: Database, now: number, limit = 50): OutboxEntry[] 
   return rows.map((r) => ({ id: r.id, event: JSON.parse(r.payload) as AccessEvent, attempts: r.attempts, createdAt: r.created_at }));
 }
 
+/** The platforms that already took this entry: a retry skips them. */
+export function deliveredPlatformsOf(db: Database, id: number): PlatformName[] {
+  const row = db.prepare('SELECT delivered_platforms FROM outbox WHERE id = ?').get(id) as { delivered_platforms: string };
+  return JSON.parse(row.delivered_platforms) as PlatformName[];
+}
+
+export function recordDeliveredPlatforms(db: Database, id: number, platforms: readonly PlatformName[]): void {
+  db.prepare('UPDATE outbox SET delivered_platforms = ? WHERE id = ?').run(JSON.stringify(platforms), id);
+}
+
+/** Every platform took the entry: it is done. */
+export function markDelivered(db: Database, id: number, now: number): void {
+  db.prepare('UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ?').run(now, id);
+}
 
 export function markDeliveryFailed(db: Database, id: number, error: string, nextAttemptAt: number): void {
   db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?').run(error.slice(0, 500), nextAttemptAt, id);

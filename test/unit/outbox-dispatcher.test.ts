@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { dispatchOutbox, type PlatformStatus } from '../../src/chat/outbox-dispatcher.js';
-import type { ChatPlatform } from '../../src/chat/port.js';
-import type { AccessEvent } from '../../src/access/events.js';
+import { dispatchOutbox, type PlatformStatus } from '../../src/access/outbox-dispatcher.js';
+import type { ChatPlatform } from '../../src/access/chat-port.js';
+import type { AccessEvent } from '../../src/core/events.js';
 import { enqueueEvent, undeliveredCount } from '../../src/store/outbox.js';
 import { createEngine } from '../../src/access/engine.js';
 import { createGrantRunner } from '../../src/access/grant-runner.js';

@@ -1,6 +1,6 @@
 // Slack's rows in chat_messages: the address of a posted message is its channel and ts.
 import type { Database } from 'better-sqlite3';
-import { chatMessagesOf, hasChatMessage, recordChatMessage } from '../message-log.js';
+import { chatMessagesOf, hasChatMessage, recordChatMessage } from '../../store/chat-messages.js';
 
 export interface SlackMessageRef {
   requestId: number;

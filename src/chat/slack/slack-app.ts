@@ -7,7 +7,7 @@ import { App, HTTPReceiver, SocketModeReceiver, webApi, type Receiver } from '@s
 import type { Engine } from '../../access/engine.js';
 import { UserError } from '../../core/errors.js';
 import type { Settings } from '../../settings.js';
-import type { ChatPlatform } from '../port.js';
+import type { ChatPlatform } from '../../access/chat-port.js';
 import { registerActions } from './actions.js';
 import { createApprovalMessages } from './approval-messages.js';
 import { boltLogger } from './bolt-logger.js';

@@ -1,7 +1,7 @@
 // The chat port on Slack: renders and delivers each event Keyway owes people. Throws when Slack cannot be
 // reached (the outbox retries); every step is safe to repeat.
-import type { AccessEvent } from '../../access/events.js';
-import type { ChatPlatform } from '../port.js';
+import type { AccessEvent } from '../../core/events.js';
+import type { ChatPlatform } from '../../access/chat-port.js';
 import { deliverAccessEnded, deliverAccessGranted, deliverExpiryWarning, deliverProvisionFailed, deliverRevokeFailing } from './deliver-access.js';
 import { deliverApprovalNeeded, deliverRequestDecided } from './deliver-requests.js';
 import type { SlackDeps } from './slack-deps.js';

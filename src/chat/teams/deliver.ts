@@ -2,12 +2,12 @@
 // Approvers are reached through the conversation saved when they last wrote to Keyway; whoever cannot be
 // reached here is asked on Slack when it is configured, and the requester is told who was asked where.
 // Throws when the Bot Connector cannot be reached (the outbox retries); every step is safe to repeat.
-import type { AccessEvent } from '../../access/events.js';
+import type { AccessEvent } from '../../core/events.js';
 import { getGrant, type Grant } from '../../store/grants.js';
 import { getRequest, votesOf, type AccessRequest } from '../../store/requests.js';
 import { tellsRequester } from '../audience.js';
 import { grantDetailsOf, ownersOf } from '../grant-details.js';
-import type { ChatPlatform } from '../port.js';
+import type { ChatPlatform } from '../../access/chat-port.js';
 import { approvalCard, expiryWarningCard, grantText } from './cards.js';
 import { settleAll, serialPerKey } from '../work.js';
 import { sendOnce, teamsMessagesOf, updateInConversation, type TeamsContent, type TeamsDeps } from './messenger.js';

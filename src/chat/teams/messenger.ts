@@ -5,7 +5,7 @@ import { CardFactory, MessageFactory, type Activity, type CloudAdapter, type Con
 import type { Logger } from 'pino';
 import type { Engine } from '../../access/engine.js';
 import { chatAddressOf, forgetChatAddress } from '../../store/chat-addresses.js';
-import { chatMessagesOf, hasChatMessage, recordChatMessage } from '../message-log.js';
+import { chatMessagesOf, hasChatMessage, recordChatMessage } from '../../store/chat-messages.js';
 import type { Card } from './cards.js';
 
 export interface TeamsMessageAddress {

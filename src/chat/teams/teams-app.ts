@@ -10,7 +10,7 @@ import {
 } from 'botbuilder';
 import type { Engine } from '../../access/engine.js';
 import type { Settings } from '../../settings.js';
-import type { ChatPlatform } from '../port.js';
+import type { ChatPlatform } from '../../access/chat-port.js';
 import { RecentKeys } from '../ttl-cache.js';
 import { approvalCardRefresher, createTeamsPlatform } from './deliver.js';
 import { handleInstall, handleMessage } from './handlers.js';

@@ -4,8 +4,8 @@ import type { Database } from 'better-sqlite3';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { retryDelayMs } from '../core/backoff.js';
-import { dueOutbox, markDeliveryFailed } from '../store/outbox.js';
-import type { ChatPlatform, PlatformName } from './port.js';
+import { deliveredPlatformsOf, dueOutbox, markDelivered, markDeliveryFailed, recordDeliveredPlatforms } from '../store/outbox.js';
+import type { ChatPlatform } from './chat-port.js';
 
 export interface DispatchResult {
   delivered: number;
@@ -19,24 +19,19 @@ const BATCH = 50;
 /** Each platform's last delivery: what /healthz reports. */
 export type PlatformStatus = Record<string, { ok: boolean; error?: string; at: number }>;
 
-function deliveredPlatforms(db: Database, id: number): PlatformName[] {
-  const row = db.prepare('SELECT delivered_platforms FROM outbox WHERE id = ?').get(id) as { delivered_platforms: string };
-  return JSON.parse(row.delivered_platforms) as PlatformName[];
-}
-
 export async function dispatchOutbox(db: Database, platforms: readonly ChatPlatform[], now: () => number, logger: Logger, status: PlatformStatus = {}): Promise<DispatchResult> {
   const due = dueOutbox(db, now(), BATCH);
   const result: DispatchResult = { delivered: 0, failed: 0, more: due.length === BATCH };
   for (const entry of due) {
     await yieldToEventLoop(); // chat acknowledgements (Slack's 3 seconds) never queue behind a long batch
-    const done = deliveredPlatforms(db, entry.id);
+    const done = deliveredPlatformsOf(db, entry.id);
     let failure: string | undefined;
     for (const platform of platforms.filter((p) => !done.includes(p.name))) {
       try {
         await platform.deliver(entry.event);
         status[platform.name] = { ok: true, at: now() };
         done.push(platform.name);
-        db.prepare('UPDATE outbox SET delivered_platforms = ? WHERE id = ?').run(JSON.stringify(done), entry.id);
+        recordDeliveredPlatforms(db, entry.id, done);
       } catch (error) {
         failure = `${platform.name}: ${(error as Error).message}`;
         status[platform.name] = { ok: false, error: (error as Error).message, at: now() };
@@ -47,7 +42,7 @@ export async function dispatchOutbox(db: Database, platforms: readonly ChatPlatf
       markDeliveryFailed(db, entry.id, failure, now() + retryDelayMs(entry.attempts + 1, 5_000, 5 * 60_000));
       result.failed++;
     } else {
-      db.prepare('UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ?').run(now(), entry.id);
+      markDelivered(db, entry.id, now());
       result.delivered++;
     }
   }

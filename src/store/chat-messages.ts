@@ -3,7 +3,7 @@
 // that a re-delivered outbox event does not tell anyone twice. The address is what the platform needs to
 // update the message (Slack: channel and ts; Teams: conversation reference and activity id).
 import type { Database } from 'better-sqlite3';
-import type { PlatformName } from './port.js';
+import type { PlatformName } from '../core/chat-platform-name.js';
 
 export interface ChatMessage<Address> {
   requestId: number;

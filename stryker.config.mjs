@@ -14,8 +14,8 @@ const config = {
     'src/core/**/*.ts',
     'src/ca/**/*.ts',
     'src/config/**/*.ts',
-    'src/hosts/remote-commands.ts',
-    'src/hosts/remote-values.ts',
+    'src/targets/ssh/remote-commands.ts',
+    'src/targets/ssh/remote-values.ts',
   ],
   // What the sandbox copy of the project can do without: build output, data, reports, and the slow test kinds.
   ignorePatterns: ['dist', 'data', 'coverage', 'reports', 'bench', 'test/integration', 'test/e2e'],

@@ -1,4 +1,4 @@
-// The port through which the access layer changes servers; src/hosts implements it over SSH.
+// The port through which the access layer changes servers; src/targets/ssh implements it over SSH.
 import type { ServerRef } from '../core/model.js';
 import type { Grant } from '../store/grants.js';
 

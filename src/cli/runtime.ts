@@ -10,8 +10,8 @@ import type { AccessContext } from '../access/context.js';
 import type { CliIO } from './command.js';
 import { loadCaKey } from '../ca/ca-key.js';
 import { createGrantRunner, type GrantRunner } from '../access/grant-runner.js';
-import { sshHostEffects } from '../hosts/host-effects.js';
-import { openConnectionPool } from '../hosts/open-pool.js';
+import { sshHostEffects } from '../targets/ssh/host-effects.js';
+import { openConnectionPool } from '../targets/ssh/open-pool.js';
 
 export interface CliRuntime extends AccessContext {
   settings: Settings;

@@ -1,9 +1,9 @@
 // One real sshd test host as the integration `lab` with the server `e2e-1`, reached over real SSH: what the
 // chat end-to-end tests put behind a rig. `hosts` plugs into a rig; `bootstrap` installs the rig's CA on it.
-import { bootstrapServer } from '../../src/hosts/bootstrap.js';
-import { ConnectionPool } from '../../src/hosts/connection-pool.js';
-import { sshHostEffects } from '../../src/hosts/host-effects.js';
-import { databaseHostKeyPins } from '../../src/hosts/open-pool.js';
+import { bootstrapServer } from '../../src/targets/ssh/bootstrap.js';
+import { ConnectionPool } from '../../src/targets/ssh/connection-pool.js';
+import { sshHostEffects } from '../../src/targets/ssh/host-effects.js';
+import { databaseHostKeyPins } from '../../src/targets/ssh/open-pool.js';
 import type { HostEffects } from '../../src/access/host-effects.js';
 import type { AccessConfig, Integration } from '../../src/core/model.js';
 import type { TestContext } from './access-context.js';

@@ -10,10 +10,10 @@ import { createGrantRunner, endAccess, provisionRequest, type GrantRunner } from
 import { submitRequest, voteOnRequest } from '../../src/access/requests.js';
 import { sweepOnce } from '../../src/access/sweeper.js';
 import { generateCaKey } from '../../src/ca/ca-key.js';
-import { bootstrapServer } from '../../src/hosts/bootstrap.js';
-import { ConnectionPool } from '../../src/hosts/connection-pool.js';
-import { sshHostEffects } from '../../src/hosts/host-effects.js';
-import { databaseHostKeyPins } from '../../src/hosts/open-pool.js';
+import { bootstrapServer } from '../../src/targets/ssh/bootstrap.js';
+import { ConnectionPool } from '../../src/targets/ssh/connection-pool.js';
+import { sshHostEffects } from '../../src/targets/ssh/host-effects.js';
+import { databaseHostKeyPins } from '../../src/targets/ssh/open-pool.js';
 import { grantsOfRequest } from '../../src/store/grants.js';
 import { accessConfig, flow, integration, server } from '../helpers/access-config.js';
 import { registerKey, testContext, type TestContext } from '../helpers/access-context.js';

@@ -1,10 +1,10 @@
-// Validate once: the provisioner's validators (src/hosts/remote-values.ts) and the access file's refuse the same
+// Validate once: the provisioner's validators (src/targets/ssh/remote-values.ts) and the access file's refuse the same
 // values, because both are the rules of src/core/linux-names.ts.
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/config-error.js';
 import { parseAccessConfig } from '../../src/config/load.js';
 import { PRIVILEGED_GROUPS, validateGrantableGroup, validateLoginShell } from '../../src/core/linux-names.js';
-import { grantableGroup, grantableGroupIn, groupName, loginShell } from '../../src/hosts/remote-values.js';
+import { grantableGroup, grantableGroupIn, groupName, loginShell } from '../../src/targets/ssh/remote-values.js';
 
 const GROUPS = [
   'developers', 'adm', 'sudo', 'wheel', 'docker', 'lxd', 'disk', 'shadow', 'root', 'keyway-users', '_ops', 'ops-1',

@@ -8,15 +8,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   bootstrapCommand, checkBootstrapCommand, deleteAccountCommand, inspectAccountCommand, provisionAccountCommand,
   revokeAccessCommand, shellQuote, type RemoteCommand,
-} from '../../src/hosts/remote-commands.js';
+} from '../../src/targets/ssh/remote-commands.js';
 import {
   BOOTSTRAP_SCRIPT, CHECK_SCRIPT, DELETE_ACCOUNT_SCRIPT, INSPECT_ACCOUNT_SCRIPT, PROVISION_SCRIPT, REMOTE_EXIT, REMOTE_PATHS, REVOKE_SCRIPT,
-} from '../../src/hosts/remote-scripts.js';
+} from '../../src/targets/ssh/remote-scripts.js';
 import {
   caPublicKeyLine, grantableGroup, groupName, loginShell, managedUserName, principal, uid,
   type GroupName, type ManagedUserName, type Principal,
-} from '../../src/hosts/remote-values.js';
-import { isSudoRefusal, remoteFailure } from '../../src/hosts/run-remote.js';
+} from '../../src/targets/ssh/remote-values.js';
+import { isSudoRefusal, remoteFailure } from '../../src/targets/ssh/run-remote.js';
 import { integration, server } from '../helpers/access-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'keyway-remote-commands-'));

@@ -1,0 +1,81 @@
+// THE module that builds every command Keyway runs on a server. A command is a fixed script from remote-scripts.ts
+// run as `sudo -n sh -c '<script>' <name> '<arg>'…`: values never become part of the script, they arrive as
+// single-quoted positional arguments, and only values validated by remote-values.ts are accepted.
+import {
+  FIRST_REGULAR_UID, type CaPublicKeyLine, type GroupName, type LoginShell, type ManagedUserName, type Principal, type Uid,
+} from './remote-values.js';
+import {
+  BOOTSTRAP_SCRIPT, CHECK_SCRIPT, DELETE_ACCOUNT_SCRIPT, INSPECT_ACCOUNT_SCRIPT, PROVISION_SCRIPT, REVOKE_SCRIPT,
+} from './remote-scripts.js';
+
+declare const built: unique symbol;
+
+export interface RemoteCommand {
+  /** What the command is for, for logs and error messages (never the script). */
+  readonly purpose: string;
+  /** The exact command line handed to the connector's login shell. */
+  readonly text: string;
+  readonly [built]: true;
+}
+
+/** POSIX single quoting: the value comes out of any sh exactly as given. */
+export function shellQuote(value: string): string {
+  if (value.includes('\0')) throw new RangeError('a shell argument cannot contain a NUL byte');
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+function sudoScript(name: string, purpose: string, script: string, args: readonly string[]): RemoteCommand {
+  // `sh -c SCRIPT NAME ARGS…`: NAME becomes $0 (shown by ps and in sudo's log), ARGS become $1, $2, …
+  const text = ['sudo', '-n', 'sh', '-c', shellQuote(script), name, ...args.map(shellQuote)].join(' ');
+  return { purpose, text } as RemoteCommand;
+}
+
+function csv(groups: readonly GroupName[]): string {
+  return [...new Set(groups)].join(',');
+}
+
+export function inspectAccountCommand(user: ManagedUserName, uidRange: { min: Uid; max: Uid }): RemoteCommand {
+  return sudoScript('keyway-inspect', `inspect the account ${user}`, INSPECT_ACCOUNT_SCRIPT,
+    [user, String(Math.max(uidRange.min, FIRST_REGULAR_UID)), String(uidRange.max)]);
+}
+
+export interface ProvisionSpec {
+  user: ManagedUserName;
+  uid: Uid;
+  shell: LoginShell;
+  principal: Principal;
+  /** Beyond the user's own group and keyway-users; empty for Default. */
+  groups: readonly GroupName[];
+}
+
+export function provisionAccountCommand(spec: ProvisionSpec): RemoteCommand {
+  return sudoScript('keyway-provision', `provision ${spec.user} for ${spec.principal}`, PROVISION_SCRIPT,
+    [spec.user, String(spec.uid), spec.shell, spec.principal, csv(spec.groups)]);
+}
+
+export interface RevokeSpec {
+  user: ManagedUserName;
+  /** The UID Keyway recorded for the user; undefined when it has none (then only an absent account is accepted). */
+  uid: Uid | undefined;
+  principal: Principal;
+  groupsToRemove: readonly GroupName[];
+  /** Lock the account and end its processes, sessions, crontab and lingering services. */
+  endAccess: boolean;
+}
+
+export function revokeAccessCommand(spec: RevokeSpec): RemoteCommand {
+  return sudoScript('keyway-revoke', `revoke ${spec.principal} from ${spec.user}`, REVOKE_SCRIPT,
+    [spec.user, spec.uid === undefined ? '' : String(spec.uid), spec.principal, csv(spec.groupsToRemove), spec.endAccess ? '1' : '0']);
+}
+
+export function deleteAccountCommand(user: ManagedUserName, uid: Uid): RemoteCommand {
+  return sudoScript('keyway-delete', `delete the account ${user}`, DELETE_ACCOUNT_SCRIPT, [user, String(uid)]);
+}
+
+export function bootstrapCommand(caKey: CaPublicKeyLine): RemoteCommand {
+  return sudoScript('keyway-bootstrap', 'bootstrap Keyway (CA key, principals directory, sshd drop-in, group)', BOOTSTRAP_SCRIPT, [caKey]);
+}
+
+export function checkBootstrapCommand(caKey: CaPublicKeyLine | undefined): RemoteCommand {
+  return sudoScript('keyway-check', "check Keyway's settings", CHECK_SCRIPT, [caKey ?? '']);
+}

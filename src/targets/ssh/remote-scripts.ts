@@ -1,0 +1,445 @@
+// The shell scripts Keyway runs on servers, as constant text. Nothing is ever interpolated into them: every value
+// arrives as a quoted positional argument ($1, $2, …) added by remote-commands.ts. POSIX sh (dash), `set -eu`,
+// judged by exit code; the distinct codes below tell the caller why a script refused.
+
+export const REMOTE_PATHS = {
+  keywayDir: '/etc/ssh/keyway',
+  principalsDir: '/etc/ssh/keyway/principals',
+  caFile: '/etc/ssh/keyway/ca.pub',
+  // Only root can enter the lock's directory, so no user can open the lock file, let alone hold it.
+  lockDir: '/etc/ssh/keyway/lock',
+  lockFile: '/etc/ssh/keyway/lock/keyway.lock',
+  // Where the lock lived before: readable by everyone, so a user could hold it and stall every revoke.
+  oldLockFile: '/etc/ssh/keyway/.lock',
+  // Sorted early: sshd keeps the first value it reads for most keywords.
+  dropIn: '/etc/ssh/sshd_config.d/10-keyway.conf',
+} as const;
+
+export const ACCOUNT_MARKER = 'keyway-managed';
+/** The locked system account bootstrap creates so that sshd -T can show what a member of keyway-users gets. */
+export const PROBE_USER = 'keyway-probe';
+
+export const REMOTE_EXIT = {
+  notManaged: 10,
+  systemAccount: 11,
+  groupMissing: 12,
+  uidTaken: 13,
+  notBootstrapped: 14,
+  sshdRejected: 15,
+  sshdAlreadyInvalid: 16,
+  processesSurvive: 17,
+  lockTimeout: 18,
+  shellMissing: 19,
+  notEffective: 20,
+  cannotReload: 21,
+  settingConflict: 22,
+  toolsMissing: 23,
+  hooksLeft: 24,
+} as const;
+
+export const DROP_IN_TEXT = `# Written by Keyway (keyway hosts bootstrap); it is rewritten on the next bootstrap.
+TrustedUserCAKeys ${REMOTE_PATHS.caFile}
+AuthorizedPrincipalsFile ${REMOTE_PATHS.principalsDir}/%u
+LogLevel VERBOSE
+
+# A member of keyway-users cannot plant a key (in ~/.ssh/authorized_keys, or through a key lookup command) and
+# keep access after revocation.
+Match Group keyway-users
+    AuthorizedKeysFile none
+    AuthorizedKeysCommand none
+`;
+
+// Constants from this module, as shell variables. Only these lines are generated; everything below is fixed text.
+const HEADER = [
+  'set -eu',
+  'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  'LC_ALL=C',
+  'export PATH LC_ALL',
+  'umask 022',
+  `KEYWAY_DIR=${REMOTE_PATHS.keywayDir}`,
+  `PRINCIPALS_DIR=${REMOTE_PATHS.principalsDir}`,
+  `CA_FILE=${REMOTE_PATHS.caFile}`,
+  `LOCK_DIR=${REMOTE_PATHS.lockDir}`,
+  `LOCK_FILE=${REMOTE_PATHS.lockFile}`,
+  `OLD_LOCK_FILE=${REMOTE_PATHS.oldLockFile}`,
+  `DROP_IN=${REMOTE_PATHS.dropIn}`,
+  'KEYWAY_GROUP=keyway-users',
+  `MARKER=${ACCOUNT_MARKER}`,
+  `PROBE_USER=${PROBE_USER}`,
+  ...Object.entries(REMOTE_EXIT).map(([name, code]) => `EXIT_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}=${code}`),
+  'drop_in_text() {',
+  "  cat <<'KEYWAY_DROP_IN'",
+  `${DROP_IN_TEXT}KEYWAY_DROP_IN`,
+  '}',
+].join('\n');
+
+// Shell text without any ${…}, so that no JavaScript interpolation can ever hide in it.
+const FUNCTIONS = String.raw`
+fail() { status=$1; shift; printf '%s\n' "$*" >&2; exit "$status"; }
+
+# One Keyway operation at a time per server: useradd, usermod and gpasswd all rewrite /etc/passwd and /etc/group.
+# The lock is in a directory only root can enter (its owner and mode are set again every time), so only another
+# Keyway operation can hold it: nothing a user opens, locks or creates can make a Keyway operation wait.
+take_lock() {
+  install -d -m 0700 -o root -g root "$LOCK_DIR"
+  exec 9>>"$LOCK_FILE"
+  flock -w 30 9 || fail "$EXIT_LOCK_TIMEOUT" "another Keyway operation has held $LOCK_FILE for 30 s"
+}
+
+# Prints: absent | system UID | managed UID | unmanaged UID
+account_state() {
+  entry=$(getent passwd "$1" | head -n 1)
+  [ -n "$entry" ] || { echo absent; return 0; }
+  uid=$(printf '%s\n' "$entry" | cut -d: -f3)
+  marker=$(printf '%s\n' "$entry" | cut -d: -f5 | cut -d, -f1)
+  if [ "$uid" -lt 1000 ]; then echo "system $uid"
+  elif [ "$marker" = "$MARKER" ]; then echo "managed $uid"
+  else echo "unmanaged $uid"
+  fi
+}
+
+# Refuses (exits) unless the account is absent or is the one Keyway created with UID $2; prints absent or managed.
+require_keyway_account() {
+  state=$(account_state "$1")
+  found_uid=$(printf '%s' "$state" | cut -s -d' ' -f2)
+  case $state in
+    absent) echo absent ;;
+    "managed $2") echo managed ;;
+    managed*)
+      if [ -z "$2" ]; then fail "$EXIT_NOT_MANAGED" "$1 is marked $MARKER but Keyway has no record of creating it: refusing to touch it"; fi
+      fail "$EXIT_NOT_MANAGED" "$1 has UID $found_uid, not the UID $2 Keyway created it with: refusing to touch it" ;;
+    system*) fail "$EXIT_SYSTEM_ACCOUNT" "$1 is a system account (UID $found_uid): Keyway never touches it" ;;
+    *) fail "$EXIT_NOT_MANAGED" "$1 already exists and was not created by Keyway (no $MARKER marker): refusing to touch it" ;;
+  esac
+}
+
+# Rewrites the user's principals file without the principal (removes it when nothing is left), atomically, through
+# a temporary name sshd never reads. Sets principal_removed=1 when it removed something.
+remove_principal() {
+  file="$PRINCIPALS_DIR/$1"
+  if [ -f "$file" ] && grep -qxF -- "$2" "$file"; then
+    if new=$(mktemp "$PRINCIPALS_DIR/.keyway-new.XXXXXX") && { grep -vxF -- "$2" "$file" || [ $? -eq 1 ]; } > "$new"; then
+      if [ -s "$new" ]; then chmod 0644 "$new"; mv -f "$new" "$file"; else rm -f "$new" "$file"; fi
+    else
+      # No room for the rewrite (a user can fill a filesystem that keeps nothing back for root, like XFS): the whole
+      # file goes, which needs none. The user's other grants here lose their principals too: closed, never open.
+      rm -f "$new" "$file"
+      echo principals-file-removed=1
+    fi
+    principal_removed=1
+  fi
+}
+
+require_tools() {
+  missing=
+  for tool in "$@"; do command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"; done
+  [ -z "$missing" ] || fail "$EXIT_TOOLS_MISSING" "this server lacks commands Keyway needs:$missing (packages passwd, procps, util-linux, diffutils)"
+}
+
+# How many processes of UID $1 are alive. Zombies do not count: they are dead already, only their parent reaps them.
+count_live_processes() {
+  table=$(ps -e -o euid= -o ruid= -o suid= -o stat=) || fail 3 "ps failed: $table"
+  printf '%s\n' "$table" | awk -v u="$1" '($1 == u || $2 == u || $3 == u) && $4 !~ /^Z/ { n++ } END { print n + 0 }'
+}
+
+# Kills every process of user $1 (UID $2, GID $3): detached (setsid, nohup, double forks), in other sessions, and
+# forking as fast as it can. kill(-1) sent AS the user reaches every process with the user's real or saved UID in one
+# pass that no fork escapes (a process with SIGKILL pending cannot fork), and never reaches root's processes; a
+# list-then-kill (pkill) can always miss the child forked in between. Repeated until nothing of the user's is alive.
+end_processes() {
+  # Becoming the user counts against the user's process limit: a fork bomb must not make our execve fail.
+  prlimit --pid $$ --nproc=unlimited 2>/dev/null || :
+  tries=0
+  while :; do
+    setpriv --reuid="$2" --regid="$3" --clear-groups kill -KILL -1 2>/dev/null || :
+    [ "$(count_live_processes "$2")" -gt 0 ] || break
+    tries=$((tries + 1))
+    [ "$tries" -lt 50 ] || fail "$EXIT_PROCESSES_SURVIVE" "processes of $1 are still alive after 5 s of kill -KILL (stuck in the kernel?)"
+    sleep 0.1
+  done
+}
+
+# Locks the account and removes what would act for the user later without a login: lingering user services, the
+# crontab, at jobs. Processes are ended separately (end_processes), after this, so nothing can be started again.
+lock_account() {
+  usermod --lock --expiredate 1 "$1"
+  if [ -d /run/systemd/system ] && command -v loginctl >/dev/null 2>&1; then
+    timeout 10 loginctl disable-linger "$1"
+    if timeout 10 loginctl show-user "$1" >/dev/null 2>&1; then timeout 10 loginctl terminate-user "$1"; fi
+  fi
+  if command -v crontab >/dev/null 2>&1 && crontab -l -u "$1" >/dev/null 2>&1; then crontab -r -u "$1"; echo crontab-removed=1; fi
+  if command -v atq >/dev/null 2>&1; then
+    for job in $(atq | awk -v u="$1" '$NF == u { print $1 }'); do atrm "$job"; done
+  fi
+}
+
+# Mail delivery hooks (~/.forward and the like) make the mail system run commands as the user with no login at all.
+# They are moved into a fresh directory only root can enter (mktemp -d, in the home so that the move is a rename on
+# one filesystem: a huge file takes no time). Called only once every process of the user is dead, so nothing of the
+# user's can swap a path under us; rename(2) moves a symlink as a link and never follows it, and an entry on another
+# filesystem (a mount point) is not copied but left. Prints hooks-moved and hooks-moved-to; fails if any is left.
+move_delivery_hooks() {
+  home=$(getent passwd "$1" | cut -d: -f6)
+  if [ -z "$home" ] || [ "$home" = / ] || [ ! -d "$home" ] || [ -h "$home" ]; then return 0; fi
+  aside= moved= left=
+  for hook in "$home"/.forward "$home"/.forward[+-]* "$home"/.procmailrc "$home"/.mailfilter \
+    "$home"/.qmail "$home"/.qmail-* "$home"/.courier "$home"/.courier-*; do
+    if [ ! -e "$hook" ] && [ ! -h "$hook" ]; then continue; fi
+    # The name is the user's choice: never let it break a key=value line.
+    name=$(printf '%s' "$(basename -- "$hook")" | tr -c 'A-Za-z0-9._+-' '?')
+    [ -n "$aside" ] || aside=$(mktemp -d "$home/.keyway-revoked-XXXXXX") || aside=
+    if [ -n "$aside" ] && [ "$(stat -c %d -- "$hook" 2>/dev/null)" = "$(stat -c %d -- "$aside")" ] && mv -f -- "$hook" "$aside/"; then
+      moved="$moved $name"
+    else
+      left="$left $name"
+    fi
+  done
+  if [ -n "$moved" ]; then echo "hooks-moved=$moved"; echo "hooks-moved-to=$aside"; elif [ -n "$aside" ]; then rmdir "$aside"; fi
+  # A mail system runs them even for a locked account: the revoke fails (and is retried) rather than leave one.
+  [ -z "$left" ] || fail "$EXIT_HOOKS_LEFT" "could not move aside$left in $home (a mount point there, or no room): remove them by hand; the account is locked and its processes ended"
+}
+`;
+
+function script(body: string): string {
+  return `${HEADER}\n${FUNCTIONS}\n${body.trim()}\n`;
+}
+
+/** $1 user, $2 first UID of the range, $3 last UID. Prints account=… and uid-taken=N for each UID in the range. */
+export const INSPECT_ACCOUNT_SCRIPT = script(String.raw`
+user=$1 min=$2 max=$3
+state=$(account_state "$user")
+echo "account=$state"
+getent passwd | awk -F: -v min="$min" -v max="$max" '$3 >= min && $3 <= max { print "uid-taken=" $3 }'
+`);
+
+/** $1 user, $2 UID, $3 login shell, $4 principal, $5 groups (comma-separated, may be empty). */
+export const PROVISION_SCRIPT = script(String.raw`
+user=$1 uid=$2 shell=$3 principal=$4 groups=$5
+require_tools flock getent useradd usermod
+if [ ! -d "$PRINCIPALS_DIR" ] || ! getent group "$KEYWAY_GROUP" >/dev/null; then
+  fail "$EXIT_NOT_BOOTSTRAPPED" "Keyway is not set up on this server (no $PRINCIPALS_DIR or group $KEYWAY_GROUP): run keyway hosts bootstrap"
+fi
+[ -x "$shell" ] || fail "$EXIT_SHELL_MISSING" "the login shell $shell does not exist on this server: install it or change login_shell"
+for group in $(printf '%s' "$groups" | tr ',' ' '); do
+  getent group "$group" >/dev/null || fail "$EXIT_GROUP_MISSING" "the group $group does not exist on this server: create it, or change grant_groups"
+done
+take_lock
+state=$(require_keyway_account "$user" "$uid")
+if [ "$state" = absent ]; then
+  if getent passwd "$uid" >/dev/null; then fail "$EXIT_UID_TAKEN" "UID $uid is already used by another account"; fi
+  useradd --create-home --user-group --uid "$uid" --shell "$shell" --comment "$MARKER" --password '*' "$user"
+  echo created=1
+fi
+# A revoke locked and expired the account; a new grant opens it again (password '*': no password login).
+if [ -n "$groups" ]; then all_groups="$KEYWAY_GROUP,$groups"; else all_groups=$KEYWAY_GROUP; fi
+usermod --password '*' --expiredate '' --shell "$shell" --append --groups "$all_groups" "$user"
+file="$PRINCIPALS_DIR/$user"
+if [ ! -f "$file" ] || ! grep -qxF -- "$principal" "$file"; then printf '%s\n' "$principal" >> "$file"; fi
+chmod 0644 "$file"
+echo provisioned=1
+`);
+
+/**
+ * $1 user, $2 UID Keyway recorded (may be empty), $3 principal, $4 groups to remove (comma-separated), $5 1 = end access.
+ *
+ * In this order: the principal goes first, before anything that could wait or fail (and once more under the lock,
+ * since a Keyway operation holding it may have rewritten the file meanwhile). Then EVERY process of the user is
+ * killed, on every revoke: a session cannot be tied to the certificate that opened it, so this is the only way to end
+ * the revoked request's sessions (and port forwards) and every process holding a group about to be removed. Then the
+ * grant's groups go; with $5 = 1 (no other live grant of the user here) the account is locked and its crontab, at
+ * jobs and lingering services go; then every process is killed once more (a login under the other grant, or a cron
+ * job, started in between), so that nothing runs with a removed group, and nothing at all when $5 = 1. Killing
+ * first means no step that writes (and could fail on a full disk) stands between the revoke and the sessions'
+ * end. With $5 = 0 the account stays open: sessions under the other grant end too, and log in again with its
+ * certificate. Last (with $5 = 1), mail delivery hooks are moved aside, once nothing of the user's runs.
+ */
+export const REVOKE_SCRIPT = script(String.raw`
+user=$1 uid=$2 principal=$3 groups=$4 end=$5
+principal_removed=0
+remove_principal "$user" "$principal"
+require_tools flock getent usermod gpasswd ps setpriv mktemp
+if [ -d "$KEYWAY_DIR" ]; then take_lock; fi
+remove_principal "$user" "$principal"
+if [ "$principal_removed" = 1 ]; then echo principal-removed=1; fi
+state=$(require_keyway_account "$user" "$uid")
+if [ "$state" = absent ]; then echo account=absent; exit 0; fi
+gid=$(id -g "$user")
+end_processes "$user" "$uid" "$gid"
+member_of=" $(id -nG "$user") "
+for group in $(printf '%s' "$groups" | tr ',' ' '); do
+  case $member_of in
+    *" $group "*) gpasswd -d "$user" "$group" >/dev/null; echo "group-removed=$group" ;;
+  esac
+done
+if [ "$end" = 1 ]; then lock_account "$user"; fi
+end_processes "$user" "$uid" "$gid"
+echo processes-ended=1
+if [ "$end" = 1 ]; then move_delivery_hooks "$user"; echo access-ended=1; fi
+echo revoked=1
+`);
+
+/** $1 user, $2 UID Keyway recorded (may be empty). */
+export const DELETE_ACCOUNT_SCRIPT = script(String.raw`
+user=$1 uid=$2
+require_tools flock getent usermod userdel ps setpriv
+if [ -d "$KEYWAY_DIR" ]; then take_lock; fi
+state=$(require_keyway_account "$user" "$uid")
+if [ "$state" = absent ]; then rm -f "$PRINCIPALS_DIR/$user"; echo account=absent; exit 0; fi
+rm -f "$PRINCIPALS_DIR/$user"
+lock_account "$user"
+end_processes "$user" "$uid" "$(id -g "$user")"
+userdel --remove "$user"
+echo account=deleted
+`);
+
+const SSHD_STATE_FUNCTIONS = String.raw`
+ALL_TOOLS="sshd flock getent groupadd useradd usermod userdel gpasswd ps setpriv mktemp cmp install"
+# Prints the effective value of an sshd keyword (lower-case), from sshd -T.
+effective() { printf '%s\n' "$effective_settings" | awk -v k="$1" '$1 == k { sub(/^[^ ]+ /, ""); print; exit }'; }
+
+# Prints one line per way other than a certificate that sshd would let a member of keyway-users authenticate with
+# (AuthorizedKeysFile or AuthorizedKeysCommand other than none); nothing when there is none, as it must be. An earlier
+# Match block wins over Keyway's, and a Match Address block applies to some clients only: so the settings are taken
+# from sshd -T for the probe account, as seen from a few typical client addresses.
+member_key_settings() {
+  found=
+  for addr in 127.0.0.1 10.1.2.3 172.16.1.2 192.168.1.2 198.51.100.7 2001:db8::7; do
+    member_settings=$(sshd -T -C "user=$PROBE_USER,host=keyway-probe.invalid,addr=$addr" 2>&1) \
+      || { printf 'sshd -T -C failed: %s\n' "$member_settings"; return 1; }
+    found="$found$(printf '%s\n' "$member_settings" | awk -v addr="$addr" '
+      ($1 == "authorizedkeysfile" || $1 == "authorizedkeyscommand") && $2 != "none" {
+        name = ($1 == "authorizedkeysfile") ? "AuthorizedKeysFile" : "AuthorizedKeysCommand"
+        sub(/^[^ ]+ /, ""); print name " " $0 "\t" addr
+      }')
+"
+  done
+  printf '%s' "$found" | awk -F '\t' 'NF && !seen[$1]++ { print $1 " (for a connection from " $2 ")" }'
+}
+`;
+
+/** $1 the CA public key line. Idempotent; prints changes=… (empty when already configured) and warning=… lines. */
+export const BOOTSTRAP_SCRIPT = script(SSHD_STATE_FUNCTIONS + String.raw`
+ca=$1
+# Found now rather than at the first revoke: a server without setpriv could not end a user's processes.
+require_tools $ALL_TOOLS
+[ -d /etc/ssh/sshd_config.d ] || fail "$EXIT_NOT_EFFECTIVE" "/etc/ssh/sshd_config.d does not exist: Keyway needs an sshd that reads drop-ins (Include /etc/ssh/sshd_config.d/*.conf in sshd_config)"
+before=$(sshd -t 2>&1) || fail "$EXIT_SSHD_ALREADY_INVALID" "sshd's configuration is invalid before Keyway changes anything; fix it first: $before"
+effective_settings=$(sshd -T 2>&1) || fail "$EXIT_SSHD_ALREADY_INVALID" "sshd -T failed: $effective_settings"
+current=$(effective trustedusercakeys)
+case $current in none|"$CA_FILE") ;; *) fail "$EXIT_SETTING_CONFLICT" "sshd already trusts another user CA (TrustedUserCAKeys $current); Keyway will not replace it" ;; esac
+current=$(effective authorizedprincipalsfile)
+case $current in none|"$PRINCIPALS_DIR/%u") ;; *) fail "$EXIT_SETTING_CONFLICT" "sshd already uses AuthorizedPrincipalsFile $current; Keyway will not replace it" ;; esac
+
+changes=
+if [ ! -d "$KEYWAY_DIR" ]; then install -d -m 0755 -o root -g root "$KEYWAY_DIR"; changes="$changes keyway-dir"; fi
+take_lock
+if [ ! -d "$PRINCIPALS_DIR" ]; then install -d -m 0755 -o root -g root "$PRINCIPALS_DIR"; changes="$changes principals-dir"; fi
+rm -f "$OLD_LOCK_FILE"
+if ! getent group "$KEYWAY_GROUP" >/dev/null; then groupadd --system "$KEYWAY_GROUP"; changes="$changes group"; fi
+
+# sshd -T -C evaluates "Match Group" only for an account that exists and is in the group, and keyway-users may have no
+# member yet (or only members that come and go). So Keyway keeps one of its own: keyway-probe, a system account (never
+# granted) whose primary group is keyway-users, with a locked password ('!'), expired, no home and no login shell. It
+# cannot log in (no principals file, no keys) and serves only as the "user=" of sshd -T -C. An account of that name
+# that Keyway did not create (other comment, or a regular UID) is never touched: bootstrap refuses instead.
+probe_state=$(account_state "$PROBE_USER")
+probe_comment=$(getent passwd "$PROBE_USER" | cut -d: -f5 || :)
+case $probe_state in
+  absent)
+    if [ -x /usr/sbin/nologin ]; then probe_shell=/usr/sbin/nologin; else probe_shell=/bin/false; fi
+    useradd --system --no-create-home --home-dir /nonexistent --shell "$probe_shell" --comment "$PROBE_USER" \
+      --no-user-group --gid "$KEYWAY_GROUP" --password '!' --expiredate 1 "$PROBE_USER"
+    changes="$changes probe-account" ;;
+  system*)
+    [ "$probe_comment" = "$PROBE_USER" ] || fail "$EXIT_SETTING_CONFLICT" "an account $PROBE_USER exists that Keyway did not create (comment: $probe_comment): Keyway needs that name for its sshd settings probe; remove or rename it"
+    case " $(id -nG "$PROBE_USER") " in
+      *" $KEYWAY_GROUP "*) ;;
+      *) usermod --append --groups "$KEYWAY_GROUP" "$PROBE_USER"; changes="$changes probe-account" ;;
+    esac ;;
+  *) fail "$EXIT_SETTING_CONFLICT" "an account $PROBE_USER exists with a regular UID that Keyway did not create: Keyway needs that name for its sshd settings probe; remove or rename it" ;;
+esac
+
+# Each file is written aside (the names do not end in .conf, so sshd never reads them) and moved into place;
+# the previous version is kept until sshd -t accepts the new one.
+replaced=
+replace_file() {
+  if cmp -s "$1.keyway-new" "$1"; then rm -f "$1.keyway-new"; return 0; fi
+  if [ -f "$1" ]; then cp -p "$1" "$1.keyway-old"; else rm -f "$1.keyway-old"; fi
+  chmod 0644 "$1.keyway-new"
+  mv -f "$1.keyway-new" "$1"
+  replaced="$replaced $1"
+  changes="$changes $2"
+}
+roll_back() {
+  for file in $replaced; do
+    if [ -f "$file.keyway-old" ]; then mv -f "$file.keyway-old" "$file"; else rm -f "$file"; fi
+  done
+}
+printf '%s\n' "$ca" > "$CA_FILE.keyway-new"
+replace_file "$CA_FILE" ca-key
+drop_in_text > "$DROP_IN.keyway-new"
+replace_file "$DROP_IN" sshd-drop-in
+if [ -n "$replaced" ]; then
+  if ! after=$(sshd -t 2>&1); then
+    roll_back
+    fail "$EXIT_SSHD_REJECTED" "sshd -t rejected the new settings, so they were rolled back: $after"
+  fi
+  for file in $replaced; do rm -f "$file.keyway-old"; done
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    systemctl reload sshd 2>/dev/null || systemctl reload ssh
+  elif [ -f /run/sshd.pid ]; then
+    kill -HUP "$(cat /run/sshd.pid)"
+  else
+    fail "$EXIT_CANNOT_RELOAD" "the settings are written but sshd could not be reloaded (no systemd, no /run/sshd.pid): reload sshd by hand"
+  fi
+  changes="$changes sshd-reloaded"
+fi
+
+effective_settings=$(sshd -T 2>&1) || fail "$EXIT_SSHD_REJECTED" "sshd -T failed: $effective_settings"
+missing=
+[ "$(effective trustedusercakeys)" = "$CA_FILE" ] || missing="$missing TrustedUserCAKeys"
+[ "$(effective authorizedprincipalsfile)" = "$PRINCIPALS_DIR/%u" ] || missing="$missing AuthorizedPrincipalsFile"
+[ -z "$missing" ] || fail "$EXIT_NOT_EFFECTIVE" "sshd -T shows other values for$missing: sshd_config or a file read before $DROP_IN sets them first, or sshd_config does not Include /etc/ssh/sshd_config.d/*.conf"
+overrides=$(member_key_settings) || fail "$EXIT_SSHD_REJECTED" "$overrides"
+if [ -n "$overrides" ]; then
+  fail "$EXIT_SETTING_CONFLICT" "Keyway's settings are in place, but sshd -T shows for a member of $KEYWAY_GROUP: $(printf '%s' "$overrides" | tr '\n' ';' | sed 's/;/; /g'). An earlier Match block (or a file read before $DROP_IN) overrides Keyway's AuthorizedKeysFile none / AuthorizedKeysCommand none, so a granted user could plant a key and keep access after revocation: remove that setting for $KEYWAY_GROUP, or make it apply after $DROP_IN"
+fi
+case $(effective loglevel) in VERBOSE|DEBUG*) ;; *) echo "warning=LogLevel is $(effective loglevel), not VERBOSE (set before $DROP_IN): sshd will not log certificate key IDs" ;; esac
+echo "changes=$changes"
+`);
+
+/** $1 the CA public key line, or empty when unknown. Prints one key=value line per part of the bootstrap. */
+export const CHECK_SCRIPT = script(SSHD_STATE_FUNCTIONS + String.raw`
+ca=$1
+missing=
+for tool in $ALL_TOOLS; do command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"; done
+if [ -z "$missing" ]; then echo tools=ok; else echo "tools=missing$missing"; fi
+if [ -d "$PRINCIPALS_DIR" ]; then echo principals-dir=yes; else echo principals-dir=no; fi
+if getent group "$KEYWAY_GROUP" >/dev/null; then echo group=yes; else echo group=no; fi
+if [ ! -f "$CA_FILE" ]; then echo ca-key=missing
+elif [ -z "$ca" ]; then echo ca-key=present
+elif [ "$(cat "$CA_FILE")" = "$ca" ]; then echo ca-key=current
+else echo ca-key=different
+fi
+if [ ! -f "$DROP_IN" ]; then echo drop-in=missing
+elif drop_in_text | cmp -s - "$DROP_IN"; then echo drop-in=current
+else echo drop-in=different
+fi
+if effective_settings=$(sshd -T 2>&1); then
+  if [ "$(effective trustedusercakeys)" = "$CA_FILE" ] && [ "$(effective authorizedprincipalsfile)" = "$PRINCIPALS_DIR/%u" ]; then
+    echo effective=yes
+  else
+    echo effective=no
+  fi
+else
+  echo effective=invalid-config
+fi
+if [ "$(account_state "$PROBE_USER" | cut -d' ' -f1)" != system ]; then echo probe-account=missing
+elif overrides=$(member_key_settings); then
+  echo probe-account=yes
+  printf '%s\n' "$overrides" | while IFS= read -r line; do [ -z "$line" ] || echo "member-key=$line"; done
+else
+  echo probe-account=yes
+  echo "member-key=unknown: $(printf '%s' "$overrides" | tr '\n' ' ')"
+fi
+`);

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { SweepStatus } from './access/scheduler.js';
 import { renderMetrics } from './metrics.js';
 import type { ListenAddress } from './settings.js';
+import { pingDatabase } from './store/stats.js';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -37,7 +38,7 @@ const SWEEP_OVERDUE_MS = 3 * 60_000;
 export function health(sources: HealthSources): { ok: boolean; body: Record<string, unknown> } {
   let database: Part = { ok: true };
   try {
-    sources.db.prepare('SELECT 1').get();
+    pingDatabase(sources.db);
   } catch (error) {
     database = { ok: false, code: 'database_unavailable' };
     sources.logger.error({ err: (error as Error).message }, 'health check: the database does not answer');

@@ -3,6 +3,7 @@
 import type { Database } from 'better-sqlite3';
 import type { SweepStatus } from './access/scheduler.js';
 import { undeliveredCount } from './store/outbox.js';
+import { approvalLatenciesSeconds, grantCountsByState, requestCountsByState, revocationLagsSeconds } from './store/stats.js';
 
 const LATENCY_BUCKETS = [1, 5, 15, 30, 60, 300, 900, 3600];
 const LAG_BUCKETS = [0.5, 1, 2, 5, 10, 30, 60, 300];
@@ -17,18 +18,15 @@ function histogram(name: string, help: string, values: number[], buckets: number
 export function renderMetrics(db: Database, sweep: SweepStatus): string {
   const lines: string[] = [];
   lines.push('# HELP keyway_requests Access requests by state (pending, approved, denied, expired, cancelled).', '# TYPE keyway_requests gauge');
-  for (const r of db.prepare('SELECT state, COUNT(*) AS n FROM requests GROUP BY state ORDER BY state').all() as Array<{ state: string; n: number }>) {
+  for (const r of requestCountsByState(db)) {
     lines.push(`keyway_requests{state="${r.state}"} ${r.n}`);
   }
   lines.push('# HELP keyway_grants Grants by state; active is access in force now.', '# TYPE keyway_grants gauge');
-  for (const g of db.prepare('SELECT state, COUNT(*) AS n FROM grants GROUP BY state ORDER BY state').all() as Array<{ state: string; n: number }>) {
+  for (const g of grantCountsByState(db)) {
     lines.push(`keyway_grants{state="${g.state}"} ${g.n}`);
   }
-  const latencies = (db.prepare("SELECT (decided_at - created_at) / 1000.0 AS s FROM requests WHERE state = 'approved' AND decided_by != 'system'").all() as Array<{ s: number }>).map((r) => r.s);
-  lines.push(...histogram('keyway_approval_latency_seconds', 'Time from request to approval by a person.', latencies, LATENCY_BUCKETS));
-  const lags = (db.prepare(`SELECT (g.revoked_at - g.expires_at) / 1000.0 AS s FROM grants g JOIN requests r ON r.id = g.request_id
-    WHERE g.revoked_at IS NOT NULL AND g.revoked_at >= g.expires_at`).all() as Array<{ s: number }>).map((r) => r.s);
-  lines.push(...histogram('keyway_revocation_lag_seconds', 'Time from a grant\'s expiry to its revocation on the server.', lags, LAG_BUCKETS));
+  lines.push(...histogram('keyway_approval_latency_seconds', 'Time from request to approval by a person.', approvalLatenciesSeconds(db), LATENCY_BUCKETS));
+  lines.push(...histogram('keyway_revocation_lag_seconds', 'Time from a grant\'s expiry to its revocation on the server.', revocationLagsSeconds(db), LAG_BUCKETS));
   lines.push(
     '# HELP keyway_sweeps_total Sweeper passes since start.', '# TYPE keyway_sweeps_total counter', `keyway_sweeps_total ${sweep.sweeps}`,
     '# HELP keyway_sweeper_failures_total Failed sweeper steps (a provision or revoke that failed, or a whole pass) since start.',

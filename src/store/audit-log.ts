@@ -48,6 +48,11 @@ export function appendAudit(db: Database, entry: AuditEntryInput, at: number): A
   }).immediate();
 }
 
+/** The hash of the latest entry, which every earlier entry is chained into; undefined while the log is empty. */
+export function auditHead(db: Database): string | undefined {
+  return (db.prepare('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { hash: string } | undefined)?.hash;
+}
+
 export function listAudit(db: Database, options: { subject?: string; limit?: number; sinceSeq?: number } = {}): AuditEntry[] {
   const rows = db.prepare(`SELECT * FROM audit_log WHERE (@subject IS NULL OR subject = @subject) AND seq > @since
     ORDER BY seq DESC LIMIT @limit`).all({ subject: options.subject ?? null, since: options.sinceSeq ?? 0, limit: options.limit ?? 100 }) as AuditRow[];

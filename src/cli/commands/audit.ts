@@ -1,4 +1,4 @@
-import { listAudit, verifyAuditChain } from '../../store/audit-log.js';
+import { auditHead, listAudit, verifyAuditChain } from '../../store/audit-log.js';
 import { flag, JSON_OPTION, positiveId, printJson, stringOption, type Command } from '../command.js';
 import { isoTime } from '../format.js';
 import { withRuntime } from '../runtime.js';
@@ -26,7 +26,7 @@ export const auditVerify: Command = {
   run(args, io) {
     return withRuntime(io, (rt) => {
       const result = verifyAuditChain(rt.db);
-      const head = (rt.db.prepare('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { hash: string } | undefined)?.hash;
+      const head = auditHead(rt.db);
       if (flag(args, 'json')) printJson(io, { ...result, head: head ?? null });
       else if (result.ok) io.out(`Audit log OK: ${result.entries} entries, head ${head ?? '(empty)'}.`);
       else io.err(`Audit log BROKEN at entry ${result.brokenAt}: ${result.problem}.`);

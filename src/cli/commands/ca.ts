@@ -4,6 +4,7 @@ import { CertificateSpecError, signCertificate, validityWindow } from '../../ca/
 import { parseUserPublicKey } from '../../ca/user-key.js';
 import { parseDuration } from '../../core/duration.js';
 import { appendAudit } from '../../store/audit-log.js';
+import { insertCertificateRow, setCertificateLine } from '../../store/certificates.js';
 import { readSettings } from '../../settings.js';
 import { UsageError, listOption, stringOption, type Command } from '../command.js';
 import { cliActor, withRuntime } from '../runtime.js';
@@ -59,27 +60,43 @@ export const caSign: Command = {
     const window = validityWindow(new Date(), parseDuration(ttl));
     const extensions = listOption(args, 'extension');
     const sourceAddress = listOption(args, 'source-address');
-    return withRuntime(io, (rt) => {
-      const now = rt.now();
-      // Hand-signed certificates take their serial from the same table as Keyway's own, unless one is given.
-      const serial = serialText !== undefined ? BigInt(serialText) : BigInt(rt.db.prepare(`INSERT INTO certificates (key_id, principals, key_fingerprint, ca_fingerprint, valid_after, valid_before, issued_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)`).run(stringOption(args, 'key-id') ?? `manual:${cliActor()}`, JSON.stringify(principals), publicKey.fingerprint, caKey.fingerprint, window.validAfter, window.validBefore, now).lastInsertRowid);
-      const keyId = stringOption(args, 'key-id') ?? `manual-${serial}`;
-      let line: string;
+    const givenKeyId = stringOption(args, 'key-id');
+    const forceCommand = stringOption(args, 'force-command');
+    const sign = (serial: bigint, keyId: string): string => {
       try {
-        line = signCertificate(caKey, {
+        return signCertificate(caKey, {
           publicKey, serial, keyId, principals, ...window,
           extensions: extensions.length > 0 ? extensions : undefined,
-          criticalOptions: sourceAddress.length > 0 || stringOption(args, 'force-command')
-            ? { sourceAddress: sourceAddress.length > 0 ? sourceAddress : undefined, forceCommand: stringOption(args, 'force-command') }
+          criticalOptions: sourceAddress.length > 0 || forceCommand
+            ? { sourceAddress: sourceAddress.length > 0 ? sourceAddress : undefined, forceCommand }
             : undefined,
         }).line;
       } catch (error) {
         if (error instanceof CertificateSpecError) throw new UsageError(error.message);
         throw error;
       }
+    };
+    return withRuntime(io, (rt) => {
+      const now = rt.now();
+      const signed = rt.db.transaction(() => {
+        // A serial given by hand is the caller's to track; otherwise the serial comes from the same table as
+        // Keyway's own, and the row records the key id the certificate carries.
+        if (serialText !== undefined) {
+          const serial = BigInt(serialText);
+          const keyId = givenKeyId ?? `manual-${serial}`;
+          return { serial, keyId, line: sign(serial, keyId) };
+        }
+        const row = insertCertificateRow(rt.db, {
+          requestId: null, keyId: givenKeyId ?? ((serial) => `manual-${serial}`), principals,
+          keyFingerprint: publicKey.fingerprint, caFingerprint: caKey.fingerprint, ...window, issuedAt: now,
+        });
+        const line = sign(BigInt(row.serial), row.keyId);
+        setCertificateLine(rt.db, row.serial, line);
+        return { serial: BigInt(row.serial), keyId: row.keyId, line };
+      }).immediate();
+      const { serial, keyId } = signed;
       appendAudit(rt.db, { actor: cliActor(), action: 'certificate.signed_by_hand', subject: `serial:${serial}`, details: { keyId, principals, key: publicKey.fingerprint, validBefore: window.validBefore } }, now);
-      io.out(line);
+      io.out(signed.line);
     }, { config: false });
   },
 };

@@ -8,16 +8,14 @@ import { pino } from 'pino';
 import { initCaKey } from './ca/ca-key.js';
 import { loadAccessConfig } from './config/load.js';
 import { findServer } from './core/policy.js';
-import type { AccessContext } from './access/context.js';
 import { createEngine } from './access/engine.js';
-import { createGrantRunner, provisionRequest } from './access/grant-runner.js';
-import { certificateOf } from './access/certificates.js';
+import { provisionRequest } from './access/grant-runner.js';
 import { registerPublicKey } from './access/people.js';
 import { submitRequest, voteOnRequest } from './access/requests.js';
 import { startScheduler } from './access/scheduler.js';
+import { composeKeyway } from './compose.js';
 import { bootstrapServer, describeBootstrap } from './targets/ssh/bootstrap.js';
-import { sshHostEffects } from './targets/ssh/host-effects.js';
-import { openConnectionPool } from './targets/ssh/open-pool.js';
+import { certificateOf } from './targets/ssh/certificates.js';
 import { listAudit, verifyAuditChain } from './store/audit-log.js';
 import { grantsOfRequest } from './store/grants.js';
 import { openDatabase } from './store/open-database.js';
@@ -82,10 +80,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const db = openDatabase(dataDir);
     cleanups.push(() => void db.close());
     const logger = pino({ level: 'silent' });
-    const ctx: AccessContext = { db, config: () => config, now: () => Date.now(), logger };
-    const pool = openConnectionPool({ db, env: {}, now: ctx.now, logger });
-    cleanups.push(() => pool.close());
-    const hostsCtx = { pool, db, now: ctx.now };
+    const keyway = composeKeyway({ env: {}, db, config: () => config, ca: caKey, logger });
+    cleanups.push(() => keyway.close());
+    const { ctx, runner } = keyway;
+    const pool = keyway.pool!;
 
     say('3. keyway hosts bootstrap: CA key, principals directory, sshd drop-in, keyway-users group.');
     for (const i of hosts.keys()) {
@@ -93,7 +91,6 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       say(`   demo-${i + 1}: ${describeBootstrap(await bootstrapServer(pool, ref, caKey.publicKeyLine))}`);
     }
 
-    const runner = createGrantRunner(ctx, sshHostEffects(hostsCtx), caKey);
     const engine = createEngine(runner, []);
     const userKey = await generateUserKey(dir);
     registerPublicKey(ctx, 'henk@example.com', userKey.publicKeyLine, 'demo');

@@ -9,16 +9,13 @@ import { loadCaKey } from './ca/ca-key.js';
 import { watchAccessConfig } from './config/watch.js';
 import type { AccessConfig } from './core/model.js';
 import { UserError } from './core/errors.js';
-import type { AccessContext } from './access/context.js';
 import { createEngine } from './access/engine.js';
-import { createGrantRunner } from './access/grant-runner.js';
 import { startScheduler } from './access/scheduler.js';
 import type { ChatPlatform } from './chat/port.js';
 import { createSlackFrontDoor, SLACK_EVENTS_PATH, type SlackFrontDoor } from './chat/slack/slack-app.js';
 import { createTeamsFrontDoor, TEAMS_MESSAGES_PATH, type TeamsFrontDoor } from './chat/teams/teams-app.js';
-import { sshHostEffects } from './targets/ssh/host-effects.js';
-import { openConnectionPool } from './targets/ssh/open-pool.js';
 import { startMetricsServer, startPublicServer, type RequestListener } from './http-server.js';
+import { composeKeyway } from './compose.js';
 import { createLogger } from './logger.js';
 import { acquireLease, LEASE_MS, newLeaseHolder, releaseLease } from './store/lease.js';
 import { openDatabase } from './store/open-database.js';
@@ -72,9 +69,8 @@ export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = creat
   if (ca.created) logger.warn({ path: ca.path, fingerprint: ca.caKey.fingerprint }, 'generated a new CA key; put its public key on servers with keyway hosts bootstrap');
   for (const warning of ca.warnings) logger.warn(warning);
 
-  const ctx: AccessContext = { db, config: watcher.current, now: () => Date.now(), logger };
-  const pool = openConnectionPool({ db, env, now: ctx.now, logger });
-  const runner = createGrantRunner(ctx, sshHostEffects({ pool, db, now: ctx.now }), ca.caKey);
+  const keyway = composeKeyway({ env, db, config: watcher.current, ca: ca.caKey, logger });
+  const { ctx, runner } = keyway;
   const platforms: ChatPlatform[] = [];
   const engine = createEngine(runner, platforms);
 
@@ -116,7 +112,7 @@ export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = creat
     await slack?.stop();
     await teams?.settled();
     await engine.idle();
-    await pool.close();
+    await keyway.close();
     watcher.close();
     releaseLease(db, LEASE, me);
     db.close();

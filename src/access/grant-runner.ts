@@ -1,37 +1,54 @@
-// Turns grant records into effects on servers: provision, revoke, clean up. Each step writes the new state
-// before acting (provisioning/revoking), so a crash leaves a record that the next pass finishes; failures are
-// states with a reason and a retry time, never dropped.
-import type { CaKey } from '../ca/ca-key.js';
+// Turns grant records into effects on targets: provision, issue the credential, revoke. Each step writes the new
+// state before acting (provisioning/revoking), so a crash leaves a record that the next pass finishes; failures are
+// states with a reason and a retry time, never dropped. Kind-agnostic: the grant's driver is picked by the kind it
+// was bound to, and a grant is bound to its target (kind, address, account) before the target is first touched,
+// so its revoke never depends on the config or the inventory as they are later.
 import { retryDelayMs } from '../core/backoff.js';
 import { findServer } from '../core/policy.js';
 import type { GrantState } from '../core/lifecycle.js';
 import type { ServerRef } from '../core/model.js';
 import { appendAudit } from '../store/audit-log.js';
-import { getGrant, grantsOfRequest, moveGrant, otherLiveGrantsOnServer, type Grant } from '../store/grants.js';
+import { bindGrantTarget, getGrant, grantsOfRequest, moveGrant, otherLiveGrantsOnServer, type Grant } from '../store/grants.js';
 import { enqueueEvent } from '../store/outbox.js';
 import { getRequest } from '../store/requests.js';
-import { issueCertificate, needsCertificate } from './certificates.js';
 import type { AccessContext } from './context.js';
-import type { HostEffects, RevokeNotes } from './host-effects.js';
+import { driverFor, isBound, type BoundGrant, type DriverRegistry, type RevokeNotes } from './target-driver.js';
 
 export interface GrantRunner {
   ctx: AccessContext;
-  hosts: HostEffects;
-  ca: CaKey;
+  drivers: DriverRegistry;
   /** The operation under way per grant: operations on one grant run one after another, never side by side. */
   inFlight: Map<number, Promise<unknown>>;
 }
 
-export function createGrantRunner(ctx: AccessContext, hosts: HostEffects, ca: CaKey): GrantRunner {
-  return { ctx, hosts, ca, inFlight: new Map() };
+export function createGrantRunner(ctx: AccessContext, drivers: DriverRegistry): GrantRunner {
+  return { ctx, drivers, inFlight: new Map() };
 }
 
+/** The grant's server as the config has it now: required to provision (no new access on a server that left it). */
 function serverOf(runner: GrantRunner, grant: Grant): ServerRef {
   const ref = findServer(runner.ctx.config(), grant.server);
   if (!ref || ref.integration.name !== grant.integration) {
     throw new Error(`server ${grant.server} of integration ${grant.integration} is no longer in the config; restore it so Keyway can reach it`);
   }
   return ref;
+}
+
+/**
+ * Binds the grant to its target from the config, if it is not bound yet (or is a pre-0006 row without an address).
+ * Returns the grant as stored afterwards; `required` throws when the server is not in the config.
+ */
+function bound(runner: GrantRunner, grant: Grant, required: boolean): Grant {
+  if (grant.targetKind !== null && grant.targetAddress !== null) return grant;
+  const ref = findServer(runner.ctx.config(), grant.server);
+  if (!ref || ref.integration.name !== grant.integration) {
+    if (required) serverOf(runner, grant);
+    return grant;
+  }
+  if (grant.targetKind !== null && grant.targetKind !== ref.integration.type) return grant;
+  const target = driverFor(runner.drivers, ref.integration.type).accountFor(ref, grant);
+  bindGrantTarget(runner.ctx.db, grant.id, target);
+  return getGrant(runner.ctx.db, grant.id)!;
 }
 
 function errorText(error: unknown): string {
@@ -62,7 +79,10 @@ export async function provisionGrant(runner: GrantRunner, grantId: number): Prom
     }
     if (grant.state !== 'provisioning') return grant.state;
     try {
-      await runner.hosts.provision(serverOf(runner, grant), grant);
+      serverOf(runner, grant);
+      const target = bound(runner, grant, true);
+      if (!isBound(target)) throw new Error(`grant ${grant.id} could not be bound to its target`);
+      await driverFor(runner.drivers, target.targetKind).provision(ctx, target);
     } catch (error) {
       const now = ctx.now();
       const attempts = grant.attempts + 1;
@@ -81,18 +101,41 @@ export async function provisionGrant(runner: GrantRunner, grantId: number): Prom
       return true;
     }).immediate();
     ctx.logger.info({ grantId: grant.id, server: grant.server }, 'grant active');
-    if (moved) deliverCertificateIfNeeded(runner, grant.requestId);
+    if (moved) deliverCredentialIfNeeded(runner, grant.requestId);
     return getGrant(ctx.db, grantId)!.state;
   });
 }
 
-/** Signs and sends the certificate once a grant of the request is active (again after an extension). */
-export function deliverCertificateIfNeeded(runner: GrantRunner, requestId: number): void {
-  const request = getRequest(runner.ctx.db, requestId);
-  if (request && needsCertificate(runner.ctx, request)) issueCertificate(runner.ctx, runner.ca, request);
+/** The request's active grants, bound, with the driver of their kind (a request's grants share one integration). */
+function activeGrantsOf(runner: GrantRunner, requestId: number): BoundGrant[] {
+  return grantsOfRequest(runner.ctx.db, requestId).filter((g) => g.state === 'active').map((g) => bound(runner, g, false)).filter(isBound);
 }
 
-/** Provisions every grant of a request in parallel (one SSH connection per server, pooled by the hosts layer). */
+/** Whether the approved request is owed a credential now: by the driver of its active grants. */
+export function needsCredential(runner: GrantRunner, requestId: number): boolean {
+  const request = getRequest(runner.ctx.db, requestId);
+  const active = activeGrantsOf(runner, requestId);
+  if (!request || active.length === 0) return false;
+  return driverFor(runner.drivers, active[0]!.targetKind).needsCredential(runner.ctx, request);
+}
+
+/**
+ * Issues and sends the credential once a grant of the request is active (again after an extension). Returns
+ * whether one was issued.
+ */
+export function deliverCredentialIfNeeded(runner: GrantRunner, requestId: number): boolean {
+  const request = getRequest(runner.ctx.db, requestId);
+  const active = activeGrantsOf(runner, requestId);
+  if (!request || active.length === 0) return false;
+  const driver = driverFor(runner.drivers, active[0]!.targetKind);
+  if (!driver.needsCredential(runner.ctx, request)) return false;
+  return driver.issueCredential(runner.ctx, request, active);
+}
+
+/** The former name, for callers that think in certificates. */
+export const deliverCertificateIfNeeded = deliverCredentialIfNeeded;
+
+/** Provisions every grant of a request in parallel (one SSH connection per server, pooled by the SSH driver). */
 export async function provisionRequest(runner: GrantRunner, requestId: number): Promise<Grant[]> {
   await Promise.all(grantsOfRequest(runner.ctx.db, requestId).map((g) => provisionGrant(runner, g.id)));
   return grantsOfRequest(runner.ctx.db, requestId);
@@ -117,14 +160,18 @@ export async function revokeGrant(runner: GrantRunner, grantId: number, by: stri
     } else if (grant.state !== 'revoking') {
       return grant.state;
     }
-    const current = getGrant(ctx.db, grantId)!;
+    let current = getGrant(ctx.db, grantId)!;
     const others = otherLiveGrantsOnServer(ctx.db, current);
-    let notes: RevokeNotes | void;
+    let notes: RevokeNotes = {};
     try {
-      notes = await runner.hosts.revoke(serverOf(runner, current), current, {
-        keepGroups: [...new Set(others.flatMap((g) => g.groups))],
-        otherGrantsLive: others.length > 0,
-      });
+      current = bound(runner, current, false);
+      // Never bound (and its server has left the config): nothing was ever done on a target for it.
+      if (isBound(current)) {
+        notes = await driverFor(runner.drivers, current.targetKind).revoke(ctx, current, {
+          keepGroups: [...new Set(others.flatMap((g) => g.groups))],
+          otherGrantsLive: others.length > 0,
+        });
+      }
     } catch (error) {
       const now = ctx.now();
       const attempts = current.attempts + 1;
@@ -139,7 +186,7 @@ export async function revokeGrant(runner: GrantRunner, grantId: number, by: stri
     const now = ctx.now();
     ctx.db.transaction(() => {
       if (moveGrant(ctx.db, current.id, 'revoking', 'revoked', { at: now })) {
-        appendAudit(ctx.db, { actor: 'system', action: 'grant.revoked', subject: `grant:${current.id}`, details: { server: current.server, user: current.linuxUser, ...(notes?.movedAside ? { movedAside: notes.movedAside, movedTo: notes.movedTo } : {}) } }, now);
+        appendAudit(ctx.db, { actor: 'system', action: 'grant.revoked', subject: `grant:${current.id}`, details: { server: current.server, user: current.linuxUser, ...(notes.movedAside ? { movedAside: notes.movedAside, movedTo: notes.movedTo } : {}) } }, now);
       }
     }).immediate();
     ctx.logger.info({ grantId: current.id, server: current.server }, 'grant revoked');

@@ -1,15 +1,15 @@
 // One sweep: everything time or failure left undone. Expire unanswered requests, end access whose time is up,
-// retry failed provisions and revokes, finish what a crash interrupted, clean up users, and re-send what is owed.
+// retry failed provisions and revokes, finish what a crash interrupted, clean up accounts (each kind's driver says
+// which), and re-send what is owed.
 // Safe to run at any time and any number of times: every step starts from what the database says.
 import { expiryWarningAt } from '../core/expiry-warning.js';
-import { findServer } from '../core/policy.js';
 import { appendAudit } from '../store/audit-log.js';
 import { grantsDueForRevoke, listGrants, moveGrant, type Grant } from '../store/grants.js';
 import { liveRequestsNotWarned, listRequests, markExpiryWarned, pendingRequestsPastTtl, type AccessRequest } from '../store/requests.js';
 import { enqueueEvent } from '../store/outbox.js';
-import { needsCertificate } from './certificates.js';
-import { deliverCertificateIfNeeded, endAccess, provisionGrant, revokeGrant, type GrantRunner } from './grant-runner.js';
+import { deliverCredentialIfNeeded, endAccess, needsCredential, provisionGrant, revokeGrant, type GrantRunner } from './grant-runner.js';
 import { expireUnansweredRequests } from './requests.js';
+import { isBound } from './target-driver.js';
 
 export interface SweepReport {
   requestsExpired: number;
@@ -21,8 +21,6 @@ export interface SweepReport {
   usersCleaned: number;
   failures: number;
 }
-
-const DAY_MS = 86_400_000;
 
 export async function sweepOnce(runner: GrantRunner): Promise<SweepReport> {
   const { ctx } = runner;
@@ -56,15 +54,15 @@ export async function sweepOnce(runner: GrantRunner): Promise<SweepReport> {
     if ((await revokeGrant(runner, grant.id, 'system')) === 'revoke_failed') report.failures++;
   }
 
-  // Approved requests whose certificate was never issued (a crash between provisioning and signing).
+  // Approved requests whose credential was never issued (a crash between provisioning and signing), or is owed
+  // again (an extension).
   for (const request of listRequests(ctx.db, { state: 'approved', limit: 500 })) {
-    if (!needsCertificate(ctx, request)) continue;
-    if (!listGrants(ctx.db, { states: ['active'] }).some((g) => g.requestId === request.id)) continue;
-    deliverCertificateIfNeeded(runner, request.id);
+    if (!needsCredential(runner, request.id)) continue;
+    deliverCredentialIfNeeded(runner, request.id);
     report.certificatesIssued++;
   }
 
-  report.usersCleaned = await cleanUpUsers(runner, now);
+  report.usersCleaned = await cleanUpAccounts(runner, now);
   return report;
 }
 
@@ -73,36 +71,30 @@ export function warningTimeOf(request: AccessRequest): number {
   return expiryWarningAt(request.decidedAt ?? request.createdAt, request.accessExpiresAt!);
 }
 
-/** Deletes users whose last grant on a server ended more than cleanup_after_days ago. */
-async function cleanUpUsers(runner: GrantRunner, now: number): Promise<number> {
+const LIVE: Grant['state'][] = ['provisioning', 'provision_failed', 'active', 'revoking', 'revoke_failed'];
+
+/** Deletes the accounts each kind's driver says are due (SSH: users whose last grant on a server ended more than
+ * cleanup_after_days ago), from what the grants stored: a server that has left the config is cleaned up too. */
+async function cleanUpAccounts(runner: GrantRunner, now: number): Promise<number> {
   const { ctx } = runner;
-  const revoked = listGrants(ctx.db, { states: ['revoked'], limit: 5000 });
-  const byUserAndServer = new Map<string, Grant[]>();
-  for (const g of revoked) {
-    const key = `${g.integration}\u0000${g.server}\u0000${g.linuxUser}`;
-    byUserAndServer.set(key, [...(byUserAndServer.get(key) ?? []), g]);
-  }
+  const revoked = listGrants(ctx.db, { states: ['revoked'], limit: 5000 }).filter(isBound);
+  const live = listGrants(ctx.db, { states: LIVE, limit: 100_000 });
   let cleaned = 0;
-  for (const grants of byUserAndServer.values()) {
-    const sample = grants[0]!;
-    const ref = findServer(ctx.config(), sample.server);
-    if (!ref || ref.integration.name !== sample.integration) continue;
-    const lastEnded = Math.max(...grants.map((g) => g.revokedAt ?? 0));
-    if (now - lastEnded < ref.integration.cleanupAfterDays * DAY_MS) continue;
-    const live = listGrants(ctx.db, { states: ['provisioning', 'provision_failed', 'active', 'revoking', 'revoke_failed'], linuxUser: sample.linuxUser })
-      .some((g) => g.server === sample.server && g.integration === sample.integration);
-    if (live) continue;
-    try {
-      await runner.hosts.cleanup(ref, sample.linuxUser);
-    } catch (error) {
-      ctx.logger.warn({ server: sample.server, user: sample.linuxUser, err: (error as Error).message }, 'cleanup failed; will retry');
-      continue;
+  for (const [kind, driver] of runner.drivers) {
+    const due = driver.accountsToClean(ctx, revoked.filter((g) => g.targetKind === kind), live.filter((g) => g.targetKind === kind || g.targetKind === null), now);
+    for (const account of due) {
+      try {
+        await driver.cleanUp(ctx, account);
+      } catch (error) {
+        ctx.logger.warn({ kind, grants: account.grants.map((g) => g.id), err: (error as Error).message }, 'cleanup failed; will retry');
+        continue;
+      }
+      ctx.db.transaction(() => {
+        for (const g of account.grants) moveGrant(ctx.db, g.id, 'revoked', 'cleaned', { at: now });
+        appendAudit(ctx.db, { actor: 'system', ...account.audit }, now);
+      }).immediate();
+      cleaned++;
     }
-    ctx.db.transaction(() => {
-      for (const g of grants) moveGrant(ctx.db, g.id, 'revoked', 'cleaned', { at: now });
-      appendAudit(ctx.db, { actor: 'system', action: 'user.deleted', subject: `server:${sample.server}`, details: { user: sample.linuxUser, grants: grants.map((g) => g.id) } }, now);
-    }).immediate();
-    cleaned++;
   }
   return cleaned;
 }

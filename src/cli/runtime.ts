@@ -9,9 +9,8 @@ import { readSettings, type Settings } from '../settings.js';
 import type { AccessContext } from '../access/context.js';
 import type { CliIO } from './command.js';
 import { loadCaKey } from '../ca/ca-key.js';
-import { createGrantRunner, type GrantRunner } from '../access/grant-runner.js';
-import { sshHostEffects } from '../targets/ssh/host-effects.js';
-import { openConnectionPool } from '../targets/ssh/open-pool.js';
+import type { GrantRunner } from '../access/grant-runner.js';
+import { composeKeyway } from '../compose.js';
 
 export interface CliRuntime extends AccessContext {
   settings: Settings;
@@ -47,15 +46,15 @@ export async function withRuntime<T>(io: CliIO, run: (rt: CliRuntime) => T | Pro
   }
 }
 
-/** The runtime plus what changes servers: the CA, an SSH connection pool and the grant runner. */
+/** The runtime plus what changes servers: the CA, the target drivers and the grant runner (compose.ts). */
 export async function withGrantRunner<T>(io: CliIO, run: (rt: CliRuntime, runner: GrantRunner) => T | Promise<T>): Promise<T> {
   return withRuntime(io, async (rt) => {
     const { caKey } = loadCaKey(io.env);
-    const pool = openConnectionPool({ db: rt.db, env: io.env, now: rt.now, logger: rt.logger });
+    const keyway = composeKeyway({ env: io.env, db: rt.db, config: rt.config, ca: caKey, logger: rt.logger, now: rt.now });
     try {
-      return await run(rt, createGrantRunner(rt, sshHostEffects({ pool, db: rt.db, now: rt.now }), caKey));
+      return await run(rt, keyway.runner);
     } finally {
-      await pool.close();
+      await keyway.close();
     }
   });
 }

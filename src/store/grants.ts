@@ -1,4 +1,5 @@
-// Grants: one per request and server, with compare-and-swap state changes and retry bookkeeping.
+// Grants: one per request and server, with compare-and-swap state changes and retry bookkeeping, and the target each
+// was bound to (kind, address, the kind's account data: migration 0006) so revoke and cleanup never need the config.
 import type { Database } from 'better-sqlite3';
 import type { GrantState } from '../core/lifecycle.js';
 
@@ -20,12 +21,19 @@ export interface Grant {
   activeAt: number | null;
   revokedAt: number | null;
   cleanedAt: number | null;
+  /** The integration type whose driver handles the grant; null until the grant is bound (nothing done on a target yet). */
+  targetKind: string | null;
+  /** Where the target is reached (SSH: host:port); null until bound, and for a grant stored before migration 0006. */
+  targetAddress: string | null;
+  /** The driver's account data (JSON object); null until bound. */
+  targetAccount: Record<string, unknown> | null;
 }
 
 interface GrantRow {
   id: number; request_id: number; integration: string; server: string; linux_user: string; groups: string; principal: string;
   state: GrantState; expires_at: number; attempts: number; next_attempt_at: number | null; last_error: string | null;
   created_at: number; updated_at: number; active_at: number | null; revoked_at: number | null; cleaned_at: number | null;
+  target_kind: string | null; target_address: string | null; target_account: string | null;
 }
 
 function fromRow(r: GrantRow): Grant {
@@ -34,6 +42,8 @@ function fromRow(r: GrantRow): Grant {
     groups: JSON.parse(r.groups) as string[], principal: r.principal, state: r.state, expiresAt: r.expires_at,
     attempts: r.attempts, nextAttemptAt: r.next_attempt_at, lastError: r.last_error, createdAt: r.created_at,
     updatedAt: r.updated_at, activeAt: r.active_at, revokedAt: r.revoked_at, cleanedAt: r.cleaned_at,
+    targetKind: r.target_kind, targetAddress: r.target_address,
+    targetAccount: r.target_account === null ? null : JSON.parse(r.target_account) as Record<string, unknown>,
   };
 }
 
@@ -51,6 +61,23 @@ export function insertGrant(db: Database, g: NewGrant, now: number): Grant {
   const info = db.prepare(`INSERT INTO grants (request_id, integration, server, linux_user, groups, principal, state, expires_at, created_at, updated_at)
     VALUES (?, ?, ?, ?, ?, ?, 'provisioning', ?, ?, ?)`).run(g.requestId, g.integration, g.server, g.linuxUser, JSON.stringify(g.groups), g.principal, g.expiresAt, now, now);
   return getGrant(db, Number(info.lastInsertRowid))!;
+}
+
+/** What a grant is bound to: written once, before the target is first touched. */
+export interface GrantTarget {
+  kind: string;
+  address: string | null;
+  account: Record<string, unknown>;
+}
+
+/**
+ * Binds a grant to its target. A grant is bound once: a grant already bound keeps its target, except that a row
+ * stored before migration 0006 (kind, no address) may be completed with its address. Returns whether it wrote.
+ */
+export function bindGrantTarget(db: Database, id: number, target: GrantTarget): boolean {
+  return db.prepare(`UPDATE grants SET target_kind = @kind, target_address = @address, target_account = @account
+    WHERE id = @id AND (target_kind IS NULL OR (target_kind = @kind AND target_address IS NULL))`)
+    .run({ id, kind: target.kind, address: target.address, account: JSON.stringify(target.account) }).changes === 1;
 }
 
 export function getGrant(db: Database, id: number): Grant | undefined {

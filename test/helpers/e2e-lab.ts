@@ -4,7 +4,7 @@ import { bootstrapServer } from '../../src/targets/ssh/bootstrap.js';
 import { ConnectionPool } from '../../src/targets/ssh/connection-pool.js';
 import { sshHostEffects } from '../../src/targets/ssh/host-effects.js';
 import { databaseHostKeyPins } from '../../src/targets/ssh/open-pool.js';
-import type { HostEffects } from '../../src/access/host-effects.js';
+import type { HostEffects } from '../../src/targets/ssh/host-effects.js';
 import type { AccessConfig, Integration } from '../../src/core/model.js';
 import type { TestContext } from './access-context.js';
 import { flow, integration, server } from './access-config.js';

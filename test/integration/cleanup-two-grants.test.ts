@@ -5,8 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { certificateOf } from '../../src/access/certificates.js';
-import { createGrantRunner, endAccess, provisionRequest, type GrantRunner } from '../../src/access/grant-runner.js';
+import { certificateOf } from '../../src/targets/ssh/certificates.js';
+import { endAccess, provisionRequest, type GrantRunner } from '../../src/access/grant-runner.js';
+import { createGrantRunner } from '../helpers/grant-runner.js';
 import { submitRequest, voteOnRequest } from '../../src/access/requests.js';
 import { sweepOnce } from '../../src/access/sweeper.js';
 import { generateCaKey } from '../../src/ca/ca-key.js';

@@ -6,7 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { createEngine } from '../../src/access/engine.js';
-import { createGrantRunner } from '../../src/access/grant-runner.js';
+import { createGrantRunner } from '../helpers/grant-runner.js';
 import { generateCaKey } from '../../src/ca/ca-key.js';
 import { createSlackFrontDoor, type SlackFrontDoor } from '../../src/chat/slack/slack-app.js';
 import { getRequest } from '../../src/store/requests.js';

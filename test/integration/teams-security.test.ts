@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { caKeyFromKeyObject } from '../../src/ca/ca-key.js';
 import { sshPublicKeyBlob } from '../../src/ca/ssh-public-key.js';
 import { createEngine } from '../../src/access/engine.js';
-import { createGrantRunner } from '../../src/access/grant-runner.js';
+import { createGrantRunner } from '../helpers/grant-runner.js';
 import type { AccessConfig } from '../../src/core/model.js';
 import { getRequest } from '../../src/store/requests.js';
 import { accessConfig, integration, server } from '../helpers/access-config.js';

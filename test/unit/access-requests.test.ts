@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { extensionAllowance } from '../../src/access/extend.js';
-import { createGrantRunner } from '../../src/access/grant-runner.js';
+import { createGrantRunner } from '../helpers/grant-runner.js';
 import { cancelRequest, expireUnansweredRequests, submitRequest, voteOnRequest } from '../../src/access/requests.js';
 import { revokeRequestAs } from '../../src/access/revoke.js';
 import { generateCaKey } from '../../src/ca/ca-key.js';

@@ -4,10 +4,11 @@
 // OpenSSH's ssh-keygen -L.
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateCaKey } from '../../src/ca/ca-key.js';
-import { certificateOf } from '../../src/access/certificates.js';
+import { certificateOf } from '../../src/targets/ssh/certificates.js';
 import { requestExtension } from '../../src/access/extend.js';
-import { createGrantRunner, provisionRequest, type GrantRunner } from '../../src/access/grant-runner.js';
-import type { HostEffects } from '../../src/access/host-effects.js';
+import { provisionRequest, type GrantRunner } from '../../src/access/grant-runner.js';
+import { createGrantRunner } from '../helpers/grant-runner.js';
+import type { HostEffects } from '../../src/targets/ssh/host-effects.js';
 import { submitRequest, voteOnRequest } from '../../src/access/requests.js';
 import { sweepOnce } from '../../src/access/sweeper.js';
 import { grantsOfRequest, moveGrant } from '../../src/store/grants.js';

@@ -2,12 +2,13 @@
 // (the same flows against real sshd hosts are in test/integration/access-*.test.ts).
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateCaKey } from '../../src/ca/ca-key.js';
-import { createGrantRunner, provisionRequest, type GrantRunner } from '../../src/access/grant-runner.js';
-import type { HostEffects } from '../../src/access/host-effects.js';
+import { provisionRequest, type GrantRunner } from '../../src/access/grant-runner.js';
+import { createGrantRunner } from '../helpers/grant-runner.js';
+import type { HostEffects } from '../../src/targets/ssh/host-effects.js';
 import { submitRequest, voteOnRequest } from '../../src/access/requests.js';
 import { requestExtension } from '../../src/access/extend.js';
 import { sweepOnce } from '../../src/access/sweeper.js';
-import { certificateOf } from '../../src/access/certificates.js';
+import { certificateOf } from '../../src/targets/ssh/certificates.js';
 import { moveGrant, getGrant, grantsOfRequest } from '../../src/store/grants.js';
 import { dueOutbox } from '../../src/store/outbox.js';
 import { listAudit } from '../../src/store/audit-log.js';

@@ -3,9 +3,10 @@
 // the real grant runner; the servers' side is a stand-in (the login proof is in test/integration/).
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateCaKey } from '../../src/ca/ca-key.js';
-import { certificateOf } from '../../src/access/certificates.js';
-import { createGrantRunner, provisionRequest } from '../../src/access/grant-runner.js';
-import type { HostEffects } from '../../src/access/host-effects.js';
+import { certificateOf } from '../../src/targets/ssh/certificates.js';
+import { provisionRequest } from '../../src/access/grant-runner.js';
+import { createGrantRunner } from '../helpers/grant-runner.js';
+import type { HostEffects } from '../../src/targets/ssh/host-effects.js';
 import { submitRequest, voteOnRequest } from '../../src/access/requests.js';
 import type { Flow } from '../../src/core/model.js';
 import { dueOutbox } from '../../src/store/outbox.js';

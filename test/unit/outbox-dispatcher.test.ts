@@ -5,7 +5,7 @@ import type { ChatPlatform } from '../../src/access/chat-port.js';
 import type { AccessEvent } from '../../src/core/events.js';
 import { enqueueEvent, undeliveredCount } from '../../src/store/outbox.js';
 import { createEngine } from '../../src/access/engine.js';
-import { createGrantRunner } from '../../src/access/grant-runner.js';
+import { createGrantRunner } from '../helpers/grant-runner.js';
 import { generateCaKey } from '../../src/ca/ca-key.js';
 import { accessConfig } from '../helpers/access-config.js';
 import { testContext, type TestContext } from '../helpers/access-context.js';

@@ -3,8 +3,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateCaKey } from '../../src/ca/ca-key.js';
 import { requestExtension } from '../../src/access/extend.js';
-import { createGrantRunner, type GrantRunner } from '../../src/access/grant-runner.js';
-import type { HostEffects } from '../../src/access/host-effects.js';
+import { type GrantRunner } from '../../src/access/grant-runner.js';
+import { createGrantRunner } from '../helpers/grant-runner.js';
+import type { HostEffects } from '../../src/targets/ssh/host-effects.js';
 import { submitRequest, voteOnRequest } from '../../src/access/requests.js';
 import { sweepOnce } from '../../src/access/sweeper.js';
 import { listAudit } from '../../src/store/audit-log.js';

@@ -5,6 +5,7 @@ import { homeView, listReply, type MyAccess } from '../../src/chat/slack/blocks-
 import { escape, slackDate, type Block } from '../../src/chat/slack/blocks.js';
 import { denyModal, requestModal, STATIC_MENU_LIMIT } from '../../src/chat/slack/blocks-views.js';
 import type { AccessRequest } from '../../src/store/requests.js';
+import { sshCredentialView } from '../../src/targets/ssh/ssh-driver.js';
 import { flow, integration, server } from '../helpers/access-config.js';
 
 const request: AccessRequest = {
@@ -57,11 +58,11 @@ describe('Block Kit rendering', () => {
   });
 
   it('tells how to install the certificate and gives one ssh line per server', () => {
-    const text = JSON.stringify(grantMessage({
+    const text = JSON.stringify(grantMessage(sshCredentialView({
       request: { ...request, state: 'approved' }, certificate: 'ssh-ed25519-cert-v01@openssh.com AAAAcert', validBefore: 1_800_000_000,
       userKeyName: 'id_work', targets: [{ server: 'web-1', host: '10.0.0.1', port: 22 }, { server: 'web-2', host: 'web2.internal', port: 2222 }],
       notReady: [], customAccessDetails: 'Use the VPN.', serial: 1,
-    }));
+    })));
     expect(text).toContain('~/.ssh/id_work-cert.pub');
     expect(text).toContain('ssh -i ~/.ssh/id_work dev@10.0.0.1 -p 22');
     expect(text).toContain('ssh -i ~/.ssh/id_work dev@web2.internal -p 2222');

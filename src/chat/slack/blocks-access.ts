@@ -2,7 +2,7 @@
 // certificate with install and connect instructions, failures, the expiry warning and the end of access.
 import { formatDuration } from '../../core/duration.js';
 import type { Grant } from '../../store/grants.js';
-import type { GrantDetails } from '../grant-details.js';
+import type { CredentialView } from '../../access/target-driver.js';
 import type { AccessRequest, ApprovalVote } from '../../store/requests.js';
 import { outcomeText } from './blocks-approval.js';
 import {
@@ -30,25 +30,33 @@ export function accessReadyNote(request: AccessRequest, votes: readonly Approval
   return message(`${outcomeText(request, votes)} — your request #${request.id} for ${serverList(request.servers)}. Access is ready: the certificate is below.`);
 }
 
-export function grantMessage(g: GrantDetails): SlackMessage {
-  const key = `~/.ssh/${g.userKeyName}`;
-  const ends = slackDate(g.validBefore * 1000);
-  const install = `cat > ${key}-cert.pub <<'EOF'\n${g.certificate}\nEOF`;
-  const connect = g.targets.map((t) => `ssh -i ${key} ${g.request.linuxUser}@${t.host} -p ${t.port}`).join('\n');
+/** The credential and how to use it, for any target kind: install or keep the secret, then connect. */
+export function grantMessage(v: CredentialView): SlackMessage {
+  const ends = slackDate(v.validUntil);
   const blocks = [
-    header(`SSH access ready (request #${g.request.id})`),
-    section(`Access to ${serverList(g.targets.map((t) => t.server))} as \`${g.request.linuxUser}\` until *${ends}*.`),
-    section(`*1. Install the certificate* next to your key, as \`${key}-cert.pub\` (paste this in a terminal):`),
-    preformatted(install),
-    section('*2. Connect* (ssh picks up the certificate next to the key):'),
-    preformatted(connect),
+    header(`${v.title} ready (request #${v.requestId})`),
+    section(`Access to ${serverList(v.targets)} as \`${v.account}\` until *${ends}*.`),
   ];
-  if (g.notReady.length > 0) {
-    blocks.push(section(`:warning: Not ready yet on ${serverList(g.notReady)}: Keyway keeps trying and tells you when it works.`));
+  let step = 0;
+  if (v.secret?.install) {
+    blocks.push(section(`*${++step}. Install ${v.secret.label}*${v.secret.where ? ` ${v.secret.where}` : ''}, as \`${v.secret.filename}\` (paste this in a terminal):`));
+    blocks.push(preformatted(v.secret.install.join('\n')));
+  } else if (v.secret) {
+    blocks.push(section(`*${++step}. ${capitalised(v.secret.label)}* (keep it as \`${v.secret.filename}\`; it is shown once):`));
+    blocks.push(preformatted(v.secret.text));
   }
-  if (g.customAccessDetails) blocks.push(section(`*From your admins:* ${escape(g.customAccessDetails)}`));
-  blocks.push(context(`The certificate opens only the servers of this request and stops working at ${ends} or when the access is revoked. \`/ssh-access list\` shows your access.`));
-  return { text: `SSH access ready for request #${g.request.id} until ${new Date(g.validBefore * 1000).toISOString()}`, blocks };
+  blocks.push(section(`*${++step}. Connect*${v.connectHint ? ` (${v.connectHint})` : ''}:`));
+  blocks.push(preformatted(v.connect.flatMap((c) => c.lines).join('\n')));
+  if (v.notReady.length > 0) {
+    blocks.push(section(`:warning: Not ready yet on ${serverList(v.notReady)}: Keyway keeps trying and tells you when it works.`));
+  }
+  for (const note of v.notes) blocks.push(section(`*From your admins:* ${escape(note)}`));
+  blocks.push(context(`${v.scope} and stops working at ${ends} or when the access is revoked. \`/ssh-access list\` shows your access.`));
+  return { text: `${v.title} ready for request #${v.requestId} until ${new Date(v.validUntil).toISOString()}`, blocks };
+}
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 export function provisionFailedForRequester(request: AccessRequest, servers: string[]): SlackMessage {

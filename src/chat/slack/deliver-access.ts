@@ -3,7 +3,7 @@
 import { getGrant, type Grant } from '../../store/grants.js';
 import { getRequest, votesOf, type AccessRequest } from '../../store/requests.js';
 import { tellsRequester } from '../audience.js';
-import { grantDetailsOf, ownersOf } from '../grant-details.js';
+import { credentialViewOf, ownersOf } from '../../access/credential-view.js';
 import {
   accessEnded, accessReadyNote, expiryWarning, grantMessage, provisionFailedForOwners, provisionFailedForRequester, revokeFailing,
 } from './blocks-access.js';
@@ -21,14 +21,14 @@ async function dmOwners(deps: SlackDeps, request: AccessRequest, purpose: string
 
 export async function deliverAccessGranted(deps: SlackDeps, requestId: number): Promise<void> {
   const { ctx } = deps.engine;
-  const details = grantDetailsOf(ctx, requestId);
-  if (!details) {
+  const owed = credentialViewOf(deps.engine.runner, requestId);
+  if (!owed) {
     deps.logger.info({ requestId }, 'no active grant left by the time the certificate was to be sent; not sending it');
     return;
   }
-  const { request } = details;
+  const { request, view } = owed;
   if (!tellsRequester('slack', request)) return;
-  await dmOnce(deps, request.requesterEmail, requestId, `grant:${details.serial}`, grantMessage(details));
+  await dmOnce(deps, request.requesterEmail, requestId, `grant:${view.credentialId}`, grantMessage(view));
   // The "approved, preparing access…" message becomes "access is ready".
   const note = accessReadyNote(request, votesOf(ctx.db, requestId));
   for (const ref of slackMessagesOf(ctx.db, requestId, 'requester')) {

@@ -7,7 +7,7 @@ import { DEFAULT_GROUP } from '../../core/model.js';
 import { MAX_REASON_LENGTH } from '../../core/policy.js';
 import type { ActiveAccess } from '../../access/queries.js';
 import type { AccessRequest, ApprovalVote } from '../../store/requests.js';
-import type { GrantDetails } from '../grant-details.js';
+import type { CredentialView } from '../../access/target-driver.js';
 
 export type Card = Record<string, unknown>;
 type Element = Record<string, unknown>;
@@ -155,31 +155,27 @@ export function approvalCard(request: AccessRequest, votes: readonly ApprovalVot
 }
 
 /**
- * The certificate, how to install it, and an ssh line per server: a markdown message, because Teams keeps the
- * lines of a code block in a message (a card's text would join them) and people copy them into a terminal.
+ * The credential, how to install or keep it, and how to connect to each target: a markdown message, because Teams
+ * keeps the lines of a code block in a message (a card's text would join them) and people copy them into a terminal.
  */
-export function grantText(g: GrantDetails, now: number): string {
-  const key = `~/.ssh/${g.userKeyName}`;
-  const ends = `${utcDate(g.validBefore * 1000)} (in ${formatDuration(Math.max(60, Math.round((g.validBefore * 1000 - now) / 60_000) * 60))})`;
+export function grantText(v: CredentialView, now: number): string {
+  const ends = `${utcDate(v.validUntil)} (in ${formatDuration(Math.max(60, Math.round((v.validUntil - now) / 60_000) * 60))})`;
   const lines = [
-    `**SSH access ready (request #${g.request.id})**`,
+    `**${v.title} ready (request #${v.requestId})**`,
     '',
-    `Access to ${serverList(g.targets.map((t) => t.server))} as \`${g.request.linuxUser}\` until **${ends}**.`,
+    `Access to ${serverList(v.targets)} as \`${v.account}\` until **${ends}**.`,
     '',
-    `**1. Install the certificate** next to your key, as \`${key}-cert.pub\` (paste this in a terminal):`,
-    '```',
-    `cat > ${key}-cert.pub <<'EOF'`,
-    g.certificate,
-    'EOF',
-    '```',
-    '**2. Connect** (ssh picks up the certificate next to the key):',
-    '```',
-    ...g.targets.map((t) => `ssh -i ${key} ${g.request.linuxUser}@${t.host} -p ${t.port}`),
-    '```',
   ];
-  if (g.notReady.length > 0) lines.push(`⚠️ Not ready yet on ${serverList(g.notReady)}: Keyway keeps trying and tells you when it works.`, '');
-  if (g.customAccessDetails) lines.push(`**From your admins:** ${escapeMarkdown(g.customAccessDetails)}`, '');
-  lines.push('The certificate opens only the servers of this request and stops working at its expiry or when the access is revoked. Send `list` to see your access.');
+  let step = 0;
+  if (v.secret?.install) {
+    lines.push(`**${++step}. Install ${v.secret.label}**${v.secret.where ? ` ${v.secret.where}` : ''}, as \`${v.secret.filename}\` (paste this in a terminal):`, '```', ...v.secret.install, '```');
+  } else if (v.secret) {
+    lines.push(`**${++step}. ${v.secret.label.charAt(0).toUpperCase()}${v.secret.label.slice(1)}** (keep it as \`${v.secret.filename}\`; it is shown once):`, '```', v.secret.text, '```');
+  }
+  lines.push(`**${++step}. Connect**${v.connectHint ? ` (${v.connectHint})` : ''}:`, '```', ...v.connect.flatMap((c) => c.lines), '```');
+  if (v.notReady.length > 0) lines.push(`⚠️ Not ready yet on ${serverList(v.notReady)}: Keyway keeps trying and tells you when it works.`, '');
+  for (const note of v.notes) lines.push(`**From your admins:** ${escapeMarkdown(note)}`, '');
+  lines.push(`${v.scope} and stops working at its expiry or when the access is revoked. Send \`list\` to see your access.`);
   return lines.join('\n');
 }
 

@@ -6,7 +6,7 @@ import type { AccessEvent } from '../../core/events.js';
 import { getGrant, type Grant } from '../../store/grants.js';
 import { getRequest, votesOf, type AccessRequest } from '../../store/requests.js';
 import { tellsRequester } from '../audience.js';
-import { grantDetailsOf, ownersOf } from '../grant-details.js';
+import { credentialViewOf, ownersOf } from '../../access/credential-view.js';
 import type { ChatPlatform } from '../../access/chat-port.js';
 import { approvalCard, expiryWarningCard, grantText } from './cards.js';
 import { settleAll, serialPerKey } from '../work.js';
@@ -55,9 +55,9 @@ async function requestDecided(deps: TeamsDeps, requestId: number): Promise<void>
 }
 
 async function accessGranted(deps: TeamsDeps, requestId: number): Promise<void> {
-  const details = grantDetailsOf(deps.engine.ctx, requestId);
-  if (!details) return; // no active grant left by the time the certificate was to be sent
-  await toRequester(deps, details.request, `grant:${details.serial}`, grantText(details, deps.engine.ctx.now()));
+  const owed = credentialViewOf(deps.engine.runner, requestId);
+  if (!owed) return; // no active grant left by the time the credential was to be sent
+  await toRequester(deps, owed.request, `grant:${owed.view.credentialId}`, grantText(owed.view, deps.engine.ctx.now()));
 }
 
 async function provisionFailed(deps: TeamsDeps, requestId: number, grantIds: number[]): Promise<void> {

@@ -1,8 +1,8 @@
 // keyway grant (break-glass), keyway revoke, keyway sweep: commands that change servers.
 import { grantBreakGlass } from '../../access/break-glass.js';
-import { certificateOf } from '../../access/certificates.js';
 import { endAccess, provisionRequest } from '../../access/grant-runner.js';
 import { sweepOnce } from '../../access/sweeper.js';
+import { certificateOf } from '../../targets/ssh/certificates.js';
 import { UserError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
 import { grantsOfRequest } from '../../store/grants.js';

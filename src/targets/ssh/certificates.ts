@@ -1,26 +1,22 @@
-// Issues the certificate for an approved request: the serial comes from the database row written first,
+// The SSH driver's credential: issues the certificate for an approved request: the serial comes from the database row written first,
 // so a crash between signing and delivery leaves a record that recovery finds. Its options (source-address,
 // force-command, forwarding) are the ones stored with the request when it was approved, never the flow as the
 // config has it now: renaming or editing a flow changes no running access, nor an extension's re-issue.
-import type { CaKey } from '../ca/ca-key.js';
-import { signCertificate, validityWindow } from '../ca/certificate.js';
-import { certificateKeyId, requestPrincipal } from '../ca/certificate-identity.js';
-import { parseUserPublicKey } from '../ca/user-key.js';
-import { UserError } from '../core/errors.js';
-import { certificateOptionsOf, type CertificateOptions } from '../core/policy.js';
-import { appendAudit } from '../store/audit-log.js';
-import { currentKey } from '../store/people.js';
-import { enqueueEvent } from '../store/outbox.js';
-import type { AccessRequest } from '../store/requests.js';
-import { BREAK_GLASS_FLOW } from './break-glass.js';
-import type { AccessContext } from './context.js';
+import type { CaKey } from '../../ca/ca-key.js';
+import { signCertificate, validityWindow } from '../../ca/certificate.js';
+import { certificateKeyId, requestPrincipal } from '../../ca/certificate-identity.js';
+import { parseUserPublicKey } from '../../ca/user-key.js';
+import { UserError } from '../../core/errors.js';
+import { certificateOptionsOf, type CertificateOptions } from '../../core/policy.js';
+import { BREAK_GLASS_FLOW } from '../../access/break-glass.js';
+import type { AccessContext } from '../../access/context.js';
+import { appendAudit } from '../../store/audit-log.js';
+import { insertCertificateRow, latestCertificateOf, setCertificateLine, type StoredCertificate } from '../../store/certificates.js';
+import { currentKey } from '../../store/people.js';
+import { enqueueEvent } from '../../store/outbox.js';
+import type { AccessRequest } from '../../store/requests.js';
 
-export interface IssuedCertificate {
-  serial: number;
-  line: string;
-  validAfter: number;
-  validBefore: number;
-}
+export type IssuedCertificate = StoredCertificate;
 
 /**
  * The options a request's certificate carries: those stored when it was approved. A row approved before they
@@ -57,8 +53,10 @@ export function issueCertificate(ctx: AccessContext, ca: CaKey, request: AccessR
   const keyId = certificateKeyId({ requestId: request.id, person: request.requesterEmail, servers: request.servers });
   const principals = [requestPrincipal(request.id)];
   return ctx.db.transaction(() => {
-    const serial = Number(ctx.db.prepare(`INSERT INTO certificates (request_id, key_id, principals, key_fingerprint, ca_fingerprint, valid_after, valid_before, issued_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(request.id, keyId, JSON.stringify(principals), publicKey.fingerprint, ca.fingerprint, window.validAfter, window.validBefore, now).lastInsertRowid);
+    const { serial } = insertCertificateRow(ctx.db, {
+      requestId: request.id, keyId, principals, keyFingerprint: publicKey.fingerprint, caFingerprint: ca.fingerprint,
+      validAfter: window.validAfter, validBefore: window.validBefore, issuedAt: now,
+    });
     const signed = signCertificate(ca, {
       publicKey, serial: BigInt(serial), keyId, principals, validAfter: window.validAfter, validBefore: window.validBefore,
       extensions: options.extensions,
@@ -66,7 +64,7 @@ export function issueCertificate(ctx: AccessContext, ca: CaKey, request: AccessR
         ? { sourceAddress: options.sourceAddress.length > 0 ? options.sourceAddress : undefined, forceCommand: options.forceCommand }
         : undefined,
     });
-    ctx.db.prepare('UPDATE certificates SET certificate = ? WHERE serial = ?').run(signed.line, serial);
+    setCertificateLine(ctx.db, serial, signed.line);
     appendAudit(ctx.db, {
       actor: 'system', action: 'certificate.issued', subject: `request:${request.id}`,
       details: { serial, keyId, principals, key: publicKey.fingerprint, validBefore: window.validBefore },
@@ -76,10 +74,9 @@ export function issueCertificate(ctx: AccessContext, ca: CaKey, request: AccessR
   }).immediate();
 }
 
-export function certificateOf(ctx: AccessContext, requestId: number): IssuedCertificate | undefined {
-  const row = ctx.db.prepare('SELECT serial, certificate, valid_after, valid_before FROM certificates WHERE request_id = ? AND certificate IS NOT NULL ORDER BY serial DESC LIMIT 1')
-    .get(requestId) as { serial: number; certificate: string; valid_after: number; valid_before: number } | undefined;
-  return row && { serial: row.serial, line: row.certificate, validAfter: row.valid_after, validBefore: row.valid_before };
+/** The request's latest certificate (after an extension, the re-issued one). */
+export function certificateOf(ctx: Pick<AccessContext, 'db'>, requestId: number): IssuedCertificate | undefined {
+  return latestCertificateOf(ctx.db, requestId);
 }
 
 /** True when the request has no certificate yet, or only one that ends before its access does (after an extension). */

@@ -1,7 +1,7 @@
 // The shape of config/access.yaml (snake_case, as in design.md) and its transformation into the AccessConfig model.
 // Single-field rules live here; rules that relate fields to each other are in cross-checks.ts.
 import { z } from 'zod';
-import { DEFAULT_MAX_PENDING_REQUESTS, type Audience, type Flow, type FlowResources, type Integration, type Person, type Server } from '../core/model.js';
+import { DEFAULT_MAX_PENDING_REQUESTS, type Audience, type Flow, type FlowResources, type IntegrationCommon, type Person, type Server, type SshIntegration } from '../core/model.js';
 import {
   cidr,
   connectorUser,
@@ -28,35 +28,59 @@ export const serverSchema = z
 
 export const serverListSchema = z.array(serverSchema).min(1, 'the server list must have at least one server');
 
-/** An integration as written: its servers are either inline or still to be read from servers_file. */
-export type ParsedIntegration = Omit<Integration, 'servers'> & { servers?: Server[]; serversFile?: string };
+/** An SSH integration as written: its servers are either inline or still to be read from servers_file. */
+export type ParsedIntegration = Omit<SshIntegration, 'servers'> & { servers?: Server[]; serversFile?: string };
 
-export const integrationSchema = z
+/** The settings every integration type takes (design.md "Integration settings"), whatever its kind. */
+const commonIntegrationFields = {
+  name: plainName('integration'),
+  secret: secretRef.optional(),
+  user_groups: groupList('user_groups'),
+  login_shell: loginShell,
+  user_key_name: z
+    .string()
+    .refine((value) => /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(value), { error: 'user_key_name must be a file name like id_ed25519' })
+    .default('id_ed25519'),
+  uid_range: uidRange,
+  cleanup_after_days: z
+    .int({ error: 'cleanup_after_days must be a whole number of days' })
+    .min(0, 'cleanup_after_days must not be negative')
+    .max(3650, 'cleanup_after_days must be at most 3650')
+    .default(7),
+  custom_access_details: z
+    .string()
+    .max(CUSTOM_ACCESS_DETAILS_MAX, `custom_access_details must be at most ${CUSTOM_ACCESS_DETAILS_MAX} characters`)
+    .optional(),
+  owners: z.array(email).default([]),
+  resource_owner_tag: z.string().min(1, 'resource_owner_tag must name a tag').optional(),
+  allow_privileged_groups: z.boolean().default(false),
+};
+
+type CommonIntegrationInput = z.output<z.ZodObject<typeof commonIntegrationFields>>;
+
+function commonIntegration(i: CommonIntegrationInput): IntegrationCommon {
+  return {
+    name: i.name,
+    ...(i.secret !== undefined && { secret: i.secret }),
+    userGroups: i.user_groups,
+    loginShell: i.login_shell,
+    userKeyName: i.user_key_name,
+    uidRange: i.uid_range,
+    cleanupAfterDays: i.cleanup_after_days,
+    ...(i.custom_access_details !== undefined && { customAccessDetails: i.custom_access_details }),
+    owners: i.owners,
+    ...(i.resource_owner_tag !== undefined && { resourceOwnerTag: i.resource_owner_tag }),
+    allowPrivilegedGroups: i.allow_privileged_groups,
+  };
+}
+
+/** type: ssh — servers listed by hand, inline or in a JSON file. */
+export const sshIntegrationSchema = z
   .strictObject({
-    name: plainName('integration'),
-    type: z.literal('ssh', { error: 'type must be "ssh" (the only integration type)' }).default('ssh'),
+    type: z.literal('ssh'),
+    ...commonIntegrationFields,
     servers: serverListSchema.optional(),
     servers_file: z.string().min(1, 'servers_file must be a path').optional(),
-    secret: secretRef.optional(),
-    user_groups: groupList('user_groups'),
-    login_shell: loginShell,
-    user_key_name: z
-      .string()
-      .refine((value) => /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(value), { error: 'user_key_name must be a file name like id_ed25519' })
-      .default('id_ed25519'),
-    uid_range: uidRange,
-    cleanup_after_days: z
-      .int({ error: 'cleanup_after_days must be a whole number of days' })
-      .min(0, 'cleanup_after_days must not be negative')
-      .max(3650, 'cleanup_after_days must be at most 3650')
-      .default(7),
-    custom_access_details: z
-      .string()
-      .max(CUSTOM_ACCESS_DETAILS_MAX, `custom_access_details must be at most ${CUSTOM_ACCESS_DETAILS_MAX} characters`)
-      .optional(),
-    owners: z.array(email).default([]),
-    resource_owner_tag: z.string().min(1, 'resource_owner_tag must name a tag').optional(),
-    allow_privileged_groups: z.boolean().default(false),
   })
   .superRefine((integration, context) => {
     if (integration.servers === undefined && integration.servers_file === undefined) {
@@ -68,22 +92,28 @@ export const integrationSchema = z
   })
   .transform(
     (i): ParsedIntegration => ({
-      name: i.name,
+      ...commonIntegration(i),
       type: i.type,
       ...(i.servers !== undefined && { servers: i.servers }),
       ...(i.servers_file !== undefined && { serversFile: i.servers_file }),
-      ...(i.secret !== undefined && { secret: i.secret }),
-      userGroups: i.user_groups,
-      loginShell: i.login_shell,
-      userKeyName: i.user_key_name,
-      uidRange: i.uid_range,
-      cleanupAfterDays: i.cleanup_after_days,
-      ...(i.custom_access_details !== undefined && { customAccessDetails: i.custom_access_details }),
-      owners: i.owners,
-      ...(i.resource_owner_tag !== undefined && { resourceOwnerTag: i.resource_owner_tag }),
-      allowPrivilegedGroups: i.allow_privileged_groups,
     }),
   );
+
+// One branch per integration type, discriminated on `type` (design.md): aws-ec2, azure-vm, rdp and windows-dc come as
+// siblings of ssh, each with commonIntegrationFields and its own settings.
+const INTEGRATION_TYPES = [sshIntegrationSchema] as const;
+const typeNames = ['ssh'];
+
+/** An integration without `type` is an ssh one (design.md: ssh is the default). */
+function defaultType(value: unknown): unknown {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !('type' in value) ? { ...value, type: 'ssh' } : value;
+}
+
+export const integrationSchema = z.preprocess(defaultType, z.discriminatedUnion('type', INTEGRATION_TYPES, {
+  error: (issue) => issue.code === 'invalid_union'
+    ? typeNames.length === 1 ? `type must be "${typeNames[0]}" (the only integration type)` : `type must be one of ${typeNames.map((t) => `"${t}"`).join(', ')}`
+    : undefined,
+}));
 
 export const personSchema = z
   .strictObject({ email, linux_user: linuxUser })

@@ -16,10 +16,10 @@ export interface UidRange {
   max: number;
 }
 
-export interface Integration {
+/** What every integration has, whatever its type (design.md "Integration settings"). */
+export interface IntegrationCommon {
   name: string;
-  type: 'ssh';
-  servers: Server[];
+  /** The connector's credential: an SSH private key for Linux kinds (a bind password for windows-dc, later). */
   secret?: SecretRef;
   /** ['Default'] means: only the user's own group. */
   userGroups: string[];
@@ -33,6 +33,20 @@ export interface Integration {
   /** Lets grant_groups/user_groups name root-equivalent groups (sudo, docker, …); root and keyway-users never. */
   allowPrivilegedGroups: boolean;
 }
+
+/** type: ssh — Linux servers over SSH, listed by hand. */
+export interface SshIntegration extends IntegrationCommon {
+  type: 'ssh';
+  servers: Server[];
+}
+
+/**
+ * An integration: one member per type, discriminated on `type` (its target kind). Only ssh exists yet; aws-ec2,
+ * azure-vm (Linux over SSH, servers from a cloud API), rdp and windows-dc join as siblings.
+ */
+export type Integration = SshIntegration;
+
+export type IntegrationType = Integration['type'];
 
 export interface Person {
   email: string;

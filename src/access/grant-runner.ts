@@ -4,6 +4,7 @@
 // was bound to, and a grant is bound to its target (kind, address, account) before the target is first touched,
 // so its revoke never depends on the config or the inventory as they are later.
 import { retryDelayMs } from '../core/backoff.js';
+import { isOutage } from '../core/errors.js';
 import { findServer } from '../core/policy.js';
 import type { GrantState } from '../core/lifecycle.js';
 import type { ServerRef } from '../core/model.js';
@@ -91,7 +92,7 @@ export async function provisionGrant(runner: GrantRunner, grantId: number): Prom
         appendAudit(ctx.db, { actor: 'system', action: 'grant.provision_failed', subject: `grant:${grant.id}`, details: { server: grant.server, error: errorText(error), attempts } }, now);
         if (attempts === 1) enqueueEvent(ctx.db, { kind: 'provision_failed', requestId: grant.requestId, grantIds: [grant.id] }, now);
       }).immediate();
-      ctx.logger.warn({ grantId: grant.id, server: grant.server, err: errorText(error) }, 'provisioning failed; will retry');
+      ctx.logger.warn({ grantId: grant.id, server: grant.server, err: errorText(error), outage: isOutage(error) }, 'provisioning failed; will retry');
       return 'provision_failed';
     }
     const now = ctx.now();
@@ -180,7 +181,7 @@ export async function revokeGrant(runner: GrantRunner, grantId: number, by: stri
         appendAudit(ctx.db, { actor: 'system', action: 'grant.revoke_failed', subject: `grant:${current.id}`, details: { server: current.server, error: errorText(error), attempts } }, now);
         enqueueEvent(ctx.db, { kind: 'revoke_failing', grantId: current.id, attempts, error: errorText(error) }, now);
       }).immediate();
-      ctx.logger.error({ grantId: current.id, server: current.server, err: errorText(error), attempts }, 'revoke failed; will retry');
+      ctx.logger.error({ grantId: current.id, server: current.server, err: errorText(error), attempts, outage: isOutage(error) }, 'revoke failed; will retry');
       return 'revoke_failed';
     }
     const now = ctx.now();

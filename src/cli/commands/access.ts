@@ -3,7 +3,7 @@ import { grantBreakGlass } from '../../access/break-glass.js';
 import { endAccess, provisionRequest } from '../../access/grant-runner.js';
 import { sweepOnce } from '../../access/sweeper.js';
 import { certificateOf } from '../../targets/ssh/certificates.js';
-import { UserError } from '../../core/errors.js';
+import { OutageError, UserError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
 import { grantsOfRequest } from '../../store/grants.js';
 import { getRequest } from '../../store/requests.js';
@@ -27,7 +27,7 @@ export const grantCommand: Command = {
       const certificate = certificateOf(rt, request.id);
       if (flag(args, 'json')) return printJson(io, { request: getRequest(rt.db, request.id), grants, certificate: certificate?.line ?? null });
       for (const g of grants) io.err(`${g.server}: ${g.state}${g.lastError ? ` (${g.lastError})` : ''}`);
-      if (!certificate) throw new UserError('host_unreachable', `No server could be prepared for request ${request.id}; the sweeper keeps retrying (keyway grants list).`);
+      if (!certificate) throw new OutageError('host_unreachable', `No server could be prepared for request ${request.id}; the sweeper keeps retrying (keyway grants list).`);
       io.out(certificate.line);
       return grants.every((g) => g.state === 'active') ? 0 : 1;
     });

@@ -1,6 +1,6 @@
 // `keyway hosts check`: one line per server saying whether Keyway can reach it, run sudo, and finds its own
 // settings in place (also that a member of keyway-users cannot log in with a planted key), and which host key is pinned.
-import { isUserError } from '../../core/errors.js';
+import { isOutage, isUserError } from '../../core/errors.js';
 import type { ServerRef } from '../../core/model.js';
 import type { ConnectionPool } from './connection-pool.js';
 import { checkBootstrapCommand } from './remote-commands.js';
@@ -53,7 +53,7 @@ export async function checkServer(
     };
   } catch (error) {
     if (!isUserError(error)) throw error;
-    const reachable = error.code !== 'host_unreachable' && error.code !== 'host_key_mismatch';
+    const reachable = !isOutage(error) && error.code !== 'host_key_mismatch';
     // A RemoteCommandError means the command ran: sudo worked unless sudo itself refused.
     const sudo = error instanceof RemoteCommandError ? !error.sudoRefused : undefined;
     return { ...base, reachable, sudo, notBootstrapped: undefined, plantedKeys: undefined, pinnedHostKey: options.pinnedHostKey(), problem: error.message, ok: false };

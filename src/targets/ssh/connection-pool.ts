@@ -4,7 +4,7 @@
 // (default 16) overall.
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import type { Logger } from 'pino';
-import { UserError } from '../../core/errors.js';
+import { OutageError, UserError } from '../../core/errors.js';
 import type { ServerRef } from '../../core/model.js';
 import { fingerprintOfKeyBlob } from './host-key-fingerprint.js';
 import type { RemoteCommand } from './remote-commands.js';
@@ -161,7 +161,7 @@ export class ConnectionPool {
         // The channel never opened, so the command never ran: it is safe to try again.
         if (!(error instanceof ChannelOpenError)) throw error;
         if (attempt >= MAX_CHANNEL_OPEN_ATTEMPTS) {
-          throw new UserError('host_unreachable', `Cannot run commands on ${describeServer(ref)}: ${error.message} (${attempt} attempts).`);
+          throw new OutageError('host_unreachable', `Cannot run commands on ${describeServer(ref)}: ${error.message} (${attempt} attempts).`);
         }
         if (this.connections.get(connection.key) === connection && !error.connectionGone) {
           // sshd frees a finished session's slot only a moment after its channel closes, so a busy connection can
@@ -299,7 +299,7 @@ export class ConnectionPool {
           if (settled) return;
           settled = true;
           if (exitCode === undefined) {
-            reject(new UserError('host_unreachable', `The connection to ${describeServer(ref)} was lost while running: ${command.purpose}.`));
+            reject(new OutageError('host_unreachable', `The connection to ${describeServer(ref)} was lost while running: ${command.purpose}.`));
             return;
           }
           this.options.logger?.debug({ server: ref.server.name, purpose: command.purpose, code: exitCode, ms: Date.now() - started }, 'remote command finished');
@@ -349,9 +349,9 @@ function hostKeyMismatch(ref: ServerRef, pinned: string | undefined, presented: 
   );
 }
 
-function unreachable(ref: ServerRef, error: Error & { level?: string }): UserError {
+function unreachable(ref: ServerRef, error: Error & { level?: string }): OutageError {
   const reason = error.level === 'client-authentication'
     ? `the server refused the connector key for ${ref.server.user} (${error.message}): check the integration's secret and the connector's authorized_keys`
     : error.message;
-  return new UserError('host_unreachable', `Cannot reach server ${describeServer(ref)}: ${reason}.`);
+  return new OutageError('host_unreachable', `Cannot reach server ${describeServer(ref)}: ${reason}.`);
 }

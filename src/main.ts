@@ -95,7 +95,7 @@ export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = creat
     if (settings.teams.allowUnauthenticated) {
       logger.warn(`KEYWAY_TEAMS_ALLOW_UNAUTHENTICATED=true: ${TEAMS_MESSAGES_PATH} accepts activities WITHOUT checking their Bot Framework token. Anyone who can reach this port can act as any Teams user. For local development only.`);
     }
-    teams = createTeamsFrontDoor({ engine, teams: settings.teams, logger, slackAlsoAsks: settings.slack !== undefined });
+    teams = createTeamsFrontDoor({ engine, teams: settings.teams, logger });
     platforms.push(teams.platform);
     routes[TEAMS_MESSAGES_PATH] = teams.requestListener;
   }

@@ -4,12 +4,15 @@ import { listGrants } from '../store/grants.js';
 import type { ChatPlatform } from './chat-port.js';
 import type { AccessContext } from './context.js';
 import { provisionGrant, type GrantRunner } from './grant-runner.js';
+import { createNotifier, type Notifier } from './notifier.js';
 import { dispatchOutbox, type PlatformStatus } from './outbox-dispatcher.js';
 
 export interface Engine {
   ctx: AccessContext;
   runner: GrantRunner;
   platforms: ChatPlatform[];
+  /** Decides who hears what on each platform and sends it once (also used to refresh approval messages at once). */
+  notifier: Notifier;
   /** Whether each chat platform took its last delivery. */
   platformStatus: PlatformStatus;
   /** Schedules the follow-up work of a state change; returns at once (Slack wants its answer in 3 s). */
@@ -20,15 +23,21 @@ export interface Engine {
   afterRun: Array<() => void>;
 }
 
-export function createEngine(runner: GrantRunner, platforms: ChatPlatform[]): Engine {
+export interface EngineOptions {
+  /** Replaces the notifier (tests that watch the dispatching alone). */
+  notifier?: Notifier;
+}
+
+export function createEngine(runner: GrantRunner, platforms: ChatPlatform[], options: EngineOptions = {}): Engine {
   const { ctx } = runner;
+  const notifier = options.notifier ?? createNotifier(runner, platforms);
   let running: Promise<void> | undefined;
   let again = false;
 
   async function runOnce(): Promise<void> {
     const fresh = listGrants(ctx.db, { states: ['provisioning'] }).filter((g) => g.expiresAt > ctx.now());
     await Promise.all(fresh.map((g) => provisionGrant(runner, g.id)));
-    const dispatched = await dispatchOutbox(ctx.db, platforms, ctx.now, ctx.logger, engine.platformStatus);
+    const dispatched = await dispatchOutbox(ctx.db, platforms, notifier, ctx.now, ctx.logger, engine.platformStatus);
     if (dispatched.more) again = true;
     for (const listener of engine.afterRun) listener();
   }
@@ -44,6 +53,7 @@ export function createEngine(runner: GrantRunner, platforms: ChatPlatform[]): En
     ctx,
     runner,
     platforms,
+    notifier,
     platformStatus: {},
     afterRun: [],
     kick() {

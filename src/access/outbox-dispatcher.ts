@@ -1,11 +1,13 @@
-// Delivers the outbox to every configured chat platform, remembering per entry which platforms have it, so a
-// platform that is down delays only its own messages and gets them when it is back.
+// Delivers the outbox to every configured chat platform through the notifier (which decides who hears what and
+// sends each message once), remembering per entry which platforms have it, so a platform that is down delays
+// only its own messages and gets them when it is back.
 import type { Database } from 'better-sqlite3';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { retryDelayMs } from '../core/backoff.js';
 import { deliveredPlatformsOf, dueOutbox, markDelivered, markDeliveryFailed, recordDeliveredPlatforms } from '../store/outbox.js';
 import type { ChatPlatform } from './chat-port.js';
+import type { Notifier } from './notifier.js';
 
 export interface DispatchResult {
   delivered: number;
@@ -19,7 +21,7 @@ const BATCH = 50;
 /** Each platform's last delivery: what /healthz reports. */
 export type PlatformStatus = Record<string, { ok: boolean; error?: string; at: number }>;
 
-export async function dispatchOutbox(db: Database, platforms: readonly ChatPlatform[], now: () => number, logger: Logger, status: PlatformStatus = {}): Promise<DispatchResult> {
+export async function dispatchOutbox(db: Database, platforms: readonly ChatPlatform[], notifier: Pick<Notifier, 'deliver'>, now: () => number, logger: Logger, status: PlatformStatus = {}): Promise<DispatchResult> {
   const due = dueOutbox(db, now(), BATCH);
   const result: DispatchResult = { delivered: 0, failed: 0, more: due.length === BATCH };
   for (const entry of due) {
@@ -28,7 +30,7 @@ export async function dispatchOutbox(db: Database, platforms: readonly ChatPlatf
     let failure: string | undefined;
     for (const platform of platforms.filter((p) => !done.includes(p.name))) {
       try {
-        await platform.deliver(entry.event);
+        await notifier.deliver(platform, entry.event);
         status[platform.name] = { ok: true, at: now() };
         done.push(platform.name);
         recordDeliveredPlatforms(db, entry.id, done);

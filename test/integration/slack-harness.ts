@@ -8,7 +8,7 @@ import { createEngine, type Engine } from '../../src/access/engine.js';
 import { createGrantRunner } from '../helpers/grant-runner.js';
 import type { HostEffects } from '../../src/targets/ssh/host-effects.js';
 import { generateCaKey, type CaKey } from '../../src/ca/ca-key.js';
-import { slackMessagesOf } from '../../src/chat/slack/message-log.js';
+import { chatMessagesOf } from '../../src/store/chat-messages.js';
 import { createSlackFrontDoor, type SlackFrontDoor } from '../../src/chat/slack/slack-app.js';
 import type { AccessConfig, Flow, Integration } from '../../src/core/model.js';
 import { accessConfig, flow } from '../helpers/access-config.js';
@@ -143,7 +143,7 @@ export async function requestByCommand(rig: SlackRig, userId: string, text: stri
 
 /** Where the approval message of a request for this Slack user (or channel) was posted. */
 export function approvalMessageOf(rig: Pick<SlackRig, 'ctx'>, requestId: number, recipient: string): { channel: string; ts: string } {
-  const ref = slackMessagesOf(rig.ctx.db, requestId, 'approval').find((m) => m.recipient === recipient);
+  const ref = chatMessagesOf<{ channel: string; ts: string }>(rig.ctx.db, 'slack', requestId, 'approval').find((m) => m.recipient === recipient)?.address;
   if (!ref) throw new Error(`no approval message of request ${requestId} for ${recipient}`);
   return { channel: ref.channel, ts: ref.ts };
 }

@@ -45,7 +45,6 @@ export interface TeamsRigOptions {
   authentication?: BotFrameworkAuthentication;
   /** Share an engine (and its context) with a Slack rig: one Keyway serving both platforms. */
   engine?: Engine;
-  slackAlsoAsks?: boolean;
 }
 
 export async function startTeamsRig(options: TeamsRigOptions = {}): Promise<TeamsRig> {
@@ -60,7 +59,7 @@ export async function startTeamsRig(options: TeamsRigOptions = {}): Promise<Team
     engine = createEngine(createGrantRunner(ctx, hosts, ca), []);
   }
   const front = createTeamsFrontDoor({
-    engine, logger: pino({ level: 'silent' }), slackAlsoAsks: options.slackAlsoAsks ?? false, authentication: options.authentication,
+    engine, logger: pino({ level: 'silent' }), authentication: options.authentication,
     teams: { appId: '', appPassword: '', tenants: [], allowUnauthenticated: true, ...options.settings },
   });
   engine.platforms.push(front.platform);

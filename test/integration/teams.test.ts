@@ -290,7 +290,7 @@ describe('authentication', () => {
 describe('Teams and Slack together', () => {
   it('asks an approver who is only on Slack there, and a Slack click gives the Teams requester the certificate in Teams', async () => {
     slackRig = await startSlackRig();
-    rig = await startTeamsRig({ engine: slackRig.engine, slackAlsoAsks: true });
+    rig = await startTeamsRig({ engine: slackRig.engine });
     registerKey(rig.ctx, dev.email, 'dev');
     await say(dev, 'request web-2 1h INC-11');
     await slackRig.settle();

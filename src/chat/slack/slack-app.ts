@@ -9,7 +9,6 @@ import { UserError } from '../../core/errors.js';
 import type { Settings } from '../../settings.js';
 import type { ChatPlatform } from '../../access/chat-port.js';
 import { registerActions } from './actions.js';
-import { createApprovalMessages } from './approval-messages.js';
 import { boltLogger } from './bolt-logger.js';
 import { registerCommands } from './commands.js';
 import { registerHome } from './home.js';
@@ -64,7 +63,11 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
   };
   const client = new webApi.WebClient(slack.botToken, clientOptions);
   const directory = createSlackDirectory({ client, db: engine.ctx.db, now: engine.ctx.now, logger: log, ttlMs: options.cacheTtlMs });
-  const deps: SlackDeps = { engine, client, directory, logger: log, approvals: createApprovalMessages(engine.ctx, client, log) };
+  const deps: SlackDeps = {
+    engine, client, directory, logger: log,
+    approvals: { refresh: (requestId) => engine.notifier.refreshApprovals(platform, requestId) },
+  };
+  const platform = createSlackPlatform(deps);
 
   let receiver: Receiver;
   let requestListener: SlackFrontDoor['requestListener'];
@@ -138,7 +141,7 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
   }
 
   return {
-    platform: createSlackPlatform(deps),
+    platform,
     requestListener,
     async start() {
       const unreachable = await checkToken();

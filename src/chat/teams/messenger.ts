@@ -1,11 +1,9 @@
-// Proactive messages: to a person through the conversation reference saved when they last wrote, at most
-// once per (request, purpose, recipient), recording the activity id so a card can be updated later. A person
-// who removed or blocked the app is forgotten (and reported unreachable) instead of being retried forever.
+// Proactive messages: to a person through the conversation reference saved when they last wrote; the activity id
+// is the address to update a card later.
 import { CardFactory, MessageFactory, type Activity, type CloudAdapter, type ConversationReference, type TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
 import type { Engine } from '../../access/engine.js';
-import { chatAddressOf, forgetChatAddress } from '../../store/chat-addresses.js';
-import { chatMessagesOf, hasChatMessage, recordChatMessage } from '../../store/chat-messages.js';
+import { chatAddressOf } from '../../store/chat-addresses.js';
 import type { Card } from './cards.js';
 
 export interface TeamsMessageAddress {
@@ -19,8 +17,6 @@ export interface TeamsDeps {
   /** The bot's app id ('' without authentication): what continueConversation is called with. */
   appId: string;
   logger: Logger;
-  /** Whether Slack is configured too: approvers Teams cannot reach may be asked there. */
-  slackAlsoAsks: boolean;
   /** Whether this key (an activity, a form) is seen for the first time recently: one click is one action. */
   firstTime(key: string): boolean;
   /** Lets a key count as new again (a form whose request was refused may be sent again, corrected). */
@@ -88,27 +84,4 @@ export async function updateInConversation(deps: TeamsDeps, recipient: string, a
     if (!conversationGone(error)) throw error;
     deps.logger.warn({ recipient, err: (error as Error).message }, 'a Teams card can no longer be updated; skipping it');
   }
-}
-
-/** Sends to the person with this e-mail once per (request, purpose); false when they cannot be reached on Teams. */
-export async function sendOnce(deps: TeamsDeps, email: string, requestId: number, purpose: string, content: TeamsContent): Promise<boolean> {
-  const { ctx } = deps.engine;
-  if (hasChatMessage(ctx.db, 'teams', requestId, purpose, email)) return true;
-  const reference = teamsReferenceOf(deps, email);
-  if (!reference) return false;
-  let activityId: string;
-  try {
-    activityId = await sendToConversation(deps, reference, content);
-  } catch (error) {
-    if (!conversationGone(error)) throw error;
-    deps.logger.warn({ email, err: (error as Error).message }, 'the Teams chat with this person is gone (app removed or blocked); forgetting it until they write again');
-    forgetChatAddress(ctx.db, 'teams', email);
-    return false;
-  }
-  recordChatMessage<TeamsMessageAddress>(ctx.db, 'teams', { requestId, purpose, recipient: email, address: { reference, activityId } }, ctx.now());
-  return true;
-}
-
-export function teamsMessagesOf(deps: TeamsDeps, requestId: number, purpose: string) {
-  return chatMessagesOf<TeamsMessageAddress>(deps.engine.ctx.db, 'teams', requestId, purpose);
 }

@@ -12,7 +12,7 @@ import type { Engine } from '../../access/engine.js';
 import type { Settings } from '../../settings.js';
 import type { ChatPlatform } from '../../access/chat-port.js';
 import { RecentKeys } from '../ttl-cache.js';
-import { approvalCardRefresher, createTeamsPlatform } from './deliver.js';
+import { createTeamsPlatform } from './teams-platform.js';
 import { handleInstall, handleMessage } from './handlers.js';
 import { createTeamsIdentity, tenantOf } from './identity.js';
 import type { TeamsDeps } from './messenger.js';
@@ -27,8 +27,6 @@ export interface TeamsFrontDoorOptions {
   engine: Engine;
   teams: NonNullable<Settings['teams']>;
   logger: Logger;
-  /** Whether Slack is configured too (approvers not reachable on Teams are asked there). */
-  slackAlsoAsks: boolean;
   /** Overrides how tokens are checked and obtained (tests with a local identity provider). */
   authentication?: BotFrameworkAuthentication;
 }
@@ -86,12 +84,12 @@ export function createTeamsFrontDoor(options: TeamsFrontDoorOptions): TeamsFront
     void work.catch(() => undefined).finally(() => running.delete(work));
   };
   const deps: TeamsDeps = {
-    engine, adapter, appId: teams.allowUnauthenticated ? '' : teams.appId, logger: log, slackAlsoAsks: options.slackAlsoAsks, track,
+    engine, adapter, appId: teams.allowUnauthenticated ? '' : teams.appId, logger: log, track,
     firstTime: (key) => seen.add(key),
     forget: (key) => seen.forget(key),
-    refreshApprovalCards: (requestId) => refreshCards(requestId),
+    refreshApprovalCards: (requestId) => engine.notifier.refreshApprovals(platform, requestId),
   };
-  const refreshCards = approvalCardRefresher(deps);
+  const platform = createTeamsPlatform(deps);
   const identity = createTeamsIdentity();
 
   async function turn(context: TurnContext): Promise<void> {
@@ -139,7 +137,7 @@ export function createTeamsFrontDoor(options: TeamsFrontDoorOptions): TeamsFront
   }
 
   return {
-    platform: createTeamsPlatform(deps),
+    platform,
     requestListener(req, res) {
       const work = serve(req, res);
       track(work);

@@ -78,3 +78,8 @@ export function alreadyDecidedText(request: AccessRequest): string {
   const by = request.decidedBy && request.decidedBy !== 'system' ? ` by ${request.decidedBy}` : '';
   return `Request #${request.id} is already ${request.state}${by}: nothing more to do.`;
 }
+
+/** Only for a platform that finds people in a directory; Teams reports who was asked where instead (askedText). */
+export function noApproversText(request: AccessRequest): string {
+  return `Keyway found none of the approvers of your request #${request.id} in Teams. Ask an admin to check the flow ${request.flow}.`;
+}

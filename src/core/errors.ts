@@ -55,6 +55,6 @@ export function isUserError(e: unknown): e is UserError {
 }
 
 /** True for an outage (host_unreachable, a platform down), false for a refusal or a bug. */
-export function isOutage(e: unknown): e is OutageError {
+export function isOutage(e: unknown): boolean {
   return e instanceof UserError && e.kind === 'outage';
 }

@@ -67,5 +67,7 @@ export function createEngine(runner: GrantRunner, platforms: ChatPlatform[], opt
       while (running) await running;
     },
   };
+  // Services schedule their own follow-up work (context.ts): every state change they commit kicks this engine.
+  ctx.schedule = () => engine.kick();
   return engine;
 }

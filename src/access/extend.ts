@@ -8,7 +8,7 @@ import { assertExtensionFits, extensionAllowance, planRequest, type Requester } 
 import { appendAudit } from '../store/audit-log.js';
 import { enqueueEvent } from '../store/outbox.js';
 import { getRequest, insertRequest, pendingExtensionsOf } from '../store/requests.js';
-import type { AccessContext } from './context.js';
+import { scheduleFollowUp, type AccessContext } from './context.js';
 import { approveNow, assertRoomToWait, checkFreeText, noSuchRequest, type Outcome } from './requests.js';
 
 export { assertExtensionFits, extensionAllowance };
@@ -50,6 +50,7 @@ export function requestExtension(ctx: AccessContext, person: Requester, requestI
     if (!plan.flow.autoApprove) enqueueEvent(ctx.db, { kind: 'approval_needed', requestId: created.id }, now);
     return created;
   }).immediate();
+  scheduleFollowUp(ctx);
   if (plan.flow.autoApprove) return approveNow(ctx, request, 'system', 'auto-approved by flow');
   return { kind: 'pending', request, approvals: 0 };
 }

@@ -19,7 +19,7 @@ import {
 import { grantsOfRequest, insertGrant, setGrantExpiry, type Grant } from '../store/grants.js';
 import { enqueueEvent } from '../store/outbox.js';
 import { requestPrincipal } from '../ca/certificate-identity.js';
-import type { AccessContext } from './context.js';
+import { scheduleFollowUp, type AccessContext } from './context.js';
 import { availableLinuxUserFor } from './people.js';
 
 export const SYSTEM_ACTOR = 'system';
@@ -103,6 +103,7 @@ export function submitRequest(ctx: AccessContext, person: Requester, ask: Access
     return created;
   }).immediate();
   ctx.logger.info({ requestId: request.id, flow: request.flow, servers: request.servers }, 'request created');
+  scheduleFollowUp(ctx);
   if (plan.flow.autoApprove) return approveNow(ctx, request, SYSTEM_ACTOR, 'auto-approved by flow');
   return { kind: 'pending', request, approvals: 0 };
 }
@@ -152,6 +153,7 @@ function refuseDecision(ctx: AccessContext, request: AccessRequest, actor: strin
     return false;
   }).immediate();
   if (raced) return { kind: 'already_decided', request: getRequest(ctx.db, request.id)! };
+  if (expireBecause !== undefined) scheduleFollowUp(ctx);
   if (expireBecause !== undefined) ctx.logger.info({ requestId: request.id, why: expireBecause }, 'request expired at a refused decision');
   throw error;
 }
@@ -265,6 +267,7 @@ export function approveNow(ctx: AccessContext, request: AccessRequest, by: strin
     return created;
   }).immediate();
   const stored = getRequest(ctx.db, request.id)!;
+  scheduleFollowUp(ctx);
   if (!grants) return { kind: 'already_decided', request: stored };
   ctx.logger.info({ requestId: request.id, by, grants: grants.length }, 'request approved');
   return { kind: 'approved', request: stored, grants };
@@ -293,6 +296,7 @@ function approveExtension(ctx: AccessContext, request: AccessRequest, policy: De
     return live;
   }).immediate();
   const stored = getRequest(ctx.db, request.id)!;
+  scheduleFollowUp(ctx); // also when it expired instead: the requester hears why
   if (!grants) return { kind: 'already_decided', request: stored };
   return { kind: 'approved', request: stored, grants };
 }
@@ -308,6 +312,7 @@ function deny(ctx: AccessContext, request: AccessRequest, by: string, reason: st
   }).immediate();
   const stored = getRequest(ctx.db, request.id)!;
   if (!decided) return { kind: 'already_decided', request: stored };
+  scheduleFollowUp(ctx);
   ctx.logger.info({ requestId: request.id, by }, 'request denied');
   return { kind: 'denied', request: stored };
 }
@@ -324,6 +329,7 @@ export function cancelRequest(ctx: AccessContext, requestId: number, by: string)
     appendAudit(ctx.db, { actor: by, action: 'request.cancelled', subject: `request:${requestId}`, details: {} }, now);
     enqueueEvent(ctx.db, { kind: 'request_decided', requestId }, now);
   }).immediate();
+  scheduleFollowUp(ctx);
   return getRequest(ctx.db, requestId)!;
 }
 
@@ -340,5 +346,6 @@ export function expireUnansweredRequests(ctx: AccessContext, pending: AccessRequ
     }).immediate();
     if (done) expired.push(getRequest(ctx.db, request.id)!);
   }
+  if (expired.length > 0) scheduleFollowUp(ctx);
   return expired;
 }

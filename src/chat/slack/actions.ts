@@ -3,7 +3,7 @@
 // from the clicking user (server-side user.id) checked against the stored request, never from the button.
 import type { App, BlockAction, RespondFn } from '@slack/bolt';
 import { extensionAllowance } from '../../access/extend.js';
-import { revokeRequestAs } from '../../access/revoke.js';
+import { revokeAccess } from '../../access/command-runner.js';
 import { cancelRequest, voteOnRequest, type Outcome } from '../../access/requests.js';
 import { UserError, isUserError } from '../../core/errors.js';
 import { ACTION, serverList } from './blocks.js';
@@ -26,7 +26,6 @@ async function approve(deps: SlackDeps, click: Click): Promise<void> {
   const request = requestOf(deps, click.requestId);
   const person = await deciderOf(deps.directory, click.userId, request);
   const outcome: Outcome = voteOnRequest(deps.engine.ctx, request.id, person, 'approve');
-  if (outcome.kind === 'approved') deps.engine.kick();
   // The messages show the vote (or the outcome) at once; provisioning may take a while. The vote is in: a failed
   // refresh is only logged (the request_decided delivery refreshes them again), never "try again".
   await deps.approvals.refresh(request.id).catch((error: unknown) => logUnexpected(deps, error, 'refresh after approve'));
@@ -62,15 +61,13 @@ async function askExtension(deps: SlackDeps, click: Click): Promise<void> {
 async function revoke(deps: SlackDeps, click: Click): Promise<void> {
   const person = await deciderOf(deps.directory, click.userId, requestOf(deps, click.requestId));
   await click.tell(`Revoking the access of request #${click.requestId}…`);
-  const grants = await revokeRequestAs(deps.engine.runner, click.requestId, person);
-  deps.engine.kick();
+  const grants = await revokeAccess(deps.engine.runner, click.requestId, person);
   await click.tell(revokedReply(click.requestId, grants));
 }
 
 async function cancel(deps: SlackDeps, click: Click): Promise<void> {
   const email = await deps.directory.emailOf(click.userId);
   const request = cancelRequest(deps.engine.ctx, click.requestId, email);
-  deps.engine.kick();
   await click.tell(`Request #${request.id} for ${serverList(request.servers)} is cancelled.`);
 }
 

@@ -4,7 +4,7 @@ import { registerPublicKey } from '../../access/people.js';
 import { activeAccessOf, approvalsWaitingFor, pendingRequestsOf } from '../../access/queries.js';
 import { cancelRequest, submitRequest, type Outcome } from '../../access/requests.js';
 import { requestExtension } from '../../access/extend.js';
-import { revokeRequestAs } from '../../access/revoke.js';
+import { revokeAccess } from '../../access/command-runner.js';
 import { UserError, isUserError } from '../../core/errors.js';
 import { requestableServers, type Requester } from '../../core/policy.js';
 import { currentKey } from '../../store/people.js';
@@ -72,7 +72,6 @@ async function run(deps: SlackDeps, parsed: AccessCommand, userId: string, trigg
       return tell(COMMAND_HELP);
     case 'request': {
       const outcome = submitRequest(ctx, await requesterOf(deps, userId), { servers: parsed.servers, duration: parsed.duration, reason: parsed.reason }, 'slack');
-      engine.kick();
       return tell(outcomeReply(outcome));
     }
     case 'key': {
@@ -87,18 +86,15 @@ async function run(deps: SlackDeps, parsed: AccessCommand, userId: string, trigg
     case 'revoke': {
       const person = await deciderOf(deps.directory, userId, requestOf(deps, parsed.requestId));
       await tell(`Revoking the access of request #${parsed.requestId}…`);
-      const grants = await revokeRequestAs(engine.runner, parsed.requestId, person);
-      engine.kick();
+      const grants = await revokeAccess(engine.runner, parsed.requestId, person);
       return tell(revokedReply(parsed.requestId, grants), { replaceOriginal: true });
     }
     case 'cancel': {
       const request = cancelRequest(ctx, parsed.requestId, await deps.directory.emailOf(userId));
-      engine.kick();
       return tell(`Request #${request.id} for ${serverList(request.servers)} is cancelled.`);
     }
     case 'extend': {
       const outcome = requestExtension(ctx, await requesterOf(deps, userId), parsed.requestId, parsed.duration);
-      engine.kick();
       return tell(outcomeReply(outcome));
     }
   }

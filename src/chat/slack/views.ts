@@ -65,7 +65,6 @@ export function registerViews(app: App, deps: SlackDeps): void {
       const person = await requesterOf(deps, body.user.id);
       if (keyText) registerPublicKey(engine.ctx, person, keyText, person.email);
       const outcome = submitRequest(engine.ctx, person, { servers, duration, reason }, 'slack');
-      engine.kick();
       await tell(outcomeReply(outcome));
     });
   });
@@ -83,7 +82,6 @@ export function registerViews(app: App, deps: SlackDeps): void {
     await answerErrors(deps, tell, 'modal deny', async () => {
       const outcome = voteOnRequest(engine.ctx, request.id, await deciderOf(deps.directory, body.user.id, request), 'deny', { reason });
       if (outcome.kind === 'already_decided') return tell(alreadyDecided(outcome.request));
-      engine.kick();
       await deps.approvals.refresh(request.id).catch((error: unknown) => logUnexpected(deps, error, 'refresh after deny'));
     });
   });
@@ -99,7 +97,6 @@ export function registerViews(app: App, deps: SlackDeps): void {
     if (!request || duration === undefined || Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
     await answerInView(deps, ack, view, async (tell) => {
       const outcome = requestExtension(engine.ctx, await requesterOf(deps, body.user.id), request.id, duration);
-      engine.kick();
       await tell(outcomeReply(outcome));
     });
   });

@@ -8,7 +8,7 @@ import { registerPublicKey } from '../../access/people.js';
 import { activeAccessOf, approvalsWaitingFor, pendingRequestsOf } from '../../access/queries.js';
 import { cancelRequest, submitRequest, voteOnRequest, type Outcome } from '../../access/requests.js';
 import { requestExtension } from '../../access/extend.js';
-import { revokeRequestAs } from '../../access/revoke.js';
+import { revokeAccess } from '../../access/command-runner.js';
 import { parseDuration } from '../../core/duration.js';
 import { UserError, isUserError } from '../../core/errors.js';
 import { requestableServers, type Requester } from '../../core/policy.js';
@@ -51,7 +51,6 @@ function showRequestForm(turn: Turn): Promise<void> {
 function request(turn: Turn, ask: { servers: string[]; duration?: number; reason: string }): Promise<void> {
   const { engine } = turn.deps;
   const outcome = submitRequest(engine.ctx, turn.person, ask, 'teams');
-  engine.kick();
   return turn.reply(outcomeText(outcome));
 }
 
@@ -59,8 +58,7 @@ async function revoke(turn: Turn, requestId: number): Promise<void> {
   await turn.reply(`Revoking the access of request #${requestId}…`);
   turn.deps.track((async () => {
     try {
-      const grants = await revokeRequestAs(turn.deps.engine.runner, requestId, turn.person);
-      turn.deps.engine.kick();
+      const grants = await revokeAccess(turn.deps.engine.runner, requestId, turn.person);
       await turn.later(revokedText(requestId, grants));
     } catch (error) {
       await turn.later(errorText(turn.deps, error, 'revoke'));
@@ -90,12 +88,10 @@ async function runCommand(turn: Turn, command: AccessCommand): Promise<void> {
       return revoke(turn, command.requestId);
     case 'cancel': {
       const cancelled = cancelRequest(ctx, command.requestId, turn.person.email);
-      engine.kick();
       return turn.reply(`Request #${cancelled.id} is cancelled.`);
     }
     case 'extend': {
       const outcome = requestExtension(ctx, turn.person, command.requestId, command.duration);
-      engine.kick();
       return turn.reply(outcomeText(outcome));
     }
   }
@@ -116,7 +112,6 @@ async function vote(turn: Turn, requestId: number, decision: 'approve' | 'deny',
   const { engine } = turn.deps;
   const outcome = voteOnRequest(engine.ctx, requestId, turn.person, decision, decision === 'deny' ? { reason } : {});
   if (outcome.kind === 'already_decided') return turn.reply(alreadyDecidedText(outcome.request));
-  engine.kick();
   // Every card shows the vote or the outcome; request_decided refreshes them again once decided.
   turn.deps.track(turn.deps.refreshApprovalCards(requestId).catch((error: unknown) =>
     turn.deps.logger.warn({ requestId, err: (error as Error).message }, 'could not update the approval cards now; they are updated again when the request is decided')));
@@ -140,7 +135,6 @@ async function runSubmit(turn: Turn, value: Record<string, unknown>): Promise<vo
         turn.deps.forget(form); // refused: the person may correct the form and send it again
         throw error;
       }
-      turn.deps.engine.kick();
       await turn.replaceCard(noticeCard(`Sent as request #${outcome.request.id} for ${serverList(outcome.request.servers)}.`));
       return turn.reply(outcomeText(outcome));
     }

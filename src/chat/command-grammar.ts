@@ -4,17 +4,9 @@
 import { parseDuration } from '../core/duration.js';
 import { UserError } from '../core/errors.js';
 import { looksLikePrivateKey } from '../ca/user-key.js';
+import type { AccessCommand } from '../access/command-runner.js';
 
-export type AccessCommand =
-  | { kind: 'modal' }
-  | { kind: 'help' }
-  | { kind: 'request'; servers: string[]; duration?: number; reason: string }
-  | { kind: 'key'; keyText: string }
-  | { kind: 'list' }
-  | { kind: 'servers' }
-  | { kind: 'revoke'; requestId: number }
-  | { kind: 'cancel'; requestId: number }
-  | { kind: 'extend'; requestId: number; duration: number };
+export type { AccessCommand };
 
 /** How commands start on a platform: `/ssh-access ` on Slack, nothing in a Teams chat with the bot. */
 export type CommandPrefix = string;

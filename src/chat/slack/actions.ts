@@ -95,5 +95,5 @@ export function registerActions(app: App, deps: SlackDeps): void {
   onClick(app, deps, ACTION.extend, askExtension);
   onClick(app, deps, ACTION.revoke, revoke);
   onClick(app, deps, ACTION.cancel, cancel);
-  onClick(app, deps, ACTION.openRequest, (d, click) => openRequestModal(d, click.userId, click.triggerId));
+  onClick(app, deps, ACTION.openRequest, (d, click) => openRequestModal(d, click.userId, click.triggerId, click.tell));
 }

@@ -64,6 +64,14 @@ export interface Caller {
   personWith(groups: readonly string[]): Promise<Requester>;
 }
 
+/**
+ * A caller the platform already knows in full (Teams: the person behind the sender, who has no user groups):
+ * whatever groups are asked for, this is the person.
+ */
+export function knownCaller(person: Requester): Caller {
+  return { email: async () => person.email, personWith: async () => person };
+}
+
 /** The user groups that can change what a person may request: those the flows' requesters name. */
 export function requesterGroups(config: AccessConfig): string[] {
   return [...new Set(config.flows.flatMap((f) => f.requesters.slackUsergroups))];

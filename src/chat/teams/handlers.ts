@@ -2,23 +2,19 @@
 // button they pressed. Turns answer quickly; slow work (revoking over SSH, updating cards) runs after the
 // turn and reports proactively. Who may act comes from the sender, checked against the stored request,
 // never from the card's data.
-import { randomBytes } from 'node:crypto';
 import { TurnContext, type Activity } from 'botbuilder';
-import { registerPublicKey } from '../../access/people.js';
-import { activeAccessOf, approvalsWaitingFor, pendingRequestsOf } from '../../access/queries.js';
-import { cancelRequest, submitRequest, voteOnRequest, type Outcome } from '../../access/requests.js';
-import { requestExtension } from '../../access/extend.js';
-import { revokeAccess } from '../../access/command-runner.js';
+import { answerCommand, answerOf, knownCaller, type AccessCommand, type CommandReply } from '../../access/command-runner.js';
+import { voteOnRequest } from '../../access/requests.js';
 import { parseDuration } from '../../core/duration.js';
-import { UserError, isUserError } from '../../core/errors.js';
-import { requestableServers, type Requester } from '../../core/policy.js';
+import { UserError } from '../../core/errors.js';
+import type { Requester } from '../../core/policy.js';
 import { saveChatAddress } from '../../store/chat-addresses.js';
-import { currentKey } from '../../store/people.js';
-import { parseAccessCommand, type AccessCommand } from '../command-grammar.js';
-import { listText, noticeCard, requestForm, serverList, SUBMIT, type Card } from './cards.js';
+import { parseAccessCommand } from '../command-grammar.js';
+import { noticeCard, serverList, SUBMIT, type Card } from './cards.js';
 import type { TeamsIdentity } from './identity.js';
 import { activityOf, sendToConversation, type TeamsContent, type TeamsDeps } from './messenger.js';
-import { HELP, alreadyDecidedText, revokedText, serversText, submittedText } from './texts.js';
+import { renderTeamsReply } from './render.js';
+import { HELP, alreadyDecidedText } from './texts.js';
 
 type Reply = (content: TeamsContent) => Promise<void>;
 
@@ -32,69 +28,25 @@ interface Turn {
   replaceCard(card: Card): Promise<void>;
 }
 
-function servers(deps: TeamsDeps, person: Requester) {
-  return requestableServers(deps.engine.ctx.config(), person).map((ref) => ({ name: ref.server.name, integration: ref.integration.name }));
+function answer(turn: Turn, command: AccessCommand, progress?: (reply: CommandReply) => Promise<void>): Promise<CommandReply> {
+  return answerCommand(turn.deps.engine.runner, knownCaller(turn.person), command, 'teams', turn.deps.logger, progress);
 }
 
-function outcomeText(outcome: Outcome): string {
-  if (outcome.kind === 'approved') return submittedText(outcome.request, 'approved');
-  if (outcome.kind === 'pending') return submittedText(outcome.request, 'pending');
-  return alreadyDecidedText(outcome.request);
-}
-
-function showRequestForm(turn: Turn): Promise<void> {
-  const mine = servers(turn.deps, turn.person);
-  if (mine.length === 0) throw new UserError('not_allowed', 'No access flow lets you request any server. Ask a Keyway admin to add you to a flow.');
-  return turn.reply(requestForm(mine, !currentKey(turn.deps.engine.ctx.db, turn.person.email)));
-}
-
-function request(turn: Turn, ask: { servers: string[]; duration?: number; reason: string }): Promise<void> {
-  const { engine } = turn.deps;
-  const outcome = submitRequest(engine.ctx, turn.person, ask, 'teams');
-  return turn.reply(outcomeText(outcome));
-}
-
-async function revoke(turn: Turn, requestId: number): Promise<void> {
-  await turn.reply(`Revoking the access of request #${requestId}…`);
-  turn.deps.track((async () => {
-    try {
-      const grants = await revokeAccess(turn.deps.engine.runner, requestId, turn.person);
-      await turn.later(revokedText(requestId, grants));
-    } catch (error) {
-      await turn.later(errorText(turn.deps, error, 'revoke'));
-    }
-  })());
-}
-
-async function runCommand(turn: Turn, command: AccessCommand): Promise<void> {
-  const { engine } = turn.deps;
-  const { ctx } = engine;
-  switch (command.kind) {
-    case 'modal':
-      return showRequestForm(turn);
-    case 'help':
-      return turn.reply(HELP);
-    case 'request':
-      return request(turn, command);
-    case 'key': {
-      const key = registerPublicKey(ctx, turn.person, command.keyText, turn.person.email);
-      return turn.reply(`🔑 Registered your ${key.type} key ${key.fingerprint}. Your Linux user is \`${key.linuxUser}\`; certificates from now on are for this key.`);
-    }
-    case 'list':
-      return turn.reply(listText({ active: activeAccessOf(ctx, turn.person.email), pending: pendingRequestsOf(ctx, turn.person.email), toApprove: approvalsWaitingFor(ctx, turn.person) }));
-    case 'servers':
-      return turn.reply(serversText(servers(turn.deps, turn.person)));
-    case 'revoke':
-      return revoke(turn, command.requestId);
-    case 'cancel': {
-      const cancelled = cancelRequest(ctx, command.requestId, turn.person.email);
-      return turn.reply(`Request #${cancelled.id} is cancelled.`);
-    }
-    case 'extend': {
-      const outcome = requestExtension(ctx, turn.person, command.requestId, command.duration);
-      return turn.reply(outcomeText(outcome));
-    }
-  }
+/**
+ * Runs a command and answers in the turn. A command that reports progress first (a revoke) is answered with that
+ * at once; the turn then ends and the final answer follows proactively.
+ */
+async function run(turn: Turn, command: AccessCommand): Promise<void> {
+  let progressed!: () => void;
+  const early = new Promise<'early'>((resolve) => { progressed = () => resolve('early'); });
+  const final = answer(turn, command, async (reply) => {
+    await turn.reply(renderTeamsReply(reply));
+    progressed();
+  });
+  const first = await Promise.race([final, early]);
+  if (first !== 'early') return turn.reply(renderTeamsReply(first));
+  turn.deps.track(final.then((reply) => turn.later(renderTeamsReply(reply))).catch((error: unknown) =>
+    turn.deps.logger.warn({ command: command.kind, err: (error as Error).message }, 'could not send the answer to a finished command')));
 }
 
 function requestIdOf(value: Record<string, unknown>): number {
@@ -119,44 +71,43 @@ async function vote(turn: Turn, requestId: number, decision: 'approve' | 'deny',
   return undefined;
 }
 
+/** The request form: sent once (a second click of the same form is refused), and marked as sent when accepted. */
+async function submitForm(turn: Turn, value: Record<string, unknown>): Promise<void> {
+  const names = textField(value, 'servers').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (names.length === 0) throw new UserError('usage', 'Choose at least one server in the form.');
+  const duration = textField(value, 'duration');
+  const command: AccessCommand = { kind: 'request', servers: names, duration: duration === '' ? undefined : parseDuration(duration), reason: textField(value, 'reason') };
+  const form = `form:${turn.person.email}:${textField(value, 'form')}`;
+  if (!turn.deps.firstTime(form)) return turn.reply('That form was already sent; `list` shows your requests.');
+  const reply = await answer(turn, command);
+  if (reply.kind === 'submitted') {
+    await turn.replaceCard(noticeCard(`Sent as request #${reply.request.id} for ${serverList(reply.request.servers)}.`));
+  } else {
+    turn.deps.forget(form); // refused: the person may correct the form and send it again
+  }
+  return turn.reply(renderTeamsReply(reply));
+}
+
 async function runSubmit(turn: Turn, value: Record<string, unknown>): Promise<void> {
   switch (value.keyway) {
-    case SUBMIT.request: {
-      const names = textField(value, 'servers').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-      if (names.length === 0) throw new UserError('usage', 'Choose at least one server in the form.');
-      const duration = textField(value, 'duration');
-      const ask = { servers: names, duration: duration === '' ? undefined : parseDuration(duration), reason: textField(value, 'reason') };
-      const form = `form:${turn.person.email}:${textField(value, 'form')}`;
-      if (!turn.deps.firstTime(form)) return turn.reply('That form was already sent; `list` shows your requests.');
-      let outcome: Outcome;
-      try {
-        outcome = submitRequest(turn.deps.engine.ctx, turn.person, ask, 'teams');
-      } catch (error) {
-        turn.deps.forget(form); // refused: the person may correct the form and send it again
-        throw error;
-      }
-      await turn.replaceCard(noticeCard(`Sent as request #${outcome.request.id} for ${serverList(outcome.request.servers)}.`));
-      return turn.reply(outcomeText(outcome));
-    }
+    case SUBMIT.request:
+      return submitForm(turn, value);
     case SUBMIT.approve:
       return vote(turn, requestIdOf(value), 'approve', '');
     case SUBMIT.deny:
       return vote(turn, requestIdOf(value), 'deny', textField(value, 'reason'));
     case SUBMIT.extend:
-      return runCommand(turn, { kind: 'extend', requestId: requestIdOf(value), duration: parseDuration(textField(value, 'duration') || '1h') });
+      return run(turn, { kind: 'extend', requestId: requestIdOf(value), duration: parseDuration(textField(value, 'duration') || '1h') });
     case SUBMIT.revoke:
-      return revoke(turn, requestIdOf(value));
+      return run(turn, { kind: 'revoke', requestId: requestIdOf(value) });
     default:
       throw new UserError('usage', 'I do not know that button. Send `help` for what I can do.');
   }
 }
 
 /** A UserError as it is (it says what to do next); anything else logged with a reference, never shown. */
-function errorText(deps: TeamsDeps, error: unknown, what: string): string {
-  if (isUserError(error)) return error.message;
-  const ref = randomBytes(4).toString('hex');
-  deps.logger.error({ err: (error as Error).message, ref, what }, 'Teams handler failed');
-  return `Sorry, that failed on Keyway's side (reference ${ref}). Try again in a minute; if it keeps failing, give your Keyway admin the reference.`;
+function errorText(deps: TeamsDeps, error: unknown, what: string): TeamsContent {
+  return renderTeamsReply(answerOf(error, deps.logger, what));
 }
 
 const ENTITIES: Record<string, string> = { '&nbsp;': ' ', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'", '&amp;': '&' };
@@ -199,7 +150,7 @@ export async function handleMessage(deps: TeamsDeps, identity: TeamsIdentity, co
   const what = value && typeof value === 'object' ? `button ${String(value.keyway)}` : 'command';
   try {
     if (value && typeof value === 'object' && 'keyway' in value) await runSubmit(turn, value);
-    else await runCommand(turn, parseAccessCommand(commandText(activity), ''));
+    else await run(turn, parseAccessCommand(commandText(activity), ''));
   } catch (error) {
     await reply(errorText(deps, error, what));
   }

@@ -12,11 +12,11 @@ import type { Grant } from '../store/grants.js';
 import { currentKey } from '../store/people.js';
 import { getRequest, listRequests, type AccessRequest } from '../store/requests.js';
 import { scheduleFollowUp } from './context.js';
-import { requestExtension } from './extend.js';
+import { assertExtensionFits, extensionAllowance, requestExtension } from './extend.js';
 import type { GrantRunner } from './grant-runner.js';
 import { registerPublicKey, type RegisteredKey } from './people.js';
 import { activeAccessOf, approvalsWaitingFor, pendingRequestsOf, type ActiveAccess } from './queries.js';
-import { cancelRequest, submitRequest, type Outcome } from './requests.js';
+import { cancelRequest, submitRequest, voteOnRequest, type Outcome } from './requests.js';
 import { revokeRequestAs } from './revoke.js';
 
 /** What the person asked for (chat/command-grammar.ts parses text into it; buttons build it). */
@@ -109,6 +109,44 @@ export function requestOf(runner: GrantRunner, id: number): AccessRequest {
 export function alreadyDecided(request: AccessRequest): string {
   const by = request.decidedBy && request.decidedBy !== 'system' ? ` by ${request.decidedBy}` : '';
   return `Request #${request.id} is already ${request.state}${by}: nothing more to do.`;
+}
+
+/**
+ * An approver's vote from a button or a form (Approve, Deny): who may vote comes from the caller, checked
+ * against the stored request, never from the button. A deny without a reason is refused with the code
+ * `reason_required` after the eligibility checks, so a platform can ask for the reason only of someone who may deny.
+ */
+export async function voteAs(runner: GrantRunner, caller: Caller, requestId: number, decision: 'approve' | 'deny', reason?: string): Promise<Outcome> {
+  const request = requestOf(runner, requestId);
+  const person = await deciderOf(caller, request);
+  return voteOnRequest(runner.ctx, request.id, person, decision, decision === 'deny' && reason !== undefined ? { reason } : {});
+}
+
+/** A request that can still be denied (the deny form checks this before it is acknowledged). */
+export function pendingRequestOf(runner: GrantRunner, requestId: number): AccessRequest {
+  const request = requestOf(runner, requestId);
+  if (request.state !== 'pending') throw new UserError('already_decided', alreadyDecided(request));
+  return request;
+}
+
+/** What an extension form offers: the request, if the caller may extend it now, and how much longer it may run. */
+export async function extensionFormOf(runner: GrantRunner, caller: Caller, requestId: number): Promise<{ request: AccessRequest; left: number }> {
+  const request = requestOf(runner, requestId);
+  const email = await caller.email();
+  if (request.requesterEmail !== email) throw new UserError('not_allowed', `Only ${request.requesterEmail} can extend request #${request.id}.`);
+  if (request.state !== 'approved' || request.accessExpiresAt === null || request.accessExpiresAt <= runner.ctx.now()) {
+    throw new UserError('invalid_transition', `Request #${request.id} has no running access to extend: make a new request.`);
+  }
+  const flow = runner.ctx.config().flows.find((f) => f.name === request.flow);
+  return { request, left: flow ? extensionAllowance(request, flow.maxDuration) : 0 };
+}
+
+/** Refuses an extension that the flow's maximum cannot hold (the extension form checks this before it is acknowledged). */
+export function checkExtension(runner: GrantRunner, requestId: number, duration: number): AccessRequest {
+  const request = requestOf(runner, requestId);
+  const flow = runner.ctx.config().flows.find((f) => f.name === request.flow);
+  if (flow) assertExtensionFits(request, flow, duration);
+  return request;
 }
 
 /** The answer to a new request or extension; the outbox carries the rest. */

@@ -2,7 +2,9 @@
 // groups are looked up on demand, Teams with a caller it already knows in full (knownCaller).
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { answerCommand, knownCaller, type Caller, type CommandReply } from '../../src/access/command-runner.js';
+import {
+  alreadyDecided, answerCommand, checkExtension, extensionFormOf, knownCaller, pendingRequestOf, voteAs, type Caller, type CommandReply,
+} from '../../src/access/command-runner.js';
 import type { GrantRunner } from '../../src/access/grant-runner.js';
 import { submitRequest } from '../../src/access/requests.js';
 import { generateCaKey } from '../../src/ca/ca-key.js';
@@ -75,5 +77,38 @@ describe('command runner: a caller the platform knows in full (Teams)', () => {
   it('answers an unexpected failure with an apology reference, not its details', async () => {
     const broken: Caller = { email: () => Promise.reject(new Error('directory down')), personWith: () => Promise.reject(new Error('directory down')) };
     expect(await run(broken, { kind: 'list' })).toEqual({ kind: 'apology', reference: expect.stringMatching(/^[0-9a-f]{8}$/) });
+  });
+});
+
+describe('command runner: card and button actions, the same for every platform', () => {
+  function pendingId(): number {
+    return submitRequest(ctx, { email: 'dev@example.com' }, { servers: ['web-2'], duration: 3600, reason: 'INC-42' }, 'teams').request.id;
+  }
+
+  it('refuses a vote from the requester, whatever the button says', async () => {
+    await expect(voteAs(runner, dev, pendingId(), 'approve')).rejects.toMatchObject({ code: 'not_approver' });
+  });
+
+  it('asks for a reason only after the denier is found eligible, then denies, then says it is decided', async () => {
+    const id = pendingId();
+    await expect(voteAs(runner, dev, id, 'deny')).rejects.toMatchObject({ code: 'not_approver' });
+    await expect(voteAs(runner, lead, id, 'deny')).rejects.toMatchObject({ code: 'reason_required' });
+    expect(await voteAs(runner, lead, id, 'deny', 'not during the freeze')).toMatchObject({ kind: 'denied' });
+    const again = await voteAs(runner, lead, id, 'approve');
+    expect(again.kind).toBe('already_decided');
+    expect(alreadyDecided(again.request)).toBe(`Request #${id} is already denied by lead@example.com: nothing more to do.`);
+    expect(() => pendingRequestOf(runner, id)).toThrow(/already denied/);
+  });
+
+  it('refuses a vote on a request that does not exist', async () => {
+    await expect(voteAs(runner, lead, 99, 'approve')).rejects.toMatchObject({ code: 'unknown_request' });
+  });
+
+  it('offers an extension only to the requester of running access, and never past the flow\'s maximum', async () => {
+    const id = pendingId();
+    await expect(extensionFormOf(runner, lead, id)).rejects.toMatchObject({ code: 'not_allowed' });
+    await expect(extensionFormOf(runner, dev, id)).rejects.toMatchObject({ code: 'invalid_transition' });
+    expect(() => checkExtension(runner, id, 9 * 3600)).toThrow(expect.objectContaining({ code: 'duration_too_long' }));
+    expect(() => checkExtension(runner, 99, 600)).toThrow(expect.objectContaining({ code: 'unknown_request' }));
   });
 });

@@ -2,18 +2,14 @@
 // a pending request, and the Home's "Request access". Every click is acknowledged first; who may act comes
 // from the clicking user (server-side user.id) checked against the stored request, never from the button.
 import type { App, BlockAction, RespondFn } from '@slack/bolt';
-import { extensionAllowance } from '../../access/extend.js';
-import { revokeAccess } from '../../access/command-runner.js';
-import { cancelRequest, voteOnRequest, type Outcome } from '../../access/requests.js';
+import { alreadyDecided, extensionFormOf, requestOf, runCommand, voteAs } from '../../access/command-runner.js';
 import { UserError, isUserError } from '../../core/errors.js';
-import { ACTION, serverList } from './blocks.js';
+import { ACTION } from './blocks.js';
 import { denyModal, extendModal } from './blocks-views.js';
-import { openRequestModal, revokedReply } from './commands.js';
+import { openRequestModal, slackCaller, slackReply } from './commands.js';
 import { publishHome } from './home.js';
-import { deciderOf } from './identity.js';
 import { afterAcknowledgements, answerErrors, logUnexpected, tellFor, type Tell } from './reply.js';
 import type { SlackDeps } from './slack-deps.js';
-import { alreadyDecided, requestOf } from './stored-request.js';
 
 interface Click {
   userId: string;
@@ -23,52 +19,35 @@ interface Click {
 }
 
 async function approve(deps: SlackDeps, click: Click): Promise<void> {
-  const request = requestOf(deps, click.requestId);
-  const person = await deciderOf(deps.directory, click.userId, request);
-  const outcome: Outcome = voteOnRequest(deps.engine.ctx, request.id, person, 'approve');
+  const outcome = await voteAs(deps.engine.runner, slackCaller(deps, click.userId), click.requestId, 'approve');
   // The messages show the vote (or the outcome) at once; provisioning may take a while. The vote is in: a failed
   // refresh is only logged (the request_decided delivery refreshes them again), never "try again".
-  await deps.approvals.refresh(request.id).catch((error: unknown) => logUnexpected(deps, error, 'refresh after approve'));
+  await deps.approvals.refresh(click.requestId).catch((error: unknown) => logUnexpected(deps, error, 'refresh after approve'));
   if (outcome.kind === 'already_decided') await click.tell(alreadyDecided(outcome.request));
 }
 
 async function askDenyReason(deps: SlackDeps, click: Click): Promise<void> {
-  const request = requestOf(deps, click.requestId);
-  const person = await deciderOf(deps.directory, click.userId, request);
   try {
-    // voteOnRequest checks (and audits) eligibility before it asks for a reason, so a deny without a
-    // reason is exactly the eligibility check we need before opening the reason modal.
-    const outcome = voteOnRequest(deps.engine.ctx, request.id, person, 'deny');
+    // A deny without a reason is exactly the eligibility check we need before opening the reason modal.
+    const outcome = await voteAs(deps.engine.runner, slackCaller(deps, click.userId), click.requestId, 'deny');
     await click.tell(alreadyDecided(outcome.request));
   } catch (error) {
     if (!isUserError(error) || error.code !== 'reason_required') throw error;
-    await deps.client.views.open({ trigger_id: click.triggerId, view: denyModal(request) });
+    await deps.client.views.open({ trigger_id: click.triggerId, view: denyModal(requestOf(deps.engine.runner, click.requestId)) });
   }
 }
 
 async function askExtension(deps: SlackDeps, click: Click): Promise<void> {
-  const request = requestOf(deps, click.requestId);
-  const email = await deps.directory.emailOf(click.userId);
-  if (request.requesterEmail !== email) throw new UserError('not_allowed', `Only ${request.requesterEmail} can extend request #${request.id}.`);
-  if (request.state !== 'approved' || request.accessExpiresAt === null || request.accessExpiresAt <= deps.engine.ctx.now()) {
-    throw new UserError('invalid_transition', `Request #${request.id} has no running access to extend: make a new request.`);
-  }
-  const flow = deps.engine.ctx.config().flows.find((f) => f.name === request.flow);
-  const left = flow ? extensionAllowance(request, flow.maxDuration) : 0;
+  const { request, left } = await extensionFormOf(deps.engine.runner, slackCaller(deps, click.userId), click.requestId);
   await deps.client.views.open({ trigger_id: click.triggerId, view: extendModal(request, left) });
 }
 
-async function revoke(deps: SlackDeps, click: Click): Promise<void> {
-  const person = await deciderOf(deps.directory, click.userId, requestOf(deps, click.requestId));
-  await click.tell(`Revoking the access of request #${click.requestId}…`);
-  const grants = await revokeAccess(deps.engine.runner, click.requestId, person);
-  await click.tell(revokedReply(click.requestId, grants));
-}
-
-async function cancel(deps: SlackDeps, click: Click): Promise<void> {
-  const email = await deps.directory.emailOf(click.userId);
-  const request = cancelRequest(deps.engine.ctx, click.requestId, email);
-  await click.tell(`Request #${request.id} for ${serverList(request.servers)} is cancelled.`);
+/** Revoke and Cancel are the commands of the same name. */
+function command(kind: 'revoke' | 'cancel') {
+  return async (deps: SlackDeps, click: Click): Promise<void> => {
+    const reply = await runCommand(deps.engine.runner, slackCaller(deps, click.userId), { kind, requestId: click.requestId }, 'slack', (early) => click.tell(slackReply(early)));
+    await click.tell(slackReply(reply));
+  };
 }
 
 type ClickHandler = (deps: SlackDeps, click: Click) => Promise<void>;
@@ -93,7 +72,7 @@ export function registerActions(app: App, deps: SlackDeps): void {
   onClick(app, deps, ACTION.approve, approve);
   onClick(app, deps, ACTION.deny, askDenyReason);
   onClick(app, deps, ACTION.extend, askExtension);
-  onClick(app, deps, ACTION.revoke, revoke);
-  onClick(app, deps, ACTION.cancel, cancel);
+  onClick(app, deps, ACTION.revoke, command('revoke'));
+  onClick(app, deps, ACTION.cancel, command('cancel'));
   onClick(app, deps, ACTION.openRequest, (d, click) => openRequestModal(d, click.userId, click.triggerId, click.tell));
 }

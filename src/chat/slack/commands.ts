@@ -1,12 +1,7 @@
 // `/ssh-access`: parse, acknowledge at once, then do the work and answer through the response_url.
 import type { App } from '@slack/bolt';
-import {
-  answerCommand, myAccess as myAccessOf, outcomeReply as outcomeView, requesterOf as requesterOfCaller, type Caller, type CommandReply, type MyAccess,
-} from '../../access/command-runner.js';
-import type { Outcome } from '../../access/requests.js';
+import { answerCommand, myAccess as myAccessOf, type Caller, type CommandReply, type MyAccess } from '../../access/command-runner.js';
 import { isUserError } from '../../core/errors.js';
-import type { Requester } from '../../core/policy.js';
-import type { Grant } from '../../store/grants.js';
 import { requestModal } from './blocks-views.js';
 import type { SlackMessage } from './blocks.js';
 import { commandHelp, parseAccessCommand, type AccessCommand } from '../command-grammar.js';
@@ -18,11 +13,6 @@ export const SLASH_COMMAND = '/ssh-access';
 const PREFIX = `${SLASH_COMMAND} `;
 export const COMMAND_HELP = commandHelp(PREFIX).map(([command, what]) => `*\`${command}\`* — ${what}`).join('\n');
 
-/** The person as someone who may request: with the user groups the flows' requesters name. */
-export function requesterOf(deps: SlackDeps, userId: string): Promise<Requester> {
-  return requesterOfCaller(deps.engine.runner, slackCaller(deps, userId));
-}
-
 export function myAccess(deps: SlackDeps, userId: string): Promise<MyAccess> {
   return myAccessOf(deps.engine.runner, slackCaller(deps, userId));
 }
@@ -30,14 +20,6 @@ export function myAccess(deps: SlackDeps, userId: string): Promise<MyAccess> {
 /** Renders a reply that is never a form. */
 export function slackReply(reply: CommandReply): SlackMessage | string {
   return renderSlackReply(reply, COMMAND_HELP);
-}
-
-export function outcomeReply(outcome: Outcome): SlackMessage | string {
-  return slackReply(outcomeView(outcome));
-}
-
-export function revokedReply(requestId: number, grants: Grant[]): SlackMessage | string {
-  return slackReply({ kind: 'revoked', requestId, grants });
 }
 
 export async function openRequestModal(deps: SlackDeps, userId: string, triggerId: string, tell: Tell): Promise<void> {

@@ -7,10 +7,8 @@ import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { webApi } from '@slack/bolt';
 import { UserError } from '../../core/errors.js';
-import type { AccessConfig } from '../../core/model.js';
 import type { ApproverSet, Requester } from '../../core/policy.js';
 import { rememberChatIdentity } from '../../store/people.js';
-import type { AccessRequest } from '../../store/requests.js';
 import { PromiseCache } from '../ttl-cache.js';
 
 export interface SlackSelf {
@@ -50,21 +48,6 @@ export interface SlackDirectoryOptions {
 export function slackErrorCode(error: unknown): string | undefined {
   const data = (error as { data?: { error?: unknown } } | undefined)?.data;
   return typeof data?.error === 'string' ? data.error : undefined;
-}
-
-/** The user groups that can change what a person may request: those the flows' requesters name. */
-export function requesterGroups(config: AccessConfig): string[] {
-  return [...new Set(config.flows.flatMap((f) => f.requesters.slackUsergroups))];
-}
-
-/**
- * Who clicked, as someone who may decide (or revoke) `request`: the request's approver groups are looked up only
- * when the e-mail alone does not settle it (an approver by e-mail, or the requester where self-approval is off).
- */
-export async function deciderOf(directory: SlackDirectory, userId: string, request: Pick<AccessRequest, 'requesterEmail' | 'approvers' | 'allowSelfApproval'>): Promise<Requester> {
-  const email = await directory.emailOf(userId);
-  const settled = request.approvers.emails.includes(email) || (email === request.requesterEmail && !request.allowSelfApproval);
-  return directory.personOf(userId, settled ? [] : request.approvers.slackUsergroups);
 }
 
 type SlackUser = NonNullable<webApi.UsersInfoResponse['user']>;

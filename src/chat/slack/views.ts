@@ -4,20 +4,17 @@
 // holds them. The rest follows it: the request and extension modals say "working on it" and then show the
 // answer; the deny modal closes, and anything left to say arrives as a DM.
 import type { AckFn, App, ViewOutput, ViewResponseAction } from '@slack/bolt';
-import { assertExtensionFits, requestExtension } from '../../access/extend.js';
-import { registerPublicKey } from '../../access/people.js';
-import { refusePrivateKey, submitRequest, voteOnRequest } from '../../access/requests.js';
+import { alreadyDecided, checkExtension, pendingRequestOf, requestOf, requesterOf, runCommand, voteAs } from '../../access/command-runner.js';
+import { refusePrivateKey } from '../../access/requests.js';
 import { parseUserPublicKey } from '../../ca/user-key.js';
 import { parseDuration } from '../../core/duration.js';
 import { UserError, isUserError } from '../../core/errors.js';
 import { requestableServers } from '../../core/policy.js';
 import { ACTION, VIEW, message } from './blocks.js';
 import { FIELD, STATIC_MENU_LIMIT, answerView, requestIdOf, serverOption } from './blocks-views.js';
-import { outcomeReply, requesterOf } from './commands.js';
-import { deciderOf } from './identity.js';
+import { slackCaller, slackReply } from './commands.js';
 import { answerErrors, logUnexpected, tellByDm, tellByView, type Tell } from './reply.js';
 import type { SlackDeps } from './slack-deps.js';
-import { alreadyDecided, requestOf } from './stored-request.js';
 
 type Errors = Record<string, string>;
 
@@ -50,7 +47,7 @@ async function answerInView(deps: SlackDeps, ack: AckFn<void> | AckFn<ViewRespon
 }
 
 export function registerViews(app: App, deps: SlackDeps): void {
-  const { engine } = deps;
+  const { runner } = deps.engine;
 
   app.view(VIEW.request, async ({ ack, body, view }) => {
     const servers = view.state.values[FIELD.servers]?.[ACTION.servers]?.selected_options?.map((o) => o.value) ?? [];
@@ -62,25 +59,23 @@ export function registerViews(app: App, deps: SlackDeps): void {
     if (keyText) checkField(errors, FIELD.key, () => parseUserPublicKey(keyText));
     if (Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
     await answerInView(deps, ack, view, async (tell) => {
-      const person = await requesterOf(deps, body.user.id);
-      if (keyText) registerPublicKey(engine.ctx, person, keyText, person.email);
-      const outcome = submitRequest(engine.ctx, person, { servers, duration, reason }, 'slack');
-      await tell(outcomeReply(outcome));
+      const caller = slackCaller(deps, body.user.id);
+      if (keyText) await runCommand(runner, caller, { kind: 'key', keyText }, 'slack');
+      await tell(slackReply(await runCommand(runner, caller, { kind: 'request', servers, duration, reason }, 'slack')));
     });
   });
 
   app.view(VIEW.deny, async ({ ack, body, view }) => {
     const reason = text(view, FIELD.reason);
     const errors: Errors = {};
-    const request = checkField(errors, FIELD.reason, () => requestOf(deps, requestIdOrThrow(view)));
-    if (request && request.state !== 'pending') errors[FIELD.reason] ??= alreadyDecided(request);
+    const request = checkField(errors, FIELD.reason, () => pendingRequestOf(runner, requestIdOrThrow(view)));
     if (!reason) errors[FIELD.reason] ??= 'Say why you deny the request: the requester sees your reason.';
     checkField(errors, FIELD.reason, () => refusePrivateKey(reason, 'reason'));
     if (!request || Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
     await ack();
     const tell = tellByDm(deps, body.user.id);
     await answerErrors(deps, tell, 'modal deny', async () => {
-      const outcome = voteOnRequest(engine.ctx, request.id, await deciderOf(deps.directory, body.user.id, request), 'deny', { reason });
+      const outcome = await voteAs(runner, slackCaller(deps, body.user.id), request.id, 'deny', reason);
       if (outcome.kind === 'already_decided') return tell(alreadyDecided(outcome.request));
       await deps.approvals.refresh(request.id).catch((error: unknown) => logUnexpected(deps, error, 'refresh after deny'));
     });
@@ -91,22 +86,19 @@ export function registerViews(app: App, deps: SlackDeps): void {
     const errors: Errors = {};
     const duration = durationText ? checkField(errors, FIELD.duration, () => parseDuration(durationText)) : undefined;
     if (!durationText) errors[FIELD.duration] = 'Say how much longer, like 30m or 1h.';
-    const request = checkField(errors, FIELD.duration, () => requestOf(deps, requestIdOrThrow(view)));
-    const flow = engine.ctx.config().flows.find((f) => f.name === request?.flow);
-    if (request && flow && duration !== undefined) checkField(errors, FIELD.duration, () => assertExtensionFits(request, flow, duration));
+    const request = checkField(errors, FIELD.duration, () => (duration === undefined ? requestOf(runner, requestIdOrThrow(view)) : checkExtension(runner, requestIdOrThrow(view), duration)));
     if (!request || duration === undefined || Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
     await answerInView(deps, ack, view, async (tell) => {
-      const outcome = requestExtension(engine.ctx, await requesterOf(deps, body.user.id), request.id, duration);
-      await tell(outcomeReply(outcome));
+      await tell(slackReply(await runCommand(runner, slackCaller(deps, body.user.id), { kind: 'extend', requestId: request.id, duration }, 'slack')));
     });
   });
 
   // Slack needs the options in the acknowledgement itself: the look-up cannot wait (it is cached for a minute).
   app.options(ACTION.servers, async ({ ack, body }) => {
     try {
-      const person = await requesterOf(deps, body.user.id);
+      const person = await requesterOf(runner, slackCaller(deps, body.user.id));
       const query = body.value.trim().toLowerCase();
-      const matches = requestableServers(engine.ctx.config(), person).filter((s) => s.server.name.toLowerCase().includes(query));
+      const matches = requestableServers(runner.ctx.config(), person).filter((s) => s.server.name.toLowerCase().includes(query));
       await ack({ options: matches.slice(0, STATIC_MENU_LIMIT).map(serverOption) });
     } catch (error) {
       logUnexpected(deps, error, 'server search');

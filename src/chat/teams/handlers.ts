@@ -3,8 +3,7 @@
 // turn and reports proactively. Who may act comes from the sender, checked against the stored request,
 // never from the card's data.
 import { TurnContext, type Activity } from 'botbuilder';
-import { answerCommand, answerOf, knownCaller, type AccessCommand, type CommandReply } from '../../access/command-runner.js';
-import { voteOnRequest } from '../../access/requests.js';
+import { alreadyDecided, answerCommand, answerOf, knownCaller, voteAs, type AccessCommand, type CommandReply } from '../../access/command-runner.js';
 import { parseDuration } from '../../core/duration.js';
 import { UserError } from '../../core/errors.js';
 import type { Requester } from '../../core/policy.js';
@@ -14,7 +13,7 @@ import { noticeCard, serverList, SUBMIT, type Card } from './cards.js';
 import type { TeamsIdentity } from './identity.js';
 import { activityOf, sendToConversation, type TeamsContent, type TeamsDeps } from './messenger.js';
 import { renderTeamsReply } from './render.js';
-import { HELP, alreadyDecidedText } from './texts.js';
+import { HELP } from './texts.js';
 
 type Reply = (content: TeamsContent) => Promise<void>;
 
@@ -60,10 +59,9 @@ function textField(value: Record<string, unknown>, name: string): string {
   return typeof field === 'string' ? field.trim() : '';
 }
 
-async function vote(turn: Turn, requestId: number, decision: 'approve' | 'deny', reason: string): Promise<void> {
-  const { engine } = turn.deps;
-  const outcome = voteOnRequest(engine.ctx, requestId, turn.person, decision, decision === 'deny' ? { reason } : {});
-  if (outcome.kind === 'already_decided') return turn.reply(alreadyDecidedText(outcome.request));
+async function vote(turn: Turn, requestId: number, decision: 'approve' | 'deny', reason?: string): Promise<void> {
+  const outcome = await voteAs(turn.deps.engine.runner, knownCaller(turn.person), requestId, decision, reason);
+  if (outcome.kind === 'already_decided') return turn.reply(alreadyDecided(outcome.request));
   // Every card shows the vote or the outcome; request_decided refreshes them again once decided.
   turn.deps.track(turn.deps.refreshApprovalCards(requestId).catch((error: unknown) =>
     turn.deps.logger.warn({ requestId, err: (error as Error).message }, 'could not update the approval cards now; they are updated again when the request is decided')));
@@ -93,7 +91,7 @@ async function runSubmit(turn: Turn, value: Record<string, unknown>): Promise<vo
     case SUBMIT.request:
       return submitForm(turn, value);
     case SUBMIT.approve:
-      return vote(turn, requestIdOf(value), 'approve', '');
+      return vote(turn, requestIdOf(value), 'approve');
     case SUBMIT.deny:
       return vote(turn, requestIdOf(value), 'deny', textField(value, 'reason'));
     case SUBMIT.extend:

@@ -74,11 +74,6 @@ export function serversText(servers: ReadonlyArray<{ name: string; integration: 
   return ['**Servers you may request**', ...servers.map((s) => `- \`${s.name}\` (${s.integration})`), '', 'Send `request <server> <duration> <reason>`, or `request` for a form.'].join('\n');
 }
 
-export function alreadyDecidedText(request: AccessRequest): string {
-  const by = request.decidedBy && request.decidedBy !== 'system' ? ` by ${request.decidedBy}` : '';
-  return `Request #${request.id} is already ${request.state}${by}: nothing more to do.`;
-}
-
 /** Only for a platform that finds people in a directory; Teams reports who was asked where instead (askedText). */
 export function noApproversText(request: AccessRequest): string {
   return `Keyway found none of the approvers of your request #${request.id} in Teams. Ask an admin to check the flow ${request.flow}.`;

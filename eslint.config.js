@@ -42,7 +42,9 @@ const layering = [
   ...onlyFrom('store', ['core', 'package-root.js'], 'src/store imports only core: it serves access and the adapters, never calls them.'),
   ...onlyFrom('config', ['core'], 'src/config imports only core: the validators it shares with the drivers live in core.'),
   ...notFrom('access', ['chat', 'hosts', 'targets', 'cli'], 'src/access is kind- and platform-agnostic: define a port in access/ (like chat-port.ts) and implement it in chat/ or targets/.'),
-  ...notFrom('chat', ['hosts', 'targets', 'cli'], 'src/chat renders and transports only: reach targets through access/.'),
+  // store too: what chat needs from the database (who is who, where to reach them, an audit entry, the record
+  // types a view shows) it gets from access/ (chat-identities.ts, chat-port.ts), so chat holds no SQL and no decision.
+  ...notFrom('chat', ['hosts', 'targets', 'cli', 'store'], 'src/chat renders and transports only: reach targets and the database through access/ (e.g. access/chat-identities.ts, the types in access/chat-port.ts).'),
 ];
 
 export default tseslint.config(

@@ -7,6 +7,9 @@ import type { Grant } from '../store/grants.js';
 import type { AccessRequest, ApprovalVote } from '../store/requests.js';
 import type { CredentialView } from './target-driver.js';
 
+// The records a view shows, as chat sees them (src/chat imports nothing from store/).
+export type { AccessRequest, ApprovalVote, Grant };
+
 /** Who a message is for: a person (by e-mail, on every platform), a named channel, or a platform's own user id. */
 export type Recipient =
   | { kind: 'person'; email: string }

@@ -20,6 +20,12 @@ describe('the layering lint rule', () => {
     return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
   }
 
+  it('fails lint on an import from src/chat to src/store, naming where to go instead', async () => {
+    const messages = await restrictedImports('src/chat/teams/layering-fixture.ts', '../../store/chat-addresses.js');
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/src\/chat renders and transports only: reach targets and the database through access\//);
+  });
+
   it('fails lint on an import from src/access to src/chat', async () => {
     const messages = await restrictedImports('src/access/layering-fixture.ts', '../chat/slack/slack-platform.js');
     expect(messages).toHaveLength(1);
@@ -44,6 +50,9 @@ describe('the layering lint rule', () => {
     ['src/chat/slack/layering-fixture.ts', '../../targets/ssh/provision.js'],
     ['src/chat/teams/layering-fixture.ts', '../../hosts/provision.js'],
     ['src/chat/layering-fixture.ts', '../cli/runtime.js'],
+    ['src/chat/slack/layering-fixture.ts', '../../store/audit-log.js'],
+    ['src/chat/teams/layering-fixture.ts', '../../store/chat-addresses.js'],
+    ['src/chat/layering-fixture.ts', '../store/requests.js'],
   ])('refuses %s importing %s', async (file, source) => {
     expect(await restrictedImports(file, source)).toHaveLength(1);
   });
@@ -58,6 +67,7 @@ describe('the layering lint rule', () => {
     ['src/config/layering-fixture.ts', '../core/model.js'],
     ['src/chat/slack/layering-fixture.ts', '../../access/chat-port.js'],
     ['src/chat/slack/layering-fixture.ts', '../command-grammar.js'],
+    ['src/chat/teams/layering-fixture.ts', '../../access/chat-identities.js'],
   ])('lets %s import %s', async (file, source) => {
     expect(await restrictedImports(file, source)).toEqual([]);
   });

@@ -1,9 +1,8 @@
 // What the requester (and, for failures, the integration owners) read in their DMs: the decision, the
 // certificate with install and connect instructions, failures, the expiry warning and the end of access.
 import { formatDuration } from '../../core/duration.js';
-import type { Grant } from '../../store/grants.js';
 import type { CredentialView } from '../../access/target-driver.js';
-import type { AccessRequest, ApprovalVote } from '../../store/requests.js';
+import type { AccessRequest, ApprovalVote, Grant } from '../../access/chat-port.js';
 import { outcomeText } from './blocks-approval.js';
 import {
   ACTION, actions, button, confirmDialog, context, escape, header, message, preformatted, section, serverList, serversInBrief, slackDate, type SlackMessage,

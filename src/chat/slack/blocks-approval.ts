@@ -2,7 +2,7 @@
 // once decided (who, when, no buttons), and the one-line decision posted to a flow's notify_channel.
 import { formatDuration } from '../../core/duration.js';
 import { DEFAULT_GROUP } from '../../core/model.js';
-import type { AccessRequest, ApprovalVote } from '../../store/requests.js';
+import type { AccessRequest, ApprovalVote } from '../../access/chat-port.js';
 import { ACTION, actions, button, context, escape, fields, header, section, serverList, slackDate, type SlackMessage } from './blocks.js';
 
 export function groupsText(groups: readonly string[]): string {

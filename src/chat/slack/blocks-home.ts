@@ -3,7 +3,7 @@
 import type { types } from '@slack/bolt';
 import type { ActiveAccess } from '../../access/queries.js';
 import { formatDuration } from '../../core/duration.js';
-import type { AccessRequest } from '../../store/requests.js';
+import type { AccessRequest } from '../../access/chat-port.js';
 import {
   ACTION, actions, button, confirmDialog, context, divider, escape, header, message, section, serverList, serversInBrief, slackDate, type Block, type SlackMessage,
 } from './blocks.js';

@@ -4,7 +4,7 @@ import type { types } from '@slack/bolt';
 import { formatDuration } from '../../core/duration.js';
 import type { ServerRef, Flow } from '../../core/model.js';
 import { MAX_REASON_LENGTH } from '../../core/policy.js';
-import type { AccessRequest } from '../../store/requests.js';
+import type { AccessRequest } from '../../access/chat-port.js';
 import { ACTION, VIEW, context, escape, plain, section, serverList, slackDate, type Block, type SlackMessage } from './blocks.js';
 
 /** Slack's static menus hold 100 options; beyond that the menu searches as the user types (external select). */

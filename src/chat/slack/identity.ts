@@ -3,12 +3,12 @@
 // that allows), and the Slack user groups they are in, and the reverse —
 // the Slack users behind an e-mail or a user group. Look-ups are cached briefly; failures never are. User
 // groups are looked up only when they can change the answer: usergroups.users.list is rate-limited (~20/min).
-import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { webApi } from '@slack/bolt';
 import { UserError } from '../../core/errors.js';
 import type { ApproverSet, Requester } from '../../core/policy.js';
-import { rememberChatIdentity } from '../../store/people.js';
+import { rememberChatUser } from '../../access/chat-identities.js';
+import type { AccessContext } from '../../access/context.js';
 import { PromiseCache } from '../ttl-cache.js';
 
 export interface SlackSelf {
@@ -38,8 +38,8 @@ export interface SlackDirectory {
 
 export interface SlackDirectoryOptions {
   client: webApi.WebClient;
-  db: Database;
-  now: () => number;
+  /** Where who-is-who is remembered (the access context). */
+  ctx: AccessContext;
   logger: Logger;
   ttlMs?: number;
 }
@@ -70,7 +70,7 @@ function isOurs(user: SlackUser, self: SlackSelf): boolean {
 }
 
 export function createSlackDirectory(options: SlackDirectoryOptions): SlackDirectory {
-  const { client, db, logger } = options;
+  const { client, ctx, logger } = options;
   const ttl = options.ttlMs ?? 60_000;
   const people = new PromiseCache<string, SlackPerson>(ttl);
   const userIds = new PromiseCache<string, string | undefined>(ttl);
@@ -115,7 +115,7 @@ export function createSlackDirectory(options: SlackDirectoryOptions): SlackDirec
       throw new UserError('unknown_person', 'Keyway cannot see an e-mail address on your Slack profile, and it needs one to know who you are. Ask a Slack admin to check your profile (and that the Keyway app has the users:read.email scope).');
     }
     const guest = isGuestOrBot(user);
-    rememberChatIdentity(db, 'slack', userId, email, { teamId: user.team_id, ...(guest ? { guest } : {}) }, options.now());
+    rememberChatUser(ctx, 'slack', userId, email, { teamId: user.team_id, ...(guest ? { guest } : {}) });
     return { email, guest };
   }
 

@@ -3,7 +3,7 @@
 // a payload without an app id, or while Keyway does not know its own, is refused too.
 // (Bolt has already checked the signature and the timestamp.)
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
-import { appendAudit } from '../../store/audit-log.js';
+import { auditRefusedPayload } from '../../access/chat-identities.js';
 import type { SlackSelf } from './identity.js';
 import type { SlackDeps } from './slack-deps.js';
 import { RecentKeys } from '../ttl-cache.js';
@@ -50,11 +50,7 @@ export function requestGuard(deps: SlackDeps, seenTriggers = new RecentKeys(20_0
     const self = await deps.directory.self();
     const why = refusal(ids, self);
     if (why) {
-      const { ctx } = deps.engine;
-      appendAudit(ctx.db, {
-        actor: `slack:${ids.userId ?? 'unknown'}`, action: 'slack.payload_refused', subject: `slack:${ids.teamId ?? '?'}`,
-        details: { appId: ids.appId, teamId: ids.teamId, why },
-      }, ctx.now());
+      auditRefusedPayload(deps.engine.ctx, 'slack', { userId: ids.userId, teamId: ids.teamId, appId: ids.appId, why });
       deps.logger.warn({ appId: ids.appId, teamId: ids.teamId, why }, 'refused a Slack payload');
       await ack?.();
       return;

@@ -62,7 +62,7 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
     retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1_000 },
   };
   const client = new webApi.WebClient(slack.botToken, clientOptions);
-  const directory = createSlackDirectory({ client, db: engine.ctx.db, now: engine.ctx.now, logger: log, ttlMs: options.cacheTtlMs });
+  const directory = createSlackDirectory({ client, ctx: engine.ctx, logger: log, ttlMs: options.cacheTtlMs });
   const deps: SlackDeps = {
     engine, client, directory, logger: log,
     approvals: { refresh: (requestId) => engine.notifier.refreshApprovals(platform, requestId) },

@@ -6,7 +6,7 @@ import { formatDuration } from '../../core/duration.js';
 import { DEFAULT_GROUP } from '../../core/model.js';
 import { MAX_REASON_LENGTH } from '../../core/policy.js';
 import type { ActiveAccess } from '../../access/queries.js';
-import type { AccessRequest, ApprovalVote } from '../../store/requests.js';
+import type { AccessRequest, ApprovalVote } from '../../access/chat-port.js';
 import type { CredentialView } from '../../access/target-driver.js';
 
 export type Card = Record<string, unknown>;

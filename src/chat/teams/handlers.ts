@@ -3,11 +3,11 @@
 // turn and reports proactively. Who may act comes from the sender, checked against the stored request,
 // never from the card's data.
 import { TurnContext, type Activity } from 'botbuilder';
+import { rememberChatAddress } from '../../access/chat-identities.js';
 import { alreadyDecided, answerCommand, answerOf, knownCaller, voteAs, type AccessCommand, type CommandReply } from '../../access/command-runner.js';
 import { parseDuration } from '../../core/duration.js';
 import { UserError } from '../../core/errors.js';
 import type { Requester } from '../../core/policy.js';
-import { saveChatAddress } from '../../store/chat-addresses.js';
 import { parseAccessCommand } from '../command-grammar.js';
 import { noticeCard, serverList, SUBMIT, type Card } from './cards.js';
 import type { TeamsIdentity } from './identity.js';
@@ -135,7 +135,7 @@ export async function handleMessage(deps: TeamsDeps, identity: TeamsIdentity, co
     return;
   }
   const reference = TurnContext.getConversationReference(activity);
-  saveChatAddress(deps.engine.ctx.db, 'teams', person.email, reference, deps.engine.ctx.now());
+  rememberChatAddress(deps.engine.ctx, 'teams', person.email, reference);
   const turn: Turn = {
     deps, person, reply,
     later: async (content) => void (await sendToConversation(deps, reference, content)),
@@ -165,7 +165,7 @@ export async function handleInstall(deps: TeamsDeps, identity: TeamsIdentity, co
   if (!deps.firstTime(`install:${activity.conversation.id}`)) return; // Teams announces one install twice
   try {
     const person = await identity.personOf(context);
-    saveChatAddress(deps.engine.ctx.db, 'teams', person.email, TurnContext.getConversationReference(activity), deps.engine.ctx.now());
+    rememberChatAddress(deps.engine.ctx, 'teams', person.email, TurnContext.getConversationReference(activity));
   } catch (error) {
     deps.logger.warn({ err: (error as Error).message }, 'could not tell who installed the Teams app; they are reachable once they write');
   }

@@ -3,7 +3,7 @@
 import { CardFactory, MessageFactory, type Activity, type CloudAdapter, type ConversationReference, type TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
 import type { Engine } from '../../access/engine.js';
-import { chatAddressOf } from '../../store/chat-addresses.js';
+import { chatAddressFor } from '../../access/chat-identities.js';
 import type { Card } from './cards.js';
 
 export interface TeamsMessageAddress {
@@ -68,7 +68,7 @@ export async function sendToConversation(deps: TeamsDeps, reference: Partial<Con
 }
 
 export function teamsReferenceOf(deps: TeamsDeps, email: string): Partial<ConversationReference> | undefined {
-  return chatAddressOf<Partial<ConversationReference>>(deps.engine.ctx.db, 'teams', email);
+  return chatAddressFor<Partial<ConversationReference>>(deps.engine.ctx, 'teams', email);
 }
 
 /**

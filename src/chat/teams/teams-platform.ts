@@ -2,7 +2,7 @@
 // person last wrote to Keyway. Someone who never wrote, or removed or blocked the app, cannot be reached here
 // (send answers undefined and the notifier tells the requester). Throws when the Bot Connector cannot be reached.
 import type { ChatPlatform, Recipient } from '../../access/chat-port.js';
-import { forgetChatAddress } from '../../store/chat-addresses.js';
+import { forgetChatAddressOf } from '../../access/chat-identities.js';
 import { conversationGone, sendToConversation, teamsReferenceOf, updateInConversation, type TeamsDeps, type TeamsMessageAddress } from './messenger.js';
 import { renderTeams } from './render.js';
 
@@ -22,7 +22,7 @@ export function createTeamsPlatform(deps: TeamsDeps): ChatPlatform {
       } catch (error) {
         if (!conversationGone(error)) throw error;
         deps.logger.warn({ email: to.email, err: (error as Error).message }, 'the Teams chat with this person is gone (app removed or blocked); forgetting it until they write again');
-        forgetChatAddress(deps.engine.ctx.db, 'teams', to.email);
+        forgetChatAddressOf(deps.engine.ctx, 'teams', to.email);
         return undefined;
       }
     },

@@ -1,7 +1,6 @@
 // The plain markdown messages Keyway sends in Teams: answers to commands and what happened to a request.
 import { formatDuration } from '../../core/duration.js';
-import type { Grant } from '../../store/grants.js';
-import type { AccessRequest, ApprovalVote } from '../../store/requests.js';
+import type { AccessRequest, ApprovalVote, Grant } from '../../access/chat-port.js';
 import { commandHelp } from '../command-grammar.js';
 import { escapeMarkdown, outcomeText, serverList, utcDate } from './cards.js';
 

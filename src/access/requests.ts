@@ -11,6 +11,7 @@ import {
   decisionPolicyFor, isEligibleApprover, stillApprovers, type AccessAsk, type DecisionPolicy, type Requester,
 } from '../core/policy.js';
 import { assertRequestTransition } from '../core/lifecycle.js';
+import { needsSshPublicKey } from '../core/model.js';
 import { appendAudit } from '../store/audit-log.js';
 import { currentKey, upsertPerson } from '../store/people.js';
 import {
@@ -65,7 +66,7 @@ export function submitRequest(ctx: AccessContext, person: Requester, ask: Access
   const email = person.email.toLowerCase();
   const plan = planRequest(config, { ...person, email }, ask);
   const linuxUser = availableLinuxUserFor(ctx, email);
-  if (!currentKey(ctx.db, email)) {
+  if (needsSshPublicKey(plan.integration) && !currentKey(ctx.db, email)) {
     throw new UserError('unknown_person', `${email} has no SSH public key registered yet: register one first with \`/ssh-access key <your public key>\` (or \`keyway keys add\`).`);
   }
   if (plan.approvers.source === 'none' && !plan.flow.autoApprove) {

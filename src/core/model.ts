@@ -48,6 +48,13 @@ export type Integration = SshIntegration;
 
 export type IntegrationType = Integration['type'];
 
+/** The kinds whose credential is an OpenSSH certificate for the person's own key: only these need one registered. */
+const SSH_CERTIFICATE_KINDS: readonly string[] = ['ssh', 'aws-ec2', 'azure-vm'];
+
+export function needsSshPublicKey(integration: Pick<Integration, 'type'>): boolean {
+  return SSH_CERTIFICATE_KINDS.includes(integration.type);
+}
+
 export interface Person {
   email: string;
   linuxUser: string;

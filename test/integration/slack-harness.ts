@@ -6,6 +6,9 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { createEngine, type Engine } from '../../src/access/engine.js';
 import { createGrantRunner } from '../helpers/grant-runner.js';
+import { createGrantRunner as createRunner } from '../../src/access/grant-runner.js';
+import type { TargetDriver } from '../../src/access/target-driver.js';
+import { targetDrivers } from '../../src/compose.js';
 import type { HostEffects } from '../../src/targets/ssh/host-effects.js';
 import { generateCaKey, type CaKey } from '../../src/ca/ca-key.js';
 import { chatMessagesOf } from '../../src/store/chat-messages.js';
@@ -68,6 +71,8 @@ export interface RigOptions {
   cacheTtlMs?: number;
   /** The CA that signs certificates (default: a new ed25519 key). */
   caKey?: CaKey;
+  /** Target kinds beside SSH (a test-only kind), registered as the composition root registers real ones. */
+  drivers?: Array<[string, TargetDriver]>;
   /** Runs before Keyway first talks to the fake (e.g. to make bots.info fail). */
   prepareFake?: (fake: FakeSlack) => void;
   logger?: Logger;
@@ -86,7 +91,10 @@ export async function startSlackRig(options: RigOptions = {}): Promise<SlackRig>
   options.prepareFake?.(fake);
   const hosts = typeof options.hosts === 'function' ? options.hosts(ctx) : options.hosts ?? recordingHosts();
   const caKey = options.caKey ?? generateCaKey().caKey;
-  const engine = createEngine(createGrantRunner(ctx, hosts, caKey), []);
+  const runner = options.drivers
+    ? createRunner(ctx, new Map([...targetDrivers({ hosts, ca: caKey }), ...options.drivers]))
+    : createGrantRunner(ctx, hosts, caKey);
+  const engine = createEngine(runner, []);
   const front = createSlackFrontDoor({
     engine, logger: options.logger ?? pino({ level: 'silent' }), cacheTtlMs: options.cacheTtlMs,
     slack: { botToken: 'xoxb-test-token', signingSecret: SIGNING_SECRET, apiUrl: fake.apiUrl.replace(/\/$/, '') },

@@ -5,46 +5,18 @@ import { credentialViewOf } from '../../src/access/credential-view.js';
 import { createGrantRunner, endAccess, provisionRequest } from '../../src/access/grant-runner.js';
 import { submitRequest, voteOnRequest } from '../../src/access/requests.js';
 import { sweepOnce } from '../../src/access/sweeper.js';
-import type { BoundGrant, TargetDriver } from '../../src/access/target-driver.js';
 import { generateCaKey } from '../../src/ca/ca-key.js';
 import { targetDrivers } from '../../src/compose.js';
 import type { Integration } from '../../src/core/model.js';
 import { listAudit } from '../../src/store/audit-log.js';
 import { grantsOfRequest } from '../../src/store/grants.js';
-import { enqueueEvent, dueOutbox } from '../../src/store/outbox.js';
+import { dueOutbox } from '../../src/store/outbox.js';
 import { accessConfig, flow, integration, server } from '../helpers/access-config.js';
 import { registerKey, testContext, type TestContext } from '../helpers/access-context.js';
+import { vaultKind } from '../helpers/vault-kind.js';
 
 let ctx: TestContext | undefined;
 afterEach(() => ctx?.close());
-
-/** A kind that only records what it is asked: its account is the user's name, its credential a password. */
-function recordingKind(calls: string[]): TargetDriver {
-  const issued = new Map<number, number>();
-  return {
-    kind: 'vault',
-    accountFor: (ref, grant) => ({ kind: ref.integration.type, address: `vault://${ref.server.host}`, account: { name: `kw-${grant.linuxUser}` } }),
-    async provision(_ctx, grant) { calls.push(`provision ${grant.server} ${String(grant.targetAccount.name)}`); },
-    needsCredential: (_ctx, request) => !issued.has(request.id),
-    issueCredential(c, request, active) {
-      calls.push(`credential ${active.map((g) => g.server).join(',')}`);
-      issued.set(request.id, issued.size + 1);
-      enqueueEvent(c.db, { kind: 'access_granted', requestId: request.id, serial: issued.get(request.id)! }, c.now());
-      return true;
-    },
-    credentialView: (_ctx, request, grants) => ({
-      kind: 'password', title: 'Vault access', requestId: request.id, credentialId: `pw-${issued.get(request.id)}`, account: `kw-${request.linuxUser}`,
-      validUntil: request.accessExpiresAt!, targets: grants.filter((g) => g.state === 'active').map((g) => g.server),
-      secret: { label: 'your password', text: 'correct horse', filename: 'vault.txt' },
-      connect: grants.map((g) => ({ target: g.server, lines: [`vault login ${g.targetAddress}`] })), notReady: [], notes: [],
-      scope: 'The password opens only the vaults of this request',
-    }),
-    async revoke(_ctx, grant, scope) { calls.push(`revoke ${grant.server} other=${scope.otherGrantsLive}`); return {}; },
-    accountsToClean: (_ctx, revoked: BoundGrant[]) => revoked.map((g) => ({ grants: [g], audit: { action: 'vault.account_deleted', subject: `vault:${g.server}`, details: { account: g.targetAccount.name } } })),
-    async cleanUp(_ctx, account) { calls.push(`cleanup ${account.grants.map((g) => g.server).join(',')}`); },
-    describe: (grant) => `kw-${grant.linuxUser} on ${grant.server}`,
-  };
-}
 
 describe('the driver registry', () => {
   it('takes a grant of a test-only kind from provision through credential and revoke to cleanup', async () => {
@@ -53,7 +25,7 @@ describe('the driver registry', () => {
     registerKey(ctx, 'dev@example.com', 'dev');
     const calls: string[] = [];
     const sshUntouched = { provision: async () => { throw new Error('the SSH driver was asked'); }, revoke: async () => { throw new Error('the SSH driver was asked'); }, cleanup: async () => { throw new Error('the SSH driver was asked'); } };
-    const runner = createGrantRunner(ctx, new Map([...targetDrivers({ hosts: sshUntouched, ca: generateCaKey().caKey }), ['vault', recordingKind(calls)]]));
+    const runner = createGrantRunner(ctx, new Map([...targetDrivers({ hosts: sshUntouched, ca: generateCaKey().caKey }), ['vault', vaultKind(calls)]]));
 
     const { request } = submitRequest(ctx, { email: 'dev@example.com' }, { servers: ['vault-1'], duration: 3600, reason: 'INC-13' }, 'test');
     expect(voteOnRequest(ctx, request.id, { email: 'lead@example.com' }, 'approve').kind).toBe('approved');

@@ -25,11 +25,12 @@ function onlyFrom(folder, allowed, message, paths = []) {
   }));
 }
 
-/** Files in src/<folder> may not import the folders listed. */
-function notFrom(folder, forbidden, message) {
+/** Files in src/<folder> may not import the folders (or packages) listed. */
+function notFrom(folder, forbidden, message, packages = []) {
+  const paths = packages.map((name) => ({ name, message }));
   return DEPTHS.map((depth) => ({
     files: filesAt(folder, depth),
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: `${up(depth)}(?:${forbidden.join('|')})(?:/|$)`, message }] }] },
+    rules: { 'no-restricted-imports': ['error', { paths, patterns: [{ regex: `${up(depth)}(?:${forbidden.join('|')})(?:/|$)`, message }] }] },
   }));
 }
 
@@ -44,7 +45,8 @@ const layering = [
   ...notFrom('access', ['chat', 'hosts', 'targets', 'cli'], 'src/access is kind- and platform-agnostic: define a port in access/ (like chat-port.ts) and implement it in chat/ or targets/.'),
   // store too: what chat needs from the database (who is who, where to reach them, an audit entry, the record
   // types a view shows) it gets from access/ (chat-identities.ts, chat-port.ts), so chat holds no SQL and no decision.
-  ...notFrom('chat', ['hosts', 'targets', 'cli', 'store'], 'src/chat renders and transports only: reach targets and the database through access/ (e.g. access/chat-identities.ts, the types in access/chat-port.ts).'),
+  ...notFrom('chat', ['hosts', 'targets', 'cli', 'store'], 'src/chat renders and transports only: reach targets and the database through access/ (e.g. access/chat-identities.ts, the types in access/chat-port.ts).',
+    ['better-sqlite3', 'ssh2']),
 ];
 
 export default tseslint.config(

@@ -53,6 +53,8 @@ describe('the layering lint rule', () => {
     ['src/chat/slack/layering-fixture.ts', '../../store/audit-log.js'],
     ['src/chat/teams/layering-fixture.ts', '../../store/chat-addresses.js'],
     ['src/chat/layering-fixture.ts', '../store/requests.js'],
+    ['src/chat/slack/layering-fixture.ts', 'better-sqlite3'],
+    ['src/chat/teams/layering-fixture.ts', 'ssh2'],
   ])('refuses %s importing %s', async (file, source) => {
     expect(await restrictedImports(file, source)).toHaveLength(1);
   });

@@ -13,7 +13,9 @@ import { bindGrantTarget, getGrant, grantsOfRequest, moveGrant, otherLiveGrantsO
 import { enqueueEvent } from '../store/outbox.js';
 import { getRequest } from '../store/requests.js';
 import type { AccessContext } from './context.js';
-import { driverFor, isBound, type BoundGrant, type DriverRegistry, type RevokeNotes } from './target-driver.js';
+import {
+  driverFor, isBound, type BoundGrant, type DriverRegistry, type Outcome, type RevokeItem, type RevokeNotes,
+} from './target-driver.js';
 
 export interface GrantRunner {
   ctx: AccessContext;
@@ -56,55 +58,137 @@ function errorText(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).slice(0, 500);
 }
 
-// A revoke that arrives while the grant is being provisioned waits for it, so it cannot be undone by it.
-function exclusively<T>(runner: GrantRunner, grantId: number, work: () => Promise<T>): Promise<T> {
-  const before = runner.inFlight.get(grantId) ?? Promise.resolve();
+// A revoke that arrives while the grant is being provisioned waits for it, so it cannot be undone by it. A batch
+// waits for every operation under way on any of its grants, and holds them all until it is done.
+function exclusively<T>(runner: GrantRunner, grantIds: readonly number[], work: () => Promise<T>): Promise<T> {
+  const ids = [...new Set(grantIds)];
+  const before = Promise.all(ids.map((id) => runner.inFlight.get(id)));
   const run = before.then(work, work);
   const settled = run.then(() => undefined, () => undefined);
-  runner.inFlight.set(grantId, settled);
+  for (const id of ids) runner.inFlight.set(id, settled);
   void settled.then(() => {
-    if (runner.inFlight.get(grantId) === settled) runner.inFlight.delete(grantId);
+    for (const id of ids) if (runner.inFlight.get(id) === settled) runner.inFlight.delete(id);
   });
   return run;
 }
 
-/** Provisions one grant that is in `provisioning` (or moves a due `provision_failed` back to it first). */
-export async function provisionGrant(runner: GrantRunner, grantId: number): Promise<GrantState | undefined> {
-  const { ctx } = runner;
-  return exclusively(runner, grantId, async () => {
-    let grant = getGrant(ctx.db, grantId);
-    if (!grant) return undefined;
-    if (grant.state === 'provision_failed') {
-      if (!moveGrant(ctx.db, grant.id, 'provision_failed', 'provisioning', { at: ctx.now(), error: grant.lastError, nextAttemptAt: null })) return undefined;
-      grant = getGrant(ctx.db, grantId)!;
-    }
-    if (grant.state !== 'provisioning') return grant.state;
+/** Grants that share a target (kind, integration, server, address): what one batch of a driver may hold. */
+function byTarget<T extends { grant: BoundGrant }>(items: T[]): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const g = item.grant;
+    const key = [g.targetKind, g.integration, g.server, g.targetAddress ?? ''].join('\u0000');
+    groups.set(key, [...(groups.get(key) ?? []), item]);
+  }
+  return [...groups.values()];
+}
+
+/** Runs a target's batch through the driver's batch call when it has one (and there is more than one grant), else one by one, in parallel. */
+async function perGrant<T, I extends { grant: BoundGrant }>(
+  items: I[], batch: ((items: I[]) => Promise<Array<Outcome<T>>>) | undefined, one: (item: I) => Promise<T>,
+): Promise<Array<Outcome<T>>> {
+  if (batch && items.length > 1) {
     try {
-      serverOf(runner, grant);
-      const target = bound(runner, grant, true);
-      if (!isBound(target)) throw new Error(`grant ${grant.id} could not be bound to its target`);
-      await driverFor(runner.drivers, target.targetKind).provision(ctx, target);
+      return await batch(items);
     } catch (error) {
-      const now = ctx.now();
-      const attempts = grant.attempts + 1;
-      ctx.db.transaction(() => {
-        if (!moveGrant(ctx.db, grant.id, 'provisioning', 'provision_failed', { at: now, error: errorText(error), nextAttemptAt: now + retryDelayMs(attempts), countAttempt: true })) return;
-        appendAudit(ctx.db, { actor: 'system', action: 'grant.provision_failed', subject: `grant:${grant.id}`, details: { server: grant.server, error: errorText(error), attempts } }, now);
-        if (attempts === 1) enqueueEvent(ctx.db, { kind: 'provision_failed', requestId: grant.requestId, grantIds: [grant.id] }, now);
-      }).immediate();
-      ctx.logger.warn({ grantId: grant.id, server: grant.server, err: errorText(error), outage: isOutage(error) }, 'provisioning failed; will retry');
-      return 'provision_failed';
+      return items.map(() => ({ ok: false, error: error instanceof Error ? error : new Error(String(error)) }));
     }
-    const now = ctx.now();
-    const moved = ctx.db.transaction(() => {
-      if (!moveGrant(ctx.db, grant.id, 'provisioning', 'active', { at: now })) return false;
-      appendAudit(ctx.db, { actor: 'system', action: 'grant.active', subject: `grant:${grant.id}`, details: { server: grant.server, user: grant.linuxUser } }, now);
-      return true;
-    }).immediate();
-    ctx.logger.info({ grantId: grant.id, server: grant.server }, 'grant active');
-    if (moved) deliverCredentialIfNeeded(runner, grant.requestId);
-    return getGrant(ctx.db, grantId)!.state;
+  }
+  return Promise.all(items.map(async (item): Promise<Outcome<T>> => {
+    try {
+      return { ok: true, value: await one(item) };
+    } catch (error) {
+      return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+    }
+  }));
+}
+
+/** Provisions one grant that is in `provisioning` (or moves a due `provision_failed` back to it first). Calls made
+ * in the same turn of the event loop are provisioned together: one batch per target. */
+export function provisionGrant(runner: GrantRunner, grantId: number): Promise<GrantState | undefined> {
+  let queue = provisionQueues.get(runner);
+  if (!queue) {
+    const fresh: number[] = [];
+    const flushed = Promise.resolve().then(() => {
+      provisionQueues.delete(runner);
+      return provisionGrants(runner, fresh);
+    });
+    provisionQueues.set(runner, (queue = { ids: fresh, flushed }));
+  }
+  queue.ids.push(grantId);
+  return queue.flushed.then((states) => states.get(grantId));
+}
+
+const provisionQueues = new WeakMap<GrantRunner, { ids: number[]; flushed: Promise<Map<number, GrantState | undefined>> }>();
+
+/**
+ * Provisions the grants given (each in `provisioning`, or a `provision_failed` one moved back to it first): the grants
+ * that share a target in one call of its driver, every target in parallel; each grant recorded on its own.
+ */
+export async function provisionGrants(runner: GrantRunner, grantIds: readonly number[]): Promise<Map<number, GrantState | undefined>> {
+  const { ctx } = runner;
+  return exclusively(runner, grantIds, async () => {
+    const states = new Map<number, GrantState | undefined>();
+    const ready: Array<{ grant: BoundGrant }> = [];
+    for (const grantId of new Set(grantIds)) {
+      let grant = getGrant(ctx.db, grantId);
+      if (grant?.state === 'provision_failed') {
+        if (moveGrant(ctx.db, grant.id, 'provision_failed', 'provisioning', { at: ctx.now(), error: grant.lastError, nextAttemptAt: null })) {
+          grant = getGrant(ctx.db, grantId)!;
+        } else {
+          grant = undefined;
+        }
+      }
+      if (grant?.state !== 'provisioning') {
+        states.set(grantId, grant?.state);
+        continue;
+      }
+      try {
+        serverOf(runner, grant);
+        const target = bound(runner, grant, true);
+        if (!isBound(target)) throw new Error(`grant ${grant.id} could not be bound to its target`);
+        ready.push({ grant: target });
+      } catch (error) {
+        states.set(grantId, recordProvisionFailure(runner, grant, error));
+      }
+    }
+    await Promise.all(byTarget(ready).map(async (group) => {
+      const driver = driverFor(runner.drivers, group[0]!.grant.targetKind);
+      const outcomes = await perGrant(group, driver.provisionBatch && ((items) => driver.provisionBatch!(ctx, items.map((i) => i.grant))),
+        (item) => driver.provision(ctx, item.grant));
+      group.forEach(({ grant }, i) => {
+        const outcome = outcomes[i]!;
+        states.set(grant.id, outcome.ok ? recordActive(runner, grant) : recordProvisionFailure(runner, grant, outcome.error));
+      });
+    }));
+    return states;
   });
+}
+
+function recordProvisionFailure(runner: GrantRunner, grant: Grant, error: unknown): GrantState {
+  const { ctx } = runner;
+  const now = ctx.now();
+  const attempts = grant.attempts + 1;
+  ctx.db.transaction(() => {
+    if (!moveGrant(ctx.db, grant.id, 'provisioning', 'provision_failed', { at: now, error: errorText(error), nextAttemptAt: now + retryDelayMs(attempts), countAttempt: true })) return;
+    appendAudit(ctx.db, { actor: 'system', action: 'grant.provision_failed', subject: `grant:${grant.id}`, details: { server: grant.server, error: errorText(error), attempts } }, now);
+    if (attempts === 1) enqueueEvent(ctx.db, { kind: 'provision_failed', requestId: grant.requestId, grantIds: [grant.id] }, now);
+  }).immediate();
+  ctx.logger.warn({ grantId: grant.id, server: grant.server, err: errorText(error), outage: isOutage(error) }, 'provisioning failed; will retry');
+  return 'provision_failed';
+}
+
+function recordActive(runner: GrantRunner, grant: Grant): GrantState | undefined {
+  const { ctx } = runner;
+  const now = ctx.now();
+  const moved = ctx.db.transaction(() => {
+    if (!moveGrant(ctx.db, grant.id, 'provisioning', 'active', { at: now })) return false;
+    appendAudit(ctx.db, { actor: 'system', action: 'grant.active', subject: `grant:${grant.id}`, details: { server: grant.server, user: grant.linuxUser } }, now);
+    return true;
+  }).immediate();
+  ctx.logger.info({ grantId: grant.id, server: grant.server }, 'grant active');
+  if (moved) deliverCredentialIfNeeded(runner, grant.requestId);
+  return getGrant(ctx.db, grant.id)!.state;
 }
 
 /** The request's active grants, bound, with the driver of their kind (a request's grants share one integration). */
@@ -138,7 +222,7 @@ export const deliverCertificateIfNeeded = deliverCredentialIfNeeded;
 
 /** Provisions every grant of a request in parallel (one SSH connection per server, pooled by the SSH driver). */
 export async function provisionRequest(runner: GrantRunner, requestId: number): Promise<Grant[]> {
-  await Promise.all(grantsOfRequest(runner.ctx.db, requestId).map((g) => provisionGrant(runner, g.id)));
+  await provisionGrants(runner, grantsOfRequest(runner.ctx.db, requestId).map((g) => g.id));
   return grantsOfRequest(runner.ctx.db, requestId);
 }
 
@@ -146,61 +230,102 @@ const REVOCABLE: readonly GrantState[] = ['provisioning', 'provision_failed', 'a
 
 /** Revokes one grant: records `revoking` first, then acts; a failure is `revoke_failed` with a retry time. */
 export async function revokeGrant(runner: GrantRunner, grantId: number, by: string): Promise<GrantState | undefined> {
+  return (await revokeGrants(runner, [grantId], by)).get(grantId);
+}
+
+/**
+ * Revokes the grants given, each as revokeGrant would: `revoking` recorded first, then the grants that share a
+ * target taken back in one call of its driver (every target in parallel), then each grant recorded on its own:
+ * `revoked`, or `revoke_failed` with its own reason and retry time.
+ */
+export async function revokeGrants(runner: GrantRunner, grantIds: readonly number[], by: string): Promise<Map<number, GrantState | undefined>> {
   const { ctx } = runner;
-  return exclusively(runner, grantId, async () => {
-    const grant = getGrant(ctx.db, grantId);
-    if (!grant) return undefined;
-    if (REVOCABLE.includes(grant.state)) {
-      const now = ctx.now();
-      const moved = ctx.db.transaction(() => {
-        if (!moveGrant(ctx.db, grant.id, grant.state, 'revoking', { at: now, error: grant.lastError })) return false;
-        appendAudit(ctx.db, { actor: by, action: 'grant.revoking', subject: `grant:${grant.id}`, details: { server: grant.server, from: grant.state } }, now);
-        return true;
-      }).immediate();
-      if (!moved) return getGrant(ctx.db, grantId)?.state;
-    } else if (grant.state !== 'revoking') {
-      return grant.state;
+  return exclusively(runner, grantIds, async () => {
+    const states = new Map<number, GrantState | undefined>();
+    const due: Grant[] = [];
+    for (const grantId of new Set(grantIds)) {
+      const grant = getGrant(ctx.db, grantId);
+      if (grant && REVOCABLE.includes(grant.state)) {
+        const now = ctx.now();
+        const moved = ctx.db.transaction(() => {
+          if (!moveGrant(ctx.db, grant.id, grant.state, 'revoking', { at: now, error: grant.lastError })) return false;
+          appendAudit(ctx.db, { actor: by, action: 'grant.revoking', subject: `grant:${grant.id}`, details: { server: grant.server, from: grant.state } }, now);
+          return true;
+        }).immediate();
+        if (!moved) {
+          states.set(grantId, getGrant(ctx.db, grantId)?.state);
+          continue;
+        }
+      } else if (grant?.state !== 'revoking') {
+        states.set(grantId, grant?.state);
+        continue;
+      }
+      due.push(getGrant(ctx.db, grantId)!);
     }
-    let current = getGrant(ctx.db, grantId)!;
-    const others = otherLiveGrantsOnServer(ctx.db, current);
-    let notes: RevokeNotes = {};
-    try {
-      current = bound(runner, current, false);
+    // Scopes once every grant of the batch is `revoking`: none of them keeps another's groups or account alive.
+    const items: RevokeItem[] = [];
+    for (const grant of due) {
+      let current = grant;
+      try {
+        current = bound(runner, grant, false);
+      } catch (error) {
+        states.set(grant.id, recordRevokeFailure(runner, grant, error));
+        continue;
+      }
       // Never bound (and its server has left the config): nothing was ever done on a target for it.
-      if (isBound(current)) {
-        notes = await driverFor(runner.drivers, current.targetKind).revoke(ctx, current, {
-          keepGroups: [...new Set(others.flatMap((g) => g.groups))],
-          otherGrantsLive: others.length > 0,
-        });
+      if (!isBound(current)) {
+        states.set(grant.id, recordRevoked(runner, current, {}));
+        continue;
       }
-    } catch (error) {
-      const now = ctx.now();
-      const attempts = current.attempts + 1;
-      ctx.db.transaction(() => {
-        moveGrant(ctx.db, current.id, 'revoking', 'revoke_failed', { at: now, error: errorText(error), nextAttemptAt: now + retryDelayMs(attempts), countAttempt: true });
-        appendAudit(ctx.db, { actor: 'system', action: 'grant.revoke_failed', subject: `grant:${current.id}`, details: { server: current.server, error: errorText(error), attempts } }, now);
-        enqueueEvent(ctx.db, { kind: 'revoke_failing', grantId: current.id, attempts, error: errorText(error) }, now);
-      }).immediate();
-      ctx.logger.error({ grantId: current.id, server: current.server, err: errorText(error), attempts, outage: isOutage(error) }, 'revoke failed; will retry');
-      return 'revoke_failed';
+      const others = otherLiveGrantsOnServer(ctx.db, current);
+      items.push({ grant: current, scope: { keepGroups: [...new Set(others.flatMap((g) => g.groups))], otherGrantsLive: others.length > 0 } });
     }
-    const now = ctx.now();
-    ctx.db.transaction(() => {
-      if (moveGrant(ctx.db, current.id, 'revoking', 'revoked', { at: now })) {
-        appendAudit(ctx.db, { actor: 'system', action: 'grant.revoked', subject: `grant:${current.id}`, details: { server: current.server, user: current.linuxUser, ...(notes.movedAside ? { movedAside: notes.movedAside, movedTo: notes.movedTo } : {}) } }, now);
-      }
-    }).immediate();
-    ctx.logger.info({ grantId: current.id, server: current.server }, 'grant revoked');
-    return 'revoked';
+    await Promise.all(byTarget(items).map(async (group) => {
+      const driver = driverFor(runner.drivers, group[0]!.grant.targetKind);
+      const outcomes = await perGrant(group, driver.revokeBatch && ((batch) => driver.revokeBatch!(ctx, batch)),
+        (item) => driver.revoke(ctx, item.grant, item.scope));
+      group.forEach(({ grant }, i) => {
+        const outcome = outcomes[i]!;
+        states.set(grant.id, outcome.ok ? recordRevoked(runner, grant, outcome.value) : recordRevokeFailure(runner, grant, outcome.error));
+      });
+    }));
+    return states;
   });
 }
 
-/** Ends a request's access (expiry or a person's revoke): tells the requester, then revokes every grant. */
-export async function endAccess(runner: GrantRunner, requestId: number, why: 'expired' | 'revoked', by: string): Promise<Grant[]> {
+function recordRevokeFailure(runner: GrantRunner, grant: Grant, error: unknown): GrantState {
   const { ctx } = runner;
-  const grants = grantsOfRequest(ctx.db, requestId);
-  const live = grants.filter((g) => REVOCABLE.includes(g.state) || g.state === 'revoking');
-  if (live.length === 0) return grants;
+  const now = ctx.now();
+  const attempts = grant.attempts + 1;
+  ctx.db.transaction(() => {
+    moveGrant(ctx.db, grant.id, 'revoking', 'revoke_failed', { at: now, error: errorText(error), nextAttemptAt: now + retryDelayMs(attempts), countAttempt: true });
+    appendAudit(ctx.db, { actor: 'system', action: 'grant.revoke_failed', subject: `grant:${grant.id}`, details: { server: grant.server, error: errorText(error), attempts } }, now);
+    enqueueEvent(ctx.db, { kind: 'revoke_failing', grantId: grant.id, attempts, error: errorText(error) }, now);
+  }).immediate();
+  ctx.logger.error({ grantId: grant.id, server: grant.server, err: errorText(error), attempts, outage: isOutage(error) }, 'revoke failed; will retry');
+  return 'revoke_failed';
+}
+
+function recordRevoked(runner: GrantRunner, grant: Grant, notes: RevokeNotes): GrantState {
+  const { ctx } = runner;
+  const now = ctx.now();
+  ctx.db.transaction(() => {
+    if (moveGrant(ctx.db, grant.id, 'revoking', 'revoked', { at: now })) {
+      appendAudit(ctx.db, { actor: 'system', action: 'grant.revoked', subject: `grant:${grant.id}`, details: { server: grant.server, user: grant.linuxUser, ...(notes.movedAside ? { movedAside: notes.movedAside, movedTo: notes.movedTo } : {}) } }, now);
+    }
+  }).immediate();
+  ctx.logger.info({ grantId: grant.id, server: grant.server }, 'grant revoked');
+  return 'revoked';
+}
+
+/**
+ * Records that a request's access ends (expiry or a person's revoke) and owes the requester the message, moving its
+ * grants to `revoking`; returns the grants to revoke. endAccess is this then revokeGrants.
+ */
+export function beginEndingAccess(runner: GrantRunner, requestId: number, why: 'expired' | 'revoked', by: string): number[] {
+  const { ctx } = runner;
+  const live = grantsOfRequest(ctx.db, requestId).filter((g) => REVOCABLE.includes(g.state) || g.state === 'revoking');
+  if (live.length === 0) return [];
   const now = ctx.now();
   const starting = live.filter((g) => g.state !== 'revoking' && g.state !== 'revoke_failed');
   // One commit: the decision to end access, the message saying so, and every grant moved to revoking. A crash
@@ -215,6 +340,12 @@ export async function endAccess(runner: GrantRunner, requestId: number, why: 'ex
       }
     }
   }).immediate();
-  await Promise.all(live.map((g) => revokeGrant(runner, g.id, by)));
-  return grantsOfRequest(ctx.db, requestId);
+  return live.map((g) => g.id);
+}
+
+/** Ends a request's access (expiry or a person's revoke): tells the requester, then revokes every grant. */
+export async function endAccess(runner: GrantRunner, requestId: number, why: 'expired' | 'revoked', by: string): Promise<Grant[]> {
+  const ids = beginEndingAccess(runner, requestId, why, by);
+  if (ids.length > 0) await revokeGrants(runner, ids, by);
+  return grantsOfRequest(runner.ctx.db, requestId);
 }

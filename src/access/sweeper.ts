@@ -7,7 +7,9 @@ import { appendAudit } from '../store/audit-log.js';
 import { grantsDueForRevoke, listGrants, moveGrant, type Grant } from '../store/grants.js';
 import { liveRequestsNotWarned, listRequests, markExpiryWarned, pendingRequestsPastTtl, type AccessRequest } from '../store/requests.js';
 import { enqueueEvent } from '../store/outbox.js';
-import { deliverCredentialIfNeeded, endAccess, needsCredential, provisionGrant, revokeGrant, type GrantRunner } from './grant-runner.js';
+import {
+  beginEndingAccess, deliverCredentialIfNeeded, needsCredential, provisionGrants, revokeGrants, type GrantRunner,
+} from './grant-runner.js';
 import { expireUnansweredRequests } from './requests.js';
 import { isBound } from './target-driver.js';
 
@@ -31,10 +33,13 @@ export async function sweepOnce(runner: GrantRunner): Promise<SweepReport> {
   report.requestsExpired = expireUnansweredRequests(ctx, pendingRequestsPastTtl(ctx.db, now)).length;
 
   const dueRequests = [...new Set(grantsDueForRevoke(ctx.db, now).map((g) => g.requestId))];
-  // In parallel: when many grants expire at once, the last one's lag is one revoke, not the sum of them all.
-  const ended = await Promise.all(dueRequests.map((requestId) => endAccess(runner, requestId, 'expired', 'system')));
-  report.accessEnded = ended.length;
-  report.failures += ended.flat().filter((g) => g.state === 'revoke_failed').length;
+  // Every ending recorded first, then all their grants revoked together: the grants due on one server in one batch
+  // (one remote run), every server in parallel, so that when many expire at once the last one's lag is about one
+  // revoke, not the sum of them all.
+  const ending = dueRequests.flatMap((requestId) => beginEndingAccess(runner, requestId, 'expired', 'system'));
+  const ended = await revokeGrants(runner, ending, 'system');
+  report.accessEnded = dueRequests.length;
+  report.failures += [...ended.values()].filter((state) => state === 'revoke_failed').length;
 
   for (const request of liveRequestsNotWarned(ctx.db, now).filter((r) => warningTimeOf(r) <= now)) {
     const warned = ctx.db.transaction(() => markExpiryWarned(ctx.db, request.id, request.accessExpiresAt!)
@@ -42,16 +47,21 @@ export async function sweepOnce(runner: GrantRunner): Promise<SweepReport> {
     if (warned) report.expiryWarnings++;
   }
 
-  // Grants left in provisioning or revoking by a crash, and failures whose retry time has come.
-  for (const grant of listGrants(ctx.db, { states: ['provisioning', 'provision_failed'] }).filter(idle)) {
-    if (grant.state === 'provision_failed' && (grant.nextAttemptAt ?? 0) > now) continue;
-    report.provisionRetried++;
-    if ((await provisionGrant(runner, grant.id)) === 'provision_failed') report.failures++;
+  // Grants left in provisioning or revoking by a crash, and failures whose retry time has come: batched per target
+  // like the rest.
+  const provisionDue = listGrants(ctx.db, { states: ['provisioning', 'provision_failed'] }).filter(idle)
+    .filter((g) => g.state !== 'provision_failed' || (g.nextAttemptAt ?? 0) <= now);
+  report.provisionRetried = provisionDue.length;
+  if (provisionDue.length > 0) {
+    const states = await provisionGrants(runner, provisionDue.map((g) => g.id));
+    report.failures += [...states.values()].filter((state) => state === 'provision_failed').length;
   }
-  for (const grant of listGrants(ctx.db, { states: ['revoking', 'revoke_failed'] }).filter(idle)) {
-    if (grant.state === 'revoke_failed' && (grant.nextAttemptAt ?? 0) > now) continue;
-    report.revokeRetried++;
-    if ((await revokeGrant(runner, grant.id, 'system')) === 'revoke_failed') report.failures++;
+  const revokeDue = listGrants(ctx.db, { states: ['revoking', 'revoke_failed'] }).filter(idle)
+    .filter((g) => g.state !== 'revoke_failed' || (g.nextAttemptAt ?? 0) <= now);
+  report.revokeRetried = revokeDue.length;
+  if (revokeDue.length > 0) {
+    const states = await revokeGrants(runner, revokeDue.map((g) => g.id), 'system');
+    report.failures += [...states.values()].filter((state) => state === 'revoke_failed').length;
   }
 
   // Approved requests whose credential was never issued (a crash between provisioning and signing), or is owed

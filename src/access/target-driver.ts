@@ -70,6 +70,15 @@ export interface CredentialView {
   scope: string;
 }
 
+/** What one grant of a batch came to: each grant of a batch succeeds or fails on its own. */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: Error };
+
+/** One grant of a revoke batch, with what other live grants of its account keep. */
+export interface RevokeItem {
+  grant: BoundGrant;
+  scope: RevokeScope;
+}
+
 /** An account the sweeper may delete now: the grants it ends and what the audit log says about it. */
 export interface AccountCleanup {
   grants: BoundGrant[];
@@ -97,6 +106,17 @@ export interface TargetDriver {
   credentialView(ctx: AccessContext, request: AccessRequest, grants: Grant[]): CredentialView | undefined;
   /** Takes the access back on the target. Needs only the stored grant: never the config. */
   revoke(ctx: AccessContext, grant: BoundGrant, scope: RevokeScope): Promise<RevokeNotes>;
+  /**
+   * Optional: provisions several grants that share a target (kind, integration, server and address) in one go, as
+   * `provision` would one by one; the outcome at index i is grants[i]'s. Without it, the runner calls `provision`.
+   */
+  provisionBatch?(ctx: AccessContext, grants: BoundGrant[]): Promise<Array<Outcome<void>>>;
+  /**
+   * Optional: revokes several grants that share a target in one go, as `revoke` would one by one (each grant's
+   * access taken back whatever becomes of the others); the outcome at index i is items[i]'s. Without it, the runner
+   * calls `revoke`.
+   */
+  revokeBatch?(ctx: AccessContext, items: RevokeItem[]): Promise<Array<Outcome<RevokeNotes>>>;
   /** The accounts due for deletion among this kind's revoked grants, given every live grant of the kind. */
   accountsToClean(ctx: AccessContext, revoked: BoundGrant[], live: Grant[], now: number): AccountCleanup[];
   /** Deletes one account the sweeper chose from accountsToClean. */

@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  bootstrapCommand, checkBootstrapCommand, deleteAccountCommand, inspectAccountCommand, provisionAccountCommand,
-  revokeAccessCommand, shellQuote, type RemoteCommand,
+  bootstrapCommand, checkBootstrapCommand, deleteAccountCommand, inspectAccountCommand, inspectAccountsCommand, MAX_BATCH_GRANTS,
+  provisionAccountCommand, provisionBatchCommand, revokeAccessCommand, revokeBatchCommand, shellQuote, type RemoteCommand, type RevokeSpec,
 } from '../../src/targets/ssh/remote-commands.js';
 import {
-  BOOTSTRAP_SCRIPT, CHECK_SCRIPT, DELETE_ACCOUNT_SCRIPT, INSPECT_ACCOUNT_SCRIPT, PROVISION_SCRIPT, REMOTE_EXIT, REMOTE_PATHS, REVOKE_SCRIPT,
+  BOOTSTRAP_SCRIPT, CHECK_SCRIPT, DELETE_ACCOUNT_SCRIPT, INSPECT_ACCOUNT_SCRIPT, INSPECT_BATCH_SCRIPT, PROVISION_BATCH_SCRIPT, PROVISION_SCRIPT,
+  REMOTE_EXIT, REMOTE_PATHS, REVOKE_BATCH_SCRIPT, REVOKE_SCRIPT,
 } from '../../src/targets/ssh/remote-scripts.js';
 import {
   caPublicKeyLine, grantableGroup, groupName, loginShell, managedUserName, principal, uid,
@@ -318,5 +319,105 @@ describe('revoke script', () => {
     writeFileSync(join(principals, 'omar'), 'keyway-req-1\nkeyway-req-2\n');
     expect(remove("mktemp() { echo 'mktemp: No space left on device' >&2; return 1; }")).toBe('principals-file-removed=1\nremoved=1\n');
     expect(readdirSync(principals)).toEqual([]);
+  });
+});
+
+describe('batch commands', () => {
+  const ana = managedUserName('ana');
+  const revokeSpecs: RevokeSpec[] = [
+    { user, uid: uid(60001), principal: principal('keyway-req-42'), groupsToRemove: [group, groupName('ops'), group], endAccess: true },
+    { user: ana, uid: undefined, principal: principal('keyway-req-43'), groupsToRemove: [], endAccess: false },
+  ];
+
+  it('revoke: sudo receives the fixed script, the count, then five values per grant in order, byte for byte', () => {
+    const command = revokeBatchCommand(revokeSpecs);
+    for (const shell of ['sh', 'bash']) {
+      const argv = argvReceivedBySudo(command, shell);
+      expect(argv.slice(0, 5)).toEqual(['-n', 'sh', '-c', REVOKE_BATCH_SCRIPT, 'keyway-revoke-batch']);
+      expect(argv.slice(5)).toEqual(['2', 'devhba', '60001', 'keyway-req-42', 'developers,ops', '1', 'ana', '', 'keyway-req-43', '', '0']);
+    }
+    expect(command.purpose).toBe('revoke 2 grants (keyway-req-42, keyway-req-43)');
+  });
+
+  it('provision and inspect: the count (or range), then the values per grant', () => {
+    const spec = { user, uid: uid(60001), shell: loginShell('/bin/bash'), principal: principal('keyway-req-42'), groups: [group] };
+    expect(argvReceivedBySudo(provisionBatchCommand([spec, { ...spec, user: ana, uid: uid(60002), groups: [] }])).slice(3))
+      .toEqual([PROVISION_BATCH_SCRIPT, 'keyway-provision-batch', '2', 'devhba', '60001', '/bin/bash', 'keyway-req-42', 'developers',
+        'ana', '60002', '/bin/bash', 'keyway-req-42', '']);
+    expect(argvReceivedBySudo(inspectAccountsCommand([user, ana], { min: uid(60000), max: uid(64999) })).slice(3))
+      .toEqual([INSPECT_BATCH_SCRIPT, 'keyway-inspect-batch', '60000', '64999', 'devhba', 'ana']);
+  });
+
+  it('refuses an empty batch and one over the limit, and keeps its purpose short', () => {
+    expect(() => revokeBatchCommand([])).toThrow(RangeError);
+    const many = Array.from({ length: MAX_BATCH_GRANTS + 1 }, (_, i) => ({ ...revokeSpecs[0]!, principal: principal(`keyway-req-${i}`) }));
+    expect(() => revokeBatchCommand(many)).toThrow(RangeError);
+    const full = revokeBatchCommand(many.slice(0, MAX_BATCH_GRANTS));
+    expect(full.purpose).toBe(`revoke ${MAX_BATCH_GRANTS} grants (keyway-req-0, keyway-req-1, …)`);
+    expect(full.text.length).toBeLessThan(100_000); // one argument to sudo: far below the kernel's 128 KiB per argument
+  });
+
+  it('treats a value that slipped past validation as data: the batch refuses it before touching anything', () => {
+    const marker = join(dir, 'pwned-batch');
+    const hostile = `x y; touch ${marker}\nz`;
+    const command = revokeBatchCommand([{ ...revokeSpecs[0]!, principal: hostile as Principal }]);
+    expect(argvReceivedBySudo(command).slice(5)).toEqual(['1', 'devhba', '60001', hostile, 'developers,ops', '1']);
+    const body = REVOKE_BATCH_SCRIPT.slice(0, REVOKE_BATCH_SCRIPT.indexOf('read_batch 5 "$@"'));
+    const run = spawnSync('sh', ['-c', `${body}\nread_batch 5 "$@"\necho read`, 'keyway-revoke-batch', '1', 'devhba', '60001', hostile, '', '1'], { encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/argument 3 of grant 1 is not a value Keyway sends/);
+    const short = spawnSync('sh', ['-c', `${body}\nread_batch 5 "$@"`, 'keyway-revoke-batch', '2', 'devhba', '60001', 'keyway-req-1', '', '1'], { encoding: 'utf8' });
+    expect(short.status).toBe(2);
+    expect(short.stderr).toMatch(/expected 2 groups of 5 arguments, got 5/);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  for (const [name, script] of Object.entries({ REVOKE_BATCH_SCRIPT, PROVISION_BATCH_SCRIPT, INSPECT_BATCH_SCRIPT })) {
+    it(`${name} parses under dash and bash --posix and interpolates nothing`, () => {
+      for (const shell of [['sh', '-n'], ['bash', '--posix', '-n']]) {
+        const result = spawnSync(shell[0]!, [...shell.slice(1), '-c', script], { encoding: 'utf8' });
+        expect(result.status, result.stderr).toBe(0);
+      }
+      expect(script.startsWith('set -eu\n')).toBe(true);
+      expect(script).not.toContain('${');
+    });
+  }
+
+  // The batch script's own functions, run for real.
+  const batchFunctionsThen = (calls: string): string => `${REVOKE_BATCH_SCRIPT.slice(0, REVOKE_BATCH_SCRIPT.indexOf('read_batch 5 "$@"'))}\n${calls}\n`;
+
+  it('ends only the failing step: the script goes on with the next grant and keeps the reason', () => {
+    const out = shellOutput('sh', batchFunctionsThen([
+      'step fail 10 "bob already exists and was not created by Keyway"',
+      'echo "status=$step_status error=$(step_error)"',
+      'step sh -c \'echo removed=keyway-req-1; false\'',
+      'echo "status=$step_status results=$(step_results)"',
+      'step echo fine',
+      'echo "status=$step_status out=$step_out"',
+    ].join('\n')));
+    expect(out).toBe('status=10 error=bob already exists and was not created by Keyway\nstatus=1 results=removed=keyway-req-1\nstatus=0 out=fine\n');
+  });
+
+  it('removes all of a user\'s principals in one rewrite, and reports each it found', () => {
+    const principals = mkdtempSync(join(dir, 'batch-principals-'));
+    writeFileSync(join(principals, 'omar'), 'keyway-req-1\nkeyway-req-2\nkeyway-req-3\n');
+    const remove = (wanted: string[]) => shellOutput('sh', batchFunctionsThen(
+      `PRINCIPALS_DIR=${shellQuote(principals)}\nremove_principals omar ${shellQuote(wanted.join('\n'))}`));
+    expect(remove(['keyway-req-1', 'keyway-req-3', 'keyway-req-9'])).toBe('removed=keyway-req-1\nremoved=keyway-req-3\n');
+    expect(readFileSync(join(principals, 'omar'), 'utf8')).toBe('keyway-req-2\n');
+    expect(remove(['keyway-req-1'])).toBe('');
+    expect(remove(['keyway-req-2'])).toBe('removed=keyway-req-2\n');
+    expect(readdirSync(principals)).toEqual([]);
+  });
+
+  it('removes every principal before the lock and the account checks, and again under the lock', () => {
+    const body = REVOKE_BATCH_SCRIPT.slice(REVOKE_BATCH_SCRIPT.indexOf('read_batch 5 "$@"'));
+    const first = body.indexOf('\nremove_all_principals');
+    expect(first).toBeGreaterThan(0);
+    for (const later of ['require_tools', 'take_lock', 'require_keyway_account', 'gpasswd', 'lock_account', 'end_processes']) {
+      expect(body.indexOf(`\n${later}`) === -1 ? body.indexOf(later) : body.indexOf(`\n${later}`), later).toBeGreaterThan(first);
+    }
+    expect(body.indexOf('\nremove_all_principals', body.indexOf('take_lock'))).toBeGreaterThan(body.indexOf('take_lock'));
+    expect(REVOKE_BATCH_SCRIPT).toContain('install -d -m 0700 -o root -g root "$LOCK_DIR"');
   });
 });

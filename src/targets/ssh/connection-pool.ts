@@ -87,6 +87,11 @@ export class ConnectionPool {
     return this.opened;
   }
 
+  /** How long a command may run unless run() is given another limit. */
+  get commandTimeoutMs(): number {
+    return this.settings.commandTimeoutMs;
+  }
+
   get openConnections(): number {
     return this.connections.size;
   }

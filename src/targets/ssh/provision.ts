@@ -67,14 +67,14 @@ export interface CleanupResult {
   deleted: boolean;
 }
 
-const accountLocks = new KeyedMutex();
-const MAX_UID_ATTEMPTS = 5;
+export const accountLocks = new KeyedMutex();
+export const MAX_UID_ATTEMPTS = 5;
 
-function lockKey(ref: ServerRef, user: string): string {
+export function lockKey(ref: ServerRef, user: string): string {
   return `${ref.integration.name}\u0000${ref.server.name}\u0000${user}`;
 }
 
-function userFor(ref: ServerRef, linuxUser: string): ManagedUserName {
+export function userFor(ref: ServerRef, linuxUser: string): ManagedUserName {
   const user = managedUserName(linuxUser);
   if (user === ref.server.user) {
     throw new UserError('account_not_managed', `${user} is the connector account of ${ref.server.name}; Keyway never grants access as it.`);
@@ -84,17 +84,31 @@ function userFor(ref: ServerRef, linuxUser: string): ManagedUserName {
 
 /** Groups to add are judged as `keyway config check` judges them; groups to remove need only be valid names, so a
  * grant stored under an older, laxer config can always be revoked. */
-function groupsOf(groups: readonly string[], validate: (name: string) => GroupName = groupName): GroupName[] {
+export function groupsOf(groups: readonly string[], validate: (name: string) => GroupName = groupName): GroupName[] {
   return groups.filter((group) => group !== DEFAULT_GROUP).map((group) => validate(group));
 }
 
-type AccountState = { kind: 'absent' } | { kind: 'system' | 'managed' | 'unmanaged'; uid: number };
+export type AccountState = { kind: 'absent' } | { kind: 'system' | 'managed' | 'unmanaged'; uid: number };
 
-function parseAccountState(text: string | undefined): AccountState {
+export function parseAccountState(text: string | undefined): AccountState {
   const match = /^(absent)$|^(system|managed|unmanaged) (\d+)$/.exec(text ?? '');
   if (!match) throw new Error(`unexpected account state from the server: ${JSON.stringify(text)}`);
   if (match[1]) return { kind: 'absent' };
   return { kind: match[2] as 'system' | 'managed' | 'unmanaged', uid: Number(match[3]) };
+}
+
+/** Why Keyway will not grant on the account as the server has it, or undefined when it may. */
+export function accountRefusal(ref: ServerRef, user: ManagedUserName, state: AccountState, record: { uid: number } | undefined): UserError | undefined {
+  if (state.kind === 'system') {
+    return new UserError('account_not_managed', `${user} on ${describeServer(ref)} is a system account (UID ${state.uid}): Keyway never grants to it.`);
+  }
+  if (state.kind === 'unmanaged') {
+    return new UserError('account_not_managed', `${user} already exists on ${describeServer(ref)} and was not created by Keyway: it will not be touched. Give this person another linux_user, or remove the account.`);
+  }
+  if (state.kind === 'managed' && record?.uid !== state.uid) {
+    return new UserError('account_not_managed', `${user} on ${describeServer(ref)} is marked keyway-managed, but this Keyway's database has no record of creating it${record ? ` (it recorded UID ${record.uid}, the server has ${state.uid})` : ''}: it will not be touched.`);
+  }
+  return undefined;
 }
 
 export async function provisionGrant(ctx: HostsContext, ref: ServerRef, grant: GrantOnServer): Promise<ProvisionResult> {
@@ -109,15 +123,8 @@ export async function provisionGrant(ctx: HostsContext, ref: ServerRef, grant: G
     const inspected = await runRemote(ctx.pool, ref, inspectAccountCommand(user, range));
     const state = parseAccountState(inspected.first('account'));
     let record = liveManagedUser(ctx.db, integration, server, user);
-    if (state.kind === 'system') {
-      throw new UserError('account_not_managed', `${user} on ${describeServer(ref)} is a system account (UID ${state.uid}): Keyway never grants to it.`);
-    }
-    if (state.kind === 'unmanaged') {
-      throw new UserError('account_not_managed', `${user} already exists on ${describeServer(ref)} and was not created by Keyway: it will not be touched. Give this person another linux_user, or remove the account.`);
-    }
-    if (state.kind === 'managed' && record?.uid !== state.uid) {
-      throw new UserError('account_not_managed', `${user} on ${describeServer(ref)} is marked keyway-managed, but this Keyway's database has no record of creating it${record ? ` (it recorded UID ${record.uid}, the server has ${state.uid})` : ''}: it will not be touched.`);
-    }
+    const refusal = accountRefusal(ref, user, state, record);
+    if (refusal) throw refusal;
     const takenOnServer = new Set((inspected.values.get('uid-taken') ?? []).map(Number));
     if (state.kind === 'absent' && record && takenOnServer.has(record.uid)) {
       // The UID recorded for a never-created (or removed) account now belongs to someone else: never reuse it.

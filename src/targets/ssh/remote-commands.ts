@@ -5,7 +5,8 @@ import {
   FIRST_REGULAR_UID, type CaPublicKeyLine, type GroupName, type LoginShell, type ManagedUserName, type Principal, type Uid,
 } from './remote-values.js';
 import {
-  BOOTSTRAP_SCRIPT, CHECK_SCRIPT, DELETE_ACCOUNT_SCRIPT, INSPECT_ACCOUNT_SCRIPT, PROVISION_SCRIPT, REVOKE_SCRIPT,
+  BOOTSTRAP_SCRIPT, CHECK_SCRIPT, DELETE_ACCOUNT_SCRIPT, INSPECT_ACCOUNT_SCRIPT, INSPECT_BATCH_SCRIPT, PROVISION_BATCH_SCRIPT,
+  PROVISION_SCRIPT, REVOKE_BATCH_SCRIPT, REVOKE_SCRIPT,
 } from './remote-scripts.js';
 
 declare const built: unique symbol;
@@ -49,7 +50,7 @@ export interface ProvisionSpec {
 }
 
 export function provisionAccountCommand(spec: ProvisionSpec): RemoteCommand {
-  return sudoScript('keyway-provision', `provision ${spec.user} for ${spec.principal}`, PROVISION_SCRIPT,
+  return sudoScript('keyway-provision', provisionPurpose(spec), PROVISION_SCRIPT,
     [spec.user, String(spec.uid), spec.shell, spec.principal, csv(spec.groups)]);
 }
 
@@ -63,9 +64,57 @@ export interface RevokeSpec {
   endAccess: boolean;
 }
 
+export function revokePurpose(spec: Pick<RevokeSpec, 'user' | 'principal'>): string {
+  return `revoke ${spec.principal} from ${spec.user}`;
+}
+
+function revokeArgs(spec: RevokeSpec): string[] {
+  return [spec.user, spec.uid === undefined ? '' : String(spec.uid), spec.principal, csv(spec.groupsToRemove), spec.endAccess ? '1' : '0'];
+}
+
 export function revokeAccessCommand(spec: RevokeSpec): RemoteCommand {
-  return sudoScript('keyway-revoke', `revoke ${spec.principal} from ${spec.user}`, REVOKE_SCRIPT,
-    [spec.user, spec.uid === undefined ? '' : String(spec.uid), spec.principal, csv(spec.groupsToRemove), spec.endAccess ? '1' : '0']);
+  return sudoScript('keyway-revoke', revokePurpose(spec), REVOKE_SCRIPT, revokeArgs(spec));
+}
+
+/** The most grants one batch command carries: its arguments stay far below the kernel's limits, and its run short. */
+export const MAX_BATCH_GRANTS = 40;
+
+/** Every value of a batch as it arrives on the server: $1 the count, then one fixed-size group per grant. */
+function batchArgs<T>(specs: readonly T[], argsOf: (spec: T) => string[]): string[] {
+  if (specs.length === 0 || specs.length > MAX_BATCH_GRANTS) {
+    throw new RangeError(`a batch holds 1 to ${MAX_BATCH_GRANTS} grants, not ${specs.length}`);
+  }
+  return [String(specs.length), ...specs.flatMap(argsOf)];
+}
+
+function batchPurpose(verb: string, specs: ReadonlyArray<{ principal: Principal }>): string {
+  const shown = specs.slice(0, 2).map((s) => s.principal).join(', ');
+  return `${verb} ${specs.length} grant${specs.length === 1 ? '' : 's'} (${shown}${specs.length > 2 ? ', …' : ''})`;
+}
+
+/**
+ * Revokes the grants due on one server in one run of REVOKE_BATCH_SCRIPT: per grant, in order, the five values of
+ * revokeAccessCommand. The script reports per grant (done.N / failed.N, error.N), see remote-scripts.ts.
+ */
+export function revokeBatchCommand(specs: readonly RevokeSpec[]): RemoteCommand {
+  return sudoScript('keyway-revoke-batch', batchPurpose('revoke', specs), REVOKE_BATCH_SCRIPT, batchArgs(specs, revokeArgs));
+}
+
+/** Inspects several accounts in one run: $1 first UID, $2 last UID, then the users. Prints account.N=… per user. */
+export function inspectAccountsCommand(users: readonly ManagedUserName[], uidRange: { min: Uid; max: Uid }): RemoteCommand {
+  if (users.length === 0 || users.length > MAX_BATCH_GRANTS) throw new RangeError(`a batch holds 1 to ${MAX_BATCH_GRANTS} accounts, not ${users.length}`);
+  return sudoScript('keyway-inspect-batch', `inspect ${users.length} account${users.length === 1 ? '' : 's'} (${users.slice(0, 2).join(', ')}${users.length > 2 ? ', …' : ''})`,
+    INSPECT_BATCH_SCRIPT, [String(Math.max(uidRange.min, FIRST_REGULAR_UID)), String(uidRange.max), ...users]);
+}
+
+export function provisionPurpose(spec: Pick<ProvisionSpec, 'user' | 'principal'>): string {
+  return `provision ${spec.user} for ${spec.principal}`;
+}
+
+/** Provisions the grants that land on one server in one run of PROVISION_BATCH_SCRIPT: per grant the five values of provisionAccountCommand. */
+export function provisionBatchCommand(specs: readonly ProvisionSpec[]): RemoteCommand {
+  return sudoScript('keyway-provision-batch', batchPurpose('provision', specs), PROVISION_BATCH_SCRIPT,
+    batchArgs(specs, (spec) => [spec.user, String(spec.uid), spec.shell, spec.principal, csv(spec.groups)]));
 }
 
 export function deleteAccountCommand(user: ManagedUserName, uid: Uid): RemoteCommand {

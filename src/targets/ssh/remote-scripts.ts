@@ -443,3 +443,252 @@ else
   echo "member-key=unknown: $(printf '%s' "$overrides" | tr '\n' ' ')"
 fi
 `);
+
+// The batch protocol (revoke and provision): $1 is the number of grants N, then N groups of a fixed number of
+// arguments, one group per grant, numbered 1..N in order. Each grant's part runs in a subshell of its own (step), so
+// that a refusal (fail) or an error ends only that part: the script exits 0 once it has tried every grant, and reports
+// per grant `<key>.<n>=<value>` lines, ending with either `done.<n>=1` or `failed.<n>=<exit code>` plus
+// `error.<n>=<what the server said>`. It exits non-zero only for what stops every grant (bad arguments, missing
+// tools, the lock): then no grant is done and each is retried.
+const BATCH_FUNCTIONS = String.raw`
+# Runs "$@" in a subshell with set -e and stdin closed, capturing its output and error text together: a failure ends
+# this step only. Sets step_out and step_status. Never called as a condition (that would switch set -e off inside).
+step() {
+  set +e
+  step_out=$( (set -e; "$@") 2>&1 </dev/null )
+  step_status=$?
+  set -e
+}
+
+# The error text of a captured step: its lines that are not key=value results, on one line.
+step_error() {
+  printf '%s\n' "$step_out" | awk '!/^[a-z][a-z0-9-]*=/ && NF { printf "%s%s", sep, $0; sep = " / " } END { print "" }'
+}
+
+# The key=value lines of a captured step.
+step_results() {
+  printf '%s\n' "$step_out" | awk '/^[a-z][a-z0-9-]*=/'
+}
+
+# Reads the argument groups into records: one line per grant, "n field1 field2 …", an empty value written as "-".
+# Every value must be one word of the characters validated values use: no value can split a record.
+read_batch() {
+  per=$1
+  shift
+  count=$1
+  shift
+  case $count in ''|*[!0-9]*) fail 2 "the first argument must be the number of grants" ;; esac
+  [ "$#" -eq "$((count * per))" ] || fail 2 "expected $count groups of $per arguments, got $# arguments"
+  records=
+  n=0
+  while [ "$#" -gt 0 ]; do
+    n=$((n + 1))
+    record=$n
+    i=0
+    while [ "$i" -lt "$per" ]; do
+      value=$1
+      shift
+      i=$((i + 1))
+      [ -n "$value" ] || value=-
+      case $value in *[!A-Za-z0-9._@,/-]*) fail 2 "argument $i of grant $n is not a value Keyway sends" ;; esac
+      record="$record $value"
+    done
+    records="$records$record
+"
+  done
+}
+
+# The records of user $1, and the distinct users in order of first appearance (field 2 of every record).
+records_of() { printf '%s' "$records" | awk -v u="$1" '$2 == u'; }
+batch_users() { printf '%s' "$records" | awk '!seen[$2]++ { print $2 }'; }
+
+# Removes every principal listed in $2 (one per line) from user $1's principals file in one atomic rewrite (the file
+# goes when nothing is left, or when there is no room to rewrite it: closed, never open). Prints removed=P for each.
+remove_principals() {
+  file="$PRINCIPALS_DIR/$1"
+  [ -f "$file" ] || return 0
+  found=$(grep -xF -- "$2" "$file") || return 0
+  if new=$(mktemp "$PRINCIPALS_DIR/.keyway-new.XXXXXX") && { grep -vxF -- "$2" "$file" || [ $? -eq 1 ]; } > "$new"; then
+    if [ -s "$new" ]; then chmod 0644 "$new"; mv -f "$new" "$file"; else rm -f "$new" "$file"; fi
+  else
+    rm -f "$new" "$file"
+    echo principals-file-removed=1
+  fi
+  printf '%s\n' "$found" | awk 'NF { print "removed=" $0 }'
+}
+`;
+
+/**
+ * Revokes a batch of grants on this server: $1 N, then per grant five arguments: user, UID Keyway recorded (may be
+ * empty), principal, groups to remove (comma-separated), 1 = end access (no other live grant of the user here).
+ *
+ * The order of REVOKE_SCRIPT, for every grant at once: first every principal of the batch goes (one rewrite of each
+ * user's principals file, before anything that could wait or fail, each user's in its own step so that one cannot
+ * stop the others), then the lock is taken and they go once more. Then per user, in one pass each: the account is
+ * checked to be Keyway's (a refusal fails that user's grants only, and nothing else of the account is touched), every
+ * process is killed, the grants' groups go (a group that cannot be removed fails only the grants that give it), the
+ * account is locked when every grant of the user in the batch ends access, every process is killed again, and mail
+ * hooks are moved aside. Per grant: principal-removed, account=absent, group-removed (one line each),
+ * access-ended, hooks-moved, hooks-moved-to, then done=1 or failed=CODE with error=TEXT.
+ */
+export const REVOKE_BATCH_SCRIPT = script(BATCH_FUNCTIONS + String.raw`
+read_batch 5 "$@"
+# Raised once, here, so that every step inherits it: becoming the user must not fail on the user's process limit.
+prlimit --pid $$ --nproc=unlimited 2>/dev/null || :
+users=$(batch_users)
+removed=
+remove_all_principals() {
+  for user in $users; do
+    step remove_principals "$user" "$(records_of "$user" | awk '{ print $4 }')"
+    removed="$removed$(step_results | awk -v u="$user" -F= '$1 == "removed" { print u " " $2 }')
+"
+    if [ "$step_status" -ne 0 ]; then principal_error="$principal_error $user"; fi
+  done
+}
+principal_error=
+remove_all_principals
+require_tools flock getent usermod gpasswd ps setpriv mktemp
+if [ -d "$KEYWAY_DIR" ]; then take_lock; fi
+principal_error=
+remove_all_principals
+
+for user in $users; do
+  mine=$(records_of "$user")
+  uid=$(printf '%s\n' "$mine" | awk 'NR == 1 { print $3 }')
+  [ "$uid" != - ] || uid=
+  end=$(printf '%s\n' "$mine" | awk '$6 != 1 { keep = 1 } END { print keep ? 0 : 1 }')
+  user_code= user_error= state= failed_groups= removed_groups= lock_results= hook_results=
+  case " $principal_error " in
+    *" $user "*) user_code=1 user_error="could not rewrite $PRINCIPALS_DIR/$user" ;;
+  esac
+  step require_keyway_account "$user" "$uid"
+  if [ "$step_status" -ne 0 ]; then
+    user_code=$step_status user_error=$(step_error)
+  else
+    state=$step_out
+  fi
+  if [ "$state" = managed ]; then
+    gid=$(id -g "$user")
+    step end_processes "$user" "$uid" "$gid"
+    [ "$step_status" -eq 0 ] || { user_code=$step_status user_error=$(step_error); }
+    member_of=" $(id -nG "$user") "
+    for group in $(printf '%s\n' "$mine" | awk '{ print $5 }' | tr ',' '\n' | awk '$0 != "-" && !seen[$0]++'); do
+      case $member_of in
+        *" $group "*)
+          step gpasswd -d "$user" "$group"
+          if [ "$step_status" -eq 0 ]; then removed_groups="$removed_groups $group"
+          else failed_groups="$failed_groups $group" group_error="$group: $(step_error)"; fi ;;
+      esac
+    done
+    if [ "$end" = 1 ]; then
+      step lock_account "$user"
+      lock_results=$(step_results)
+      [ "$step_status" -eq 0 ] || { user_code=$step_status user_error=$(step_error); }
+    fi
+    step end_processes "$user" "$uid" "$gid"
+    [ "$step_status" -eq 0 ] || { user_code=$step_status user_error=$(step_error); }
+    # Only once every process of the user is dead (see move_delivery_hooks), and the account is locked.
+    if [ "$end" = 1 ] && [ -z "$user_code" ]; then
+      step move_delivery_hooks "$user"
+      hook_results=$(step_results)
+      [ "$step_status" -eq 0 ] || { user_code=$step_status user_error=$(step_error); }
+    fi
+  fi
+  printf '%s\n' "$mine" | while read -r n _ _ principal groups _; do
+    if printf '%s' "$removed" | grep -qxF -- "$user $principal"; then echo "principal-removed.$n=1"; fi
+    if [ "$state" = absent ]; then echo "account.$n=absent"; fi
+    failed_here=
+    for group in $(printf '%s' "$groups" | tr ',' ' '); do
+      case " $removed_groups " in *" $group "*) echo "group-removed.$n=$group" ;; esac
+      case " $failed_groups " in *" $group "*) failed_here=1 ;; esac
+    done
+    if [ -n "$lock_results" ]; then printf '%s\n' "$lock_results" | sed "s/=/.$n=/"; fi
+    if [ -n "$hook_results" ]; then printf '%s\n' "$hook_results" | sed "s/=/.$n=/"; fi
+    if [ -n "$user_code" ]; then
+      echo "failed.$n=$user_code"
+      echo "error.$n=$user_error"
+    elif [ -n "$failed_here" ]; then
+      echo "failed.$n=1"
+      echo "error.$n=could not remove the group $group_error"
+    else
+      if [ "$end" = 1 ] && [ "$state" = managed ]; then echo "access-ended.$n=1"; fi
+      echo "done.$n=1"
+    fi
+  done
+done
+`);
+
+/** $1 first UID of the range, $2 last UID, then users. Prints account.N=… for the Nth user and uid-taken=N per UID in the range. */
+export const INSPECT_BATCH_SCRIPT = script(String.raw`
+min=$1 max=$2
+shift 2
+n=0
+for user in "$@"; do
+  n=$((n + 1))
+  echo "account.$n=$(account_state "$user")"
+done
+getent passwd | awk -F: -v min="$min" -v max="$max" '$3 >= min && $3 <= max { print "uid-taken=" $3 }'
+`);
+
+/**
+ * Provisions a batch of grants on this server: $1 N, then per grant five arguments: user, UID, login shell, principal,
+ * groups (comma-separated, may be empty). What PROVISION_SCRIPT does, under one lock: per grant its shell and groups
+ * are checked (a missing one fails that grant only); per user, in one step each, the account is checked to be
+ * Keyway's (or created), opened again with the union of its grants' groups, and its principals are added in one
+ * write. Per grant: created=1 when its account was created now, then done=1 or failed=CODE with error=TEXT.
+ */
+export const PROVISION_BATCH_SCRIPT = script(BATCH_FUNCTIONS + String.raw`
+read_batch 5 "$@"
+require_tools flock getent useradd usermod
+if [ ! -d "$PRINCIPALS_DIR" ] || ! getent group "$KEYWAY_GROUP" >/dev/null; then
+  fail "$EXIT_NOT_BOOTSTRAPPED" "Keyway is not set up on this server (no $PRINCIPALS_DIR or group $KEYWAY_GROUP): run keyway hosts bootstrap"
+fi
+check_grant() {
+  [ -x "$1" ] || fail "$EXIT_SHELL_MISSING" "the login shell $1 does not exist on this server: install it or change login_shell"
+  for group in $(printf '%s' "$2" | tr ',' ' '); do
+    [ "$group" != - ] || continue
+    getent group "$group" >/dev/null || fail "$EXIT_GROUP_MISSING" "the group $group does not exist on this server: create it, or change grant_groups"
+  done
+}
+# $1 user, $2 UID, $3 shell, $4 groups (comma-separated, may be empty), $5 principals (one per line).
+provision_user() {
+  state=$(require_keyway_account "$1" "$2")
+  if [ "$state" = absent ]; then
+    if getent passwd "$2" >/dev/null; then fail "$EXIT_UID_TAKEN" "UID $2 is already used by another account"; fi
+    useradd --create-home --user-group --uid "$2" --shell "$3" --comment "$MARKER" --password '*' "$1"
+    echo created=1
+  fi
+  if [ -n "$4" ]; then all_groups="$KEYWAY_GROUP,$4"; else all_groups=$KEYWAY_GROUP; fi
+  usermod --password '*' --expiredate '' --shell "$3" --append --groups "$all_groups" "$1"
+  file="$PRINCIPALS_DIR/$1"
+  if [ -f "$file" ]; then
+    missing=$(printf '%s\n' "$5" | grep -vxF -f "$file" || [ $? -eq 1 ])
+  else
+    missing=$5
+  fi
+  if [ -n "$missing" ]; then printf '%s\n' "$missing" >> "$file"; fi
+  chmod 0644 "$file"
+}
+
+checked=
+for record in $(printf '%s' "$records" | awk '{ print $1 ":" $4 ":" $6 }'); do
+  n=$(printf '%s' "$record" | cut -d: -f1)
+  step check_grant "$(printf '%s' "$record" | cut -d: -f2)" "$(printf '%s' "$record" | cut -d: -f3)"
+  if [ "$step_status" -eq 0 ]; then checked="$checked $n"
+  else echo "failed.$n=$step_status"; echo "error.$n=$(step_error)"; fi
+done
+take_lock
+for user in $(batch_users); do
+  mine=$(records_of "$user" | awk -v ok="$checked " 'index(" " ok, " " $1 " ")')
+  [ -n "$mine" ] || continue
+  step provision_user "$user" "$(printf '%s\n' "$mine" | awk 'NR == 1 { print $3 }')" "$(printf '%s\n' "$mine" | awk 'NR == 1 { print $4 }')" \
+    "$(printf '%s\n' "$mine" | awk '{ print $6 }' | tr ',' '\n' | awk '$0 != "-" && !seen[$0]++ { printf "%s%s", sep, $0; sep = "," }')" \
+    "$(printf '%s\n' "$mine" | awk '{ print $5 }')"
+  results=$(step_results)
+  error=$(step_error)
+  printf '%s\n' "$mine" | while read -r n _; do
+    if [ -n "$results" ]; then printf '%s\n' "$results" | sed "s/=/.$n=/"; fi
+    if [ "$step_status" -eq 0 ]; then echo "done.$n=1"; else echo "failed.$n=$step_status"; echo "error.$n=$error"; fi
+  done
+done
+`);

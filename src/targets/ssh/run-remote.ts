@@ -42,12 +42,13 @@ export function isSudoRefusal(exitCode: number, stderr: string): boolean {
   return exitCode === 1 && SUDO_REFUSALS.some((pattern) => pattern.test(stderr));
 }
 
-export async function runRemote(pool: ConnectionPool, ref: ServerRef, command: RemoteCommand): Promise<RemoteOutput> {
-  const result = await pool.run(ref, command);
+export async function runRemote(pool: ConnectionPool, ref: ServerRef, command: RemoteCommand, options: { timeoutMs?: number } = {}): Promise<RemoteOutput> {
+  const result = await pool.run(ref, command, options);
   if (result.code !== 0) throw remoteFailure(ref, command, result.code, result.stderr);
   const values = new Map<string, string[]>();
   for (const line of result.stdout.split('\n')) {
-    const match = /^([a-z][a-z0-9-]*)=(.*)$/.exec(line);
+    // A batch script numbers its keys per grant: done.3=1.
+    const match = /^([a-z][a-z0-9-]*(?:\.[0-9]+)?)=(.*)$/.exec(line);
     if (!match) continue;
     const [, key = '', value = ''] = match;
     values.set(key, [...(values.get(key) ?? []), value]);
@@ -55,7 +56,7 @@ export async function runRemote(pool: ConnectionPool, ref: ServerRef, command: R
   return { values, first: (key) => values.get(key)?.[0] };
 }
 
-export function remoteFailure(ref: ServerRef, command: RemoteCommand, exitCode: number, stderr: string): RemoteCommandError {
+export function remoteFailure(ref: ServerRef, command: Pick<RemoteCommand, 'purpose'>, exitCode: number, stderr: string): RemoteCommandError {
   const said = stderr.trim().split('\n').filter(Boolean).join(' / ');
   const detail = said.length > MAX_DETAIL_CHARS ? `…${said.slice(-MAX_DETAIL_CHARS)}` : said || 'no error output';
   const where = `on ${describeServer(ref)}`;

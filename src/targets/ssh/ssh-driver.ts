@@ -5,7 +5,9 @@
 // connector key (CONNECTOR_SSH_KEY_FILE / _BASE64). Host keys stay pinned under the integration and server names.
 import type { CaKey } from '../../ca/ca-key.js';
 import type { AccessContext } from '../../access/context.js';
-import type { AccountCleanup, BoundGrant, CredentialView, GrantTarget, TargetDriver } from '../../access/target-driver.js';
+import type {
+  AccountCleanup, BoundGrant, CredentialView, GrantTarget, Outcome, RevokeItem, RevokeNotes, TargetDriver,
+} from '../../access/target-driver.js';
 import { DEFAULT_GROUP, type Integration, type ServerRef } from '../../core/model.js';
 import { findServer } from '../../core/policy.js';
 import type { Grant } from '../../store/grants.js';
@@ -116,6 +118,18 @@ export function sshDriver(deps: SshDriverDeps): TargetDriver {
     async revoke(ctx, grant, scope) {
       return (await deps.hosts.revoke(serverRefOf(ctx, grant), onTarget(grant), scope)) ?? {};
     },
+
+    // Only when the host effects can batch (the real ones can; a test's stand-in may not): else one by one.
+    ...(deps.hosts.provisionBatch ? {
+      async provisionBatch(ctx: AccessContext, grants: BoundGrant[]): Promise<Array<Outcome<void>>> {
+        return deps.hosts.provisionBatch!(serverRefOf(ctx, grants[0]!), grants.map(onTarget));
+      },
+    } : {}),
+    ...(deps.hosts.revokeBatch ? {
+      async revokeBatch(ctx: AccessContext, items: RevokeItem[]): Promise<Array<Outcome<RevokeNotes>>> {
+        return deps.hosts.revokeBatch!(serverRefOf(ctx, items[0]!.grant), items.map(({ grant, scope }) => ({ grant: onTarget(grant), scope })));
+      },
+    } : {}),
 
     accountsToClean(ctx, revoked, live, now) {
       const byAccount = new Map<string, BoundGrant[]>();

@@ -54,6 +54,20 @@ describe('/ssh-access request', () => {
     expect(rig.fake.callsTo('usergroups.users.list').map((c) => c.body.usergroup)).toContain('S0DEVS');
   });
 
+  it('reads servers separated by a comma and a space, quoted names with spaces (curly quotes too), and says so when a word is neither a server nor a duration', async () => {
+    const prod = integration('prod-linux', [server('web-1', { tags: { env: 'prod' } }), server('web-2', { tags: { env: 'prod' } }), server('My Server 1', { tags: { env: 'prod' } })]);
+    await start({ config: accessConfig({ integrations: [prod], flows: [openFlow('prod-debug', prod)] }) });
+    const both = await requestByCommand(rig, dev.id, 'request web-1, web-2 2h fix');
+    expect(getRequest(rig.ctx.db, both)).toMatchObject({ servers: ['web-1', 'web-2'], durationSeconds: 7200, reason: 'fix' });
+    const spaced = await requestByCommand(rig, dev.id, 'request “My Server 1” 1h x');
+    expect(getRequest(rig.ctx.db, spaced)).toMatchObject({ servers: ['My Server 1'], durationSeconds: 3600, reason: 'x' });
+
+    const answer = await rig.slack.command(dev.id, 'request web-1 wbe-2 2h fix');
+    expect(answer).toMatchObject({ status: 200 });
+    expect(String(answer.json?.text)).toMatch(/"wbe-2" is neither .*server nor a duration\. Separate servers with commas \(`\/ssh-access request web-1, web-2 2h/);
+    expect(countRows(rig, 'requests')).toBe(2);
+  });
+
   it('refuses an unknown server, saying how to find the right name, and stores nothing', async () => {
     await start();
     await rig.slack.command(dev.id, 'request nope 1h x');

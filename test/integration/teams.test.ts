@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { listAudit } from '../../src/store/audit-log.js';
 import { enqueueEvent } from '../../src/store/outbox.js';
 import { getRequest } from '../../src/store/requests.js';
-import type { Flow } from '../../src/core/model.js';
-import { accessConfig, flow } from '../helpers/access-config.js';
+import type { Flow, Server } from '../../src/core/model.js';
+import { accessConfig, flow, integration, server } from '../helpers/access-config.js';
 import { SAMPLE_KEY, registerKey } from '../helpers/access-context.js';
 import { buttonsOf, personalConversationOf, textOf, TENANT_ID, type FakeTeamsUser } from '../helpers/fake-teams.js';
 import { authenticationFor, startFakeBotIdentity } from '../helpers/fake-bot-identity.js';
@@ -22,8 +22,9 @@ afterEach(async () => {
 
 const { dev, lead, lead2, outsider } = TEAMS_PEOPLE;
 
-function withFlow(extra: Partial<Flow>): TeamsRigOptions {
-  return { config: accessConfig({ flows: [flow('prod-debug', 'prod-linux', { requesters: { everyone: false, emails: [dev.email], slackUsergroups: [] }, ...extra })] }) };
+function withFlow(extra: Partial<Flow>, servers?: Server[]): TeamsRigOptions {
+  const integrations = servers ? [integration('prod-linux', servers)] : undefined;
+  return { config: accessConfig({ ...(integrations ? { integrations } : {}), flows: [flow('prod-debug', 'prod-linux', { requesters: { everyone: false, emails: [dev.email], slackUsergroups: [] }, ...extra })] }) };
 }
 
 /** What the bot posted in a person's personal chat, as text, oldest first. */
@@ -68,6 +69,20 @@ describe('requesting in Teams', () => {
     expect(buttonsOf(card.body)).toEqual(['approve', 'deny']);
     expect(textOf(card.body)).toMatch(/Requester: dev@example\.com[\s\S]*Servers: web-2[\s\S]*Duration: 2h[\s\S]*Flow: prod-debug/);
     expect(textOf(card.body)).toContain('INC-7 disk full');
+  });
+
+  it('reads servers separated by a comma and a space and quoted names with spaces, and says so when a word is neither a server nor a duration', async () => {
+    const servers = [server('web-1', { tags: { env: 'prod' } }), server('web-2', { tags: { env: 'prod' } }), server('My Server 1', { tags: { env: 'prod' } })];
+    rig = await startTeamsRig(withFlow({ resources: { integration: 'prod-linux', servers: servers.map((s) => s.name), tags: {} } }, servers));
+    await say(lead, 'help');
+    await say(dev, `key ${SAMPLE_KEY}`);
+    await say(dev, 'request web-1, web-2 2h fix');
+    await say(dev, 'request "My Server 1" 1h x');
+    await say(dev, 'request web-1 wbe-2 2h fix');
+    expect(getRequest(rig.ctx.db, 1)).toMatchObject({ servers: ['web-1', 'web-2'], durationSeconds: 7200, reason: 'fix' });
+    expect(getRequest(rig.ctx.db, 2)).toMatchObject({ servers: ['My Server 1'], durationSeconds: 3600, reason: 'x' });
+    expect(getRequest(rig.ctx.db, 3)).toBeUndefined();
+    expect(chatOf(dev).at(-1)).toMatch(/"wbe-2" is neither .*server nor a duration\. Separate servers with commas \(`request web-1, web-2 2h/);
   });
 
   it('shows a form of only the servers this person may request, and takes the request from it', async () => {

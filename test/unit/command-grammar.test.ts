@@ -26,6 +26,37 @@ describe('the /ssh-access grammar', () => {
     expect(parseAccessCommand('request web-1')).toEqual({ kind: 'request', servers: ['web-1'], reason: '' });
   });
 
+  it('reads servers separated by commas with or without spaces, never the second server as the reason', () => {
+    const both = { kind: 'request', servers: ['web-1', 'web-2'], duration: 7200, reason: 'fix' };
+    for (const text of ['request web-1, web-2 2h fix', 'request web-1 ,web-2 2h fix', 'request web-1 , web-2 2h fix', 'request web-1,,web-2, 2h fix']) {
+      expect(parseAccessCommand(text), text).toEqual(both);
+    }
+  });
+
+  it('reads a quoted server name with spaces, straight or with Slack\'s curly quotes', () => {
+    expect(parseAccessCommand('request "My Server 1" 1h x')).toEqual({ kind: 'request', servers: ['My Server 1'], duration: 3600, reason: 'x' });
+    expect(parseAccessCommand('request “My Server 1”, web-2 1h x')).toMatchObject({ servers: ['My Server 1', 'web-2'], duration: 3600 });
+    expect(parseAccessCommand('request web-2,“My Server 1” x')).toEqual({ kind: 'request', servers: ['web-2', 'My Server 1'], reason: 'x' });
+    expect(refusal('request "My Server 1 1h x').message).toMatch(/Close the quote/);
+  });
+
+  it('reads a known name with spaces typed without quotes, when the names are given', () => {
+    expect(parseWithPrefix('request My Server 1 1h x', SLACK, ['My Server 1', 'web-1'])).toMatchObject({ servers: ['My Server 1'], duration: 3600, reason: 'x' });
+    expect(parseWithPrefix('request web-1, My Server 1 x', SLACK, ['My Server 1', 'web-1'])).toMatchObject({ servers: ['web-1', 'My Server 1'], reason: 'x' });
+  });
+
+  it('says so when a word after the servers is neither a server nor a duration, instead of reading it as the reason', () => {
+    const known = ['web-1', 'web-2', 'My Server 1'];
+    const unknown = userErrorOf(() => parseWithPrefix('request web-1 wbe-2 2h fix', SLACK, known));
+    expect(unknown.message).toMatch(/"wbe-2" is neither a known server nor a duration\. Separate servers with commas/);
+    expect(userErrorOf(() => parseWithPrefix('request web-1 web-2 2h fix', SLACK, known)).message).toMatch(/"web-2" is a server too\. Separate servers with commas/);
+    expect(refusal('request web-1 web-2 2h fix').message).toMatch(/"web-2" is neither a server nor a duration.*`\/ssh-access request web-1, web-2 2h/);
+    expect(refusal('request My Server 1 1h x').message).toMatch(/"Server" is neither a server nor a duration.*in quotes/);
+    expect(refusal('request web-1 "My Server 1" 1h').message).toMatch(/looks like another server name/);
+    // A reason without a duration in its first words is still a reason.
+    expect(parseWithPrefix('request web-1 fixing the deploy', SLACK, known)).toMatchObject({ servers: ['web-1'], reason: 'fixing the deploy' });
+  });
+
   it('refuses a mistyped duration instead of reading it as the reason', () => {
     const error = refusal('request web-1 2hours INC-1');
     expect(error.code).toBe('duration_invalid');

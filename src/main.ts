@@ -9,13 +9,13 @@ import { loadCaKey } from './ca/ca-key.js';
 import { watchAccessConfig } from './config/watch.js';
 import type { AccessConfig } from './core/model.js';
 import { UserError } from './core/errors.js';
-import { createEngine } from './access/engine.js';
+import { createEngine, type Engine } from './access/engine.js';
 import { startScheduler } from './access/scheduler.js';
 import type { ChatPlatform } from './chat/port.js';
 import { createSlackFrontDoor, SLACK_EVENTS_PATH, type SlackFrontDoor } from './chat/slack/slack-app.js';
 import { createTeamsFrontDoor, TEAMS_MESSAGES_PATH, type TeamsFrontDoor } from './chat/teams/teams-app.js';
 import { startMetricsServer, startPublicServer, type RequestListener } from './http-server.js';
-import { composeKeyway } from './compose.js';
+import { composeKeyway, type Composed } from './compose.js';
 import { createLogger } from './logger.js';
 import { acquireLease, LEASE_MS, newLeaseHolder, releaseLease } from './store/lease.js';
 import { openDatabase } from './store/open-database.js';
@@ -40,18 +40,27 @@ export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = creat
   }
 
   let configError: string | undefined;
+  const configReloads = { success: 0, failure: 0 };
   const watcher = watchAccessConfig(settings.configPath, {
     onReload: (config: AccessConfig) => {
       configError = undefined;
+      configReloads.success++;
       logger.info({ flows: config.flows.length, integrations: config.integrations.length }, 'access config reloaded');
     },
     onError: (error) => {
       configError = error.message;
+      configReloads.failure++;
       logger.error({ err: error.message }, 'access config not reloaded: the last good config stays in force');
     },
   });
 
-  const db = openDatabase(settings.dataDir);
+  let db: ReturnType<typeof openDatabase>;
+  try {
+    db = openDatabase(settings.dataDir);
+  } catch (error) {
+    watcher.close();
+    throw error;
+  }
   const me = newLeaseHolder();
   const other = acquireLease(db, LEASE, Date.now(), me);
   if (other) {
@@ -65,65 +74,77 @@ export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = creat
   }, LEASE_MS / 3);
   leaseTimer.unref();
 
-  const ca = loadCaKey(env, { create: true });
-  if (ca.created) logger.warn({ path: ca.path, fingerprint: ca.caKey.fingerprint }, 'generated a new CA key; put its public key on servers with keyway hosts bootstrap');
-  for (const warning of ca.warnings) logger.warn(warning);
-
-  const keyway = composeKeyway({ env, db, config: watcher.current, ca: ca.caKey, logger });
-  const { ctx, runner } = keyway;
-  const platforms: ChatPlatform[] = [];
-  const engine = createEngine(runner, platforms);
-
-  const routes: Record<string, RequestListener> = {};
+  // From here on, a start that fails stops what it started (scheduler, lease, watcher, database) before it throws:
+  // a refused token or a taken port must not leave a half-started Keyway holding the sweeper lease.
+  let keyway: Composed | undefined;
+  let engine: Engine | undefined;
+  let scheduler: ReturnType<typeof startScheduler> | undefined;
   let slack: SlackFrontDoor | undefined;
-  if (settings.slack) {
-    slack = createSlackFrontDoor({ engine, slack: settings.slack, logger });
-    platforms.push(slack.platform);
-    if (slack.requestListener) routes[SLACK_EVENTS_PATH] = slack.requestListener;
-    try {
-      await slack.start();
-      engine.platformStatus.slack = { ok: true, at: ctx.now() };
-    } catch (error) {
-      if (error instanceof UserError) throw error; // a refused token is the admin's to fix, not an outage
-      engine.platformStatus.slack = { ok: false, error: (error as Error).message, at: ctx.now() };
-      logger.error({ err: (error as Error).message }, 'Slack is unreachable; Keyway runs on and delivers messages when it answers');
-    }
-  }
-
   let teams: TeamsFrontDoor | undefined;
-  if (settings.teams) {
-    if (settings.teams.allowUnauthenticated) {
-      logger.warn(`KEYWAY_TEAMS_ALLOW_UNAUTHENTICATED=true: ${TEAMS_MESSAGES_PATH} accepts activities WITHOUT checking their Bot Framework token. Anyone who can reach this port can act as any Teams user. For local development only.`);
-    }
-    teams = createTeamsFrontDoor({ engine, teams: settings.teams, logger });
-    platforms.push(teams.platform);
-    routes[TEAMS_MESSAGES_PATH] = teams.requestListener;
-  }
-
-  const scheduler = startScheduler(engine);
   let server: Server | undefined;
   let metricsServer: Server | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
     logger.info('keyway stopping');
-    scheduler.stop();
+    scheduler?.stop();
     clearInterval(leaseTimer);
     await Promise.all([server, metricsServer].map((s) => s && closeServer(s)));
     await slack?.stop();
     await teams?.settled();
-    await engine.idle();
-    await keyway.close();
+    await engine?.idle();
+    await keyway?.close();
     watcher.close();
     releaseLease(db, LEASE, me);
     db.close();
   })());
+
+  const routes: Record<string, RequestListener> = {};
+  try {
+    const ca = loadCaKey(env, { create: true });
+    if (ca.created) logger.warn({ path: ca.path, fingerprint: ca.caKey.fingerprint }, 'generated a new CA key; put its public key on servers with keyway hosts bootstrap');
+    for (const warning of ca.warnings) logger.warn(warning);
+
+    keyway = composeKeyway({ env, db, config: watcher.current, ca: ca.caKey, logger });
+    const platforms: ChatPlatform[] = [];
+    engine = createEngine(keyway.runner, platforms);
+
+    if (settings.slack) {
+      slack = createSlackFrontDoor({ engine, slack: settings.slack, logger });
+      platforms.push(slack.platform);
+      if (slack.requestListener) routes[SLACK_EVENTS_PATH] = slack.requestListener;
+      try {
+        await slack.start();
+        engine.platformStatus.slack = { ok: true, at: keyway.ctx.now() };
+      } catch (error) {
+        if (error instanceof UserError) throw error; // a refused token is the admin's to fix, not an outage
+        engine.platformStatus.slack = { ok: false, error: (error as Error).message, at: keyway.ctx.now() };
+        logger.error({ err: (error as Error).message }, 'Slack is unreachable; Keyway runs on and delivers messages when it answers');
+      }
+    }
+
+    if (settings.teams) {
+      if (settings.teams.allowUnauthenticated) {
+        logger.warn(`KEYWAY_TEAMS_ALLOW_UNAUTHENTICATED=true: ${TEAMS_MESSAGES_PATH} accepts activities WITHOUT checking their Bot Framework token. Anyone who can reach this port can act as any Teams user. For local development only.`);
+      }
+      teams = createTeamsFrontDoor({ engine, teams: settings.teams, logger });
+      platforms.push(teams.platform);
+      routes[TEAMS_MESSAGES_PATH] = teams.requestListener;
+    }
+
+    scheduler = startScheduler(engine);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const { ctx } = keyway;
+  const running = { engine, scheduler };
 
   let setting = 'HOST and PORT';
   try {
     server = await startPublicServer({ host: settings.host, port: settings.port }, routes);
     setting = 'METRICS_ADDR';
     metricsServer = await startMetricsServer(settings.metrics, {
-      db, sweep: scheduler.status, configError: () => configError, chat: () => engine.platformStatus, now: ctx.now, logger,
+      db, sweep: running.scheduler.status, configError: () => configError, configReloads, chat: () => running.engine.platformStatus, now: ctx.now, logger,
     });
   } catch (error) {
     await stop(); // a port already taken must not leave a half-started Keyway holding the sweeper lease

@@ -1,5 +1,5 @@
-// The shape of a CLI command: a name of one or two words, its options (node:util parseArgs), and a run function.
-import type { ParseArgsConfig } from 'node:util';
+// The shape of a CLI command: a name of one or two words, its arguments and options (each with a line of help),
+// and a run function. main.ts turns the list into a commander program.
 
 export interface CliIO {
   out(text: string): void;
@@ -7,10 +7,25 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
 }
 
-export type Options = NonNullable<ParseArgsConfig['options']>;
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  /** The value's name in help (`--for DURATION`); VALUE when omitted. */
+  value?: string;
+  description: string;
+}
+
+export type Options = Record<string, OptionSpec>;
+
+export interface ArgumentSpec {
+  /** commander syntax: `<id>` required, `[file]` optional, `<servers...>` one or more, `[reason...]` any. */
+  name: string;
+  description: string;
+}
 
 export interface ParsedArgs {
-  values: Record<string, string | boolean | Array<string | boolean> | undefined>;
+  values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
 }
 
@@ -18,6 +33,7 @@ export interface Command {
   name: string;
   summary: string;
   usage: string;
+  args?: ArgumentSpec[];
   options?: Options;
   /** Returns the exit code (0 when omitted). */
   run(args: ParsedArgs, io: CliIO): Promise<number | void> | number | void;
@@ -34,7 +50,7 @@ export function stringOption(args: ParsedArgs, name: string): string | undefined
 
 export function listOption(args: ParsedArgs, name: string): string[] {
   const value = args.values[name];
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? [value] : [];
+  return Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
 }
 
 export function flag(args: ParsedArgs, name: string): boolean {
@@ -47,8 +63,11 @@ export function positiveId(text: string | undefined, what = 'request id'): numbe
   return Number(text);
 }
 
-export const JSON_OPTION: Options = { json: { type: 'boolean', short: 'j' } };
+export const JSON_OPTION: Options = { json: { type: 'boolean', short: 'j', description: 'print the result as JSON' } };
+
+export const LIMIT_OPTION: Options = { limit: { type: 'string', value: 'N', description: 'show at most N entries' } };
 
 export function printJson(io: CliIO, value: unknown): void {
   io.out(JSON.stringify(value, null, 2));
 }
+

@@ -1,7 +1,7 @@
 // Every keyway command, in the order `keyway --help` lists them.
 import type { Command } from './command.js';
 import { configCheck } from './commands/config-check.js';
-import { keysAdd } from './commands/keys-add.js';
+import { keysAdd, keysList, keysRemove } from './commands/keys.js';
 import { approveCommand, denyCommand, requestsList } from './commands/requests.js';
 import { grantsList } from './commands/grants-list.js';
 import { auditList, auditVerify } from './commands/audit.js';
@@ -19,6 +19,8 @@ export const COMMANDS: Command[] = [
   caPublicKey,
   caSign,
   keysAdd,
+  keysList,
+  keysRemove,
   requestsList,
   approveCommand,
   denyCommand,

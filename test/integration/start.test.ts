@@ -1,11 +1,13 @@
 // keyway start: the composition root over HTTP, with Slack's Web API unreachable.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { networkInterfaces } from 'node:os';
 import { pino } from 'pino';
 import { startKeyway, type RunningKeyway } from '../../src/main.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { startFakeBotConnector, TeamsSender, personalConversationOf, textOf } from '../helpers/fake-teams.js';
+import { buildKeywayCli, killKeywayChildren, spawnKeyway, type KeywayCli } from '../helpers/keyway-process.js';
 
 let temp: { dir: string; remove(): void };
 const running: RunningKeyway[] = [];
@@ -86,4 +88,47 @@ describe('keyway start', () => {
       await connector.close();
     }
   });
+
+  it('stops everything it started when Slack refuses the token, so the same data directory starts again', async () => {
+    temp = makeTempDir();
+    const refusing = await listen((_req, res) => res.end(JSON.stringify({ ok: false, error: 'invalid_auth' })));
+    try {
+      const refused = { ...env(), SLACK_API_URL: `http://127.0.0.1:${refusing.port}/api/` };
+      await expect(startKeyway(refused, quiet)).rejects.toThrow(/Slack refused SLACK_BOT_TOKEN \(invalid_auth\)/);
+      // The failed start released the sweeper lease: nothing says "Another Keyway is running".
+      running.push(await startKeyway(env(), quiet));
+    } finally {
+      refusing.server.close();
+    }
+  });
 });
+
+describe('keyway start as a process', () => {
+  let cli: KeywayCli | undefined;
+  afterAll(async () => {
+    await killKeywayChildren();
+    cli?.remove();
+  });
+
+  it('exits 1 within seconds with one line when PORT is taken', async () => {
+    temp = makeTempDir();
+    cli = await buildKeywayCli();
+    const busy = await listen((_req, res) => res.end());
+    try {
+      const started = Date.now();
+      const child = spawnKeyway(cli, ['start'], { ...env(), PORT: String(busy.port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
+      const exit = await Promise.race([child.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000))]);
+      expect(exit, child.output()).toEqual({ code: 1, signal: null });
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(child.output().trim()).toBe(`keyway start: Cannot listen on 127.0.0.1:${busy.port} (EADDRINUSE): set HOST and PORT to an address and port that are free.`);
+    } finally {
+      busy.server.close();
+    }
+  }, 60_000);
+});
+
+async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; port: number }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port };
+}

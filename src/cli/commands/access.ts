@@ -7,6 +7,7 @@ import { OutageError, UserError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
 import { grantsOfRequest } from '../../store/grants.js';
 import { getRequest } from '../../store/requests.js';
+import { appendAudit } from '../../store/audit-log.js';
 import { UsageError, flag, JSON_OPTION, positiveId, printJson, stringOption, type Command } from '../command.js';
 import { cliActor, withGrantRunner } from '../runtime.js';
 
@@ -14,7 +15,12 @@ export const grantCommand: Command = {
   name: 'grant',
   summary: 'break-glass: grant access now without an approval (audited); prints the certificate',
   usage: 'keyway grant EMAIL SERVER… --for 1h --reason "INC-123: …" [--json]',
-  options: { for: { type: 'string' }, reason: { type: 'string' }, ...JSON_OPTION },
+  args: [{ name: '<email>', description: 'the person to grant to' }, { name: '<servers...>', description: 'server names (or one comma-separated list)' }],
+  options: {
+    for: { type: 'string', value: 'DURATION', description: 'how long, like 1h (required)' },
+    reason: { type: 'string', value: 'TEXT', description: 'why, for the audit log: an incident number and a few words' },
+    ...JSON_OPTION,
+  },
   run(args, io) {
     const [email, ...servers] = args.positionals;
     if (!email?.includes('@') || servers.length === 0) throw new UsageError('give the e-mail and at least one server');
@@ -37,19 +43,26 @@ export const grantCommand: Command = {
 export const revokeCommand: Command = {
   name: 'revoke',
   summary: "end a request's access on every server now",
-  usage: 'keyway revoke REQUEST-ID [--json]',
-  options: JSON_OPTION,
+  usage: 'keyway revoke REQUEST-ID [--reason "why"] [--json]',
+  args: [{ name: '<id>', description: 'the request id (keyway requests list)' }],
+  options: { reason: { type: 'string', value: 'TEXT', description: 'why, recorded in the audit log' }, ...JSON_OPTION },
   run(args, io) {
     const id = positiveId(args.positionals[0]);
     return withGrantRunner(io, async (rt, runner) => {
       const request = getRequest(rt.db, id);
       if (!request) throw new UserError('unknown_request', `There is no request ${id}: check the number (keyway requests list).`);
+      const reason = stringOption(args, 'reason');
+      // The reason goes to the audit log before anything changes, so a revoke that fails half-way still says why.
+      if (reason) appendAudit(rt.db, { actor: cliActor(), action: 'request.revoke_requested', subject: `request:${id}`, details: { reason } }, rt.now());
       const grants = grantsOfRequest(rt.db, id).length > 0 ? await endAccess(runner, id, 'revoked', cliActor()) : [];
       if (flag(args, 'json')) return printJson(io, grants);
-      if (grants.length === 0) return io.out(`Request ${id} has no grants.`);
+      if (grants.length === 0) {
+        io.out(`Request ${id} has no grants.`);
+        return 0;
+      }
       for (const g of grants) io.out(`${g.server}: ${g.state}${g.lastError ? ` (${g.lastError}; the sweeper retries)` : ''}`);
       return grants.some((g) => g.state === 'revoke_failed') ? 1 : 0;
-    });
+    }, { existing: true });
   },
 };
 
@@ -64,6 +77,6 @@ export const sweepCommand: Command = {
       if (flag(args, 'json')) return printJson(io, report);
       io.out(Object.entries(report).map(([k, v]) => `${k}=${v}`).join(' '));
       return report.failures > 0 ? 1 : 0;
-    });
+    }, { existing: true });
   },
 };

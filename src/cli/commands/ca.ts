@@ -13,7 +13,7 @@ export const caInit: Command = {
   name: 'ca init',
   summary: 'generate the ed25519 CA key in KEYWAY_DATA_DIR (does nothing if one exists)',
   usage: 'keyway ca init [--type ed25519|ecdsa|rsa]',
-  options: { type: { type: 'string' } },
+  options: { type: { type: 'string', value: 'TYPE', description: 'the key type: ed25519 (default), ecdsa or rsa' } },
   run(args, io) {
     const type = stringOption(args, 'type') ?? 'ed25519';
     if (type !== 'ed25519' && type !== 'ecdsa' && type !== 'rsa') throw new UsageError('--type must be ed25519, ecdsa or rsa');
@@ -42,9 +42,14 @@ export const caSign: Command = {
   summary: 'sign a user certificate by hand (scripts, break-glass); audited',
   usage: 'keyway ca sign --key USER.pub --principal P [--principal P2] --ttl 1h [--key-id ID] [--serial N] [--source-address CIDR] [--extension permit-pty …]',
   options: {
-    key: { type: 'string' }, principal: { type: 'string', multiple: true }, ttl: { type: 'string' }, 'key-id': { type: 'string' },
-    serial: { type: 'string' }, 'source-address': { type: 'string', multiple: true }, extension: { type: 'string', multiple: true },
-    'force-command': { type: 'string' },
+    key: { type: 'string', value: 'FILE', description: "the user's public key file (USER.pub)" },
+    principal: { type: 'string', multiple: true, value: 'NAME', description: 'a principal the certificate names' },
+    ttl: { type: 'string', value: 'DURATION', description: 'how long it is valid, like 1h' },
+    'key-id': { type: 'string', value: 'ID', description: "the certificate's key id, for sshd's log (default manual-SERIAL)" },
+    serial: { type: 'string', value: 'N', description: 'a serial of your own (default: the next of Keyway\'s)' },
+    'source-address': { type: 'string', multiple: true, value: 'CIDR', description: 'only from these addresses' },
+    extension: { type: 'string', multiple: true, value: 'NAME', description: 'an extension such as permit-pty (default: the usual set)' },
+    'force-command': { type: 'string', value: 'COMMAND', description: 'run only this command' },
   },
   run(args, io) {
     const keyFile = stringOption(args, 'key');

@@ -5,7 +5,7 @@ export const demoCommand: Command = {
   name: 'demo',
   summary: 'the whole story on throwaway local sshd test hosts, no chat needed (Linux, root)',
   usage: 'keyway demo [--seconds 15]',
-  options: { seconds: { type: 'string' } },
+  options: { seconds: { type: 'string', value: 'N', description: 'how long the demo access lasts (5 to 600; default 15)' } },
   async run(args, io) {
     const seconds = typeof args.values.seconds === 'string' ? Number(args.values.seconds) : 15;
     if (!Number.isInteger(seconds) || seconds < 5 || seconds > 600) {

@@ -9,10 +9,11 @@ import { validateFingerprint } from '../../targets/ssh/host-key-fingerprint.js';
 import { openConnectionPool } from '../../targets/ssh/open-pool.js';
 import { appendAudit } from '../../store/audit-log.js';
 import { getPinnedHostKey, pinHostKey } from '../../store/host-keys.js';
-import { flag, JSON_OPTION, printJson, stringOption, UsageError, type CliIO, type Command, type ParsedArgs } from '../command.js';
+import { flag, JSON_OPTION, printJson, stringOption, UsageError, type CliIO, type Command, type Options, type ParsedArgs } from '../command.js';
 import { cliActor, withRuntime, type CliRuntime } from '../runtime.js';
 
-const SERVER_OPTIONS = { all: { type: 'boolean' as const }, ...JSON_OPTION };
+const SERVER_OPTIONS: Options = { all: { type: 'boolean', description: 'every server in the configuration' }, ...JSON_OPTION };
+const SERVER_ARGS = [{ name: '[servers...]', description: 'server names from the configuration (or --all)' }];
 
 function selectedServers(config: AccessConfig, args: ParsedArgs): ServerRef[] {
   const all = flag(args, 'all');
@@ -47,6 +48,7 @@ export const hostsBootstrap: Command = {
   name: 'hosts bootstrap',
   summary: "put Keyway's CA key, principals directory, sshd drop-in and group on servers",
   usage: 'keyway hosts bootstrap (SERVER… | --all) [--json]',
+  args: SERVER_ARGS,
   options: SERVER_OPTIONS,
   run(args, io) {
     const { caKey, warnings } = loadCaKey(io.env);
@@ -80,6 +82,7 @@ export const hostsCheck: Command = {
   name: 'hosts check',
   summary: 'check that Keyway can reach servers, run sudo and finds its settings in place (one line each)',
   usage: 'keyway hosts check (SERVER… | --all) [--json]',
+  args: SERVER_ARGS,
   options: SERVER_OPTIONS,
   run(args, io) {
     let caPublicKey: string | undefined;
@@ -110,7 +113,8 @@ export const hostsTrust: Command = {
   name: 'hosts trust',
   summary: "pin a server's current host key (after a reinstall changed it)",
   usage: 'keyway hosts trust SERVER [--fingerprint SHA256:…] [--json]',
-  options: { fingerprint: { type: 'string' }, ...JSON_OPTION },
+  args: [{ name: '<server>', description: 'the server name' }],
+  options: { fingerprint: { type: 'string', value: 'SHA256:…', description: 'pin only if the server presents this key' }, ...JSON_OPTION },
   run(args, io) {
     if (args.positionals.length !== 1) throw new UsageError('give exactly one server name');
     const fingerprintText = stringOption(args, 'fingerprint');

@@ -2,7 +2,7 @@ import { REQUEST_STATES, type RequestState } from '../../core/lifecycle.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import { listRequests } from '../../store/requests.js';
 import { voteOnRequest, type Outcome } from '../../access/requests.js';
-import { UsageError, flag, positiveId, printJson, stringOption, type CliIO, type Command } from '../command.js';
+import { UsageError, flag, JSON_OPTION, positiveId, printJson, stringOption, type CliIO, type Command } from '../command.js';
 import { isoTime, table } from '../format.js';
 import { withRuntime } from '../runtime.js';
 
@@ -10,7 +10,12 @@ export const requestsList: Command = {
   name: 'requests list',
   summary: 'list access requests, newest first',
   usage: 'keyway requests list [--state pending|approved|denied|expired|cancelled] [--requester EMAIL] [--limit N] [--json]',
-  options: { state: { type: 'string' }, requester: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean', short: 'j' } },
+  options: {
+    state: { type: 'string', value: 'STATE', description: `only requests in this state: ${REQUEST_STATES.join(', ')}` },
+    requester: { type: 'string', value: 'EMAIL', description: "only this person's requests" },
+    limit: { type: 'string', value: 'N', description: 'show at most N requests (default 100)' },
+    ...JSON_OPTION,
+  },
   run(args, io) {
     const state = stringOption(args, 'state');
     if (state !== undefined && !REQUEST_STATES.includes(state as RequestState)) throw new UsageError(`--state must be one of ${REQUEST_STATES.join(', ')}`);
@@ -22,11 +27,14 @@ export const requestsList: Command = {
         limit: limit ? positiveId(limit, 'limit') : 100,
       });
       if (flag(args, 'json')) return printJson(io, requests);
-      if (requests.length === 0) return io.out('No requests.');
+      if (requests.length === 0) {
+        io.out('No requests.');
+        return;
+      }
       io.out(table(['ID', 'STATE', 'REQUESTER', 'SERVERS', 'DURATION', 'FLOW', 'CREATED', 'REASON'], requests.map((r) => [
         String(r.id), r.state, r.requesterEmail, r.servers.join(','), formatDuration(r.durationSeconds), r.flow, isoTime(r.createdAt), r.reason,
       ])));
-    }, { config: false });
+    }, { config: false, existing: true });
   },
 };
 
@@ -55,7 +63,7 @@ function decide(decision: 'approve' | 'deny') {
       if (flag(args, 'json')) printJson(io, outcome);
       else io.out(describeOutcome(outcome));
       return outcome.kind === 'already_decided' ? 1 : 0;
-    });
+    }, { existing: true });
   };
 }
 
@@ -63,7 +71,13 @@ export const approveCommand: Command = {
   name: 'approve',
   summary: 'approve a pending request as an approver',
   usage: 'keyway approve ID --as APPROVER-EMAIL [--duration 30m] [--json]',
-  options: { as: { type: 'string' }, duration: { type: 'string' }, reason: { type: 'string' }, json: { type: 'boolean', short: 'j' } },
+  args: [{ name: '<id>', description: 'the request id (keyway requests list)' }],
+  options: {
+    as: { type: 'string', value: 'EMAIL', description: 'the approver deciding (the same rules as in chat apply)' },
+    duration: { type: 'string', value: 'DURATION', description: 'shorten the access, like 30m (never longer than asked)' },
+    reason: { type: 'string', value: 'TEXT', description: 'a note recorded with the approval' },
+    ...JSON_OPTION,
+  },
   run: decide('approve'),
 };
 
@@ -71,6 +85,11 @@ export const denyCommand: Command = {
   name: 'deny',
   summary: 'deny a pending request as an approver, with a reason',
   usage: 'keyway deny ID --as APPROVER-EMAIL --reason "why" [--json]',
-  options: { as: { type: 'string' }, reason: { type: 'string' }, json: { type: 'boolean', short: 'j' } },
+  args: [{ name: '<id>', description: 'the request id (keyway requests list)' }, { name: '[reason...]', description: 'why (or --reason)' }],
+  options: {
+    as: { type: 'string', value: 'EMAIL', description: 'the approver deciding (the same rules as in chat apply)' },
+    reason: { type: 'string', value: 'TEXT', description: 'why the request is denied; the requester sees it' },
+    ...JSON_OPTION,
+  },
   run: decide('deny'),
 };

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { SweepStatus } from './access/scheduler.js';
-import { renderMetrics } from './metrics.js';
+import { createMetrics, type ConfigReloads } from './metrics.js';
 import type { ListenAddress } from './settings.js';
 import { pingDatabase } from './store/stats.js';
 
@@ -16,6 +16,8 @@ export interface HealthSources {
   sweep: SweepStatus;
   /** Set when the last config reload failed: the last good config is still in force. */
   configError: () => string | undefined;
+  /** Config reloads since start, by result (counted by the config watcher's callbacks). */
+  configReloads?: ConfigReloads;
   /** Chat platforms and whether they answer. */
   chat: () => Record<string, { ok: boolean; error?: string; at: number }>;
   now: () => number;
@@ -69,6 +71,7 @@ export function startPublicServer(address: ListenAddress, routes: Record<string,
 
 /** /healthz and /metrics, for health checks and Prometheus. */
 export function startMetricsServer(address: ListenAddress, sources: HealthSources): Promise<Server> {
+  const metrics = createMetrics(sources);
   return listen(address, (req, res) => {
     const path = pathOf(req);
     if (req.method === 'GET' && path === '/healthz') {
@@ -77,7 +80,13 @@ export function startMetricsServer(address: ListenAddress, sources: HealthSource
       return;
     }
     if (req.method === 'GET' && path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(sources.db, sources.sweep));
+      metrics.render().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+        (error: unknown) => {
+          sources.logger.error({ err: (error as Error).message }, '/metrics failed');
+          res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n');
+        },
+      );
       return;
     }
     notFound(res);

@@ -8,6 +8,8 @@ import { sweepOnce, warningTimeOf, type SweepReport } from './sweeper.js';
 
 export interface SweepStatus {
   lastSweepAt?: number;
+  /** When the last pass that completed (threw nothing) finished: /metrics' sweep age. */
+  lastSuccessAt?: number;
   lastReport?: SweepReport;
   sweeps: number;
   sweepFailures: number;
@@ -49,6 +51,7 @@ export function startScheduler(engine: Engine): Scheduler {
       status.lastReport = report;
       status.sweepFailures += report.failures;
       status.lastError = undefined;
+      status.lastSuccessAt = ctx.now();
     } catch (error) {
       status.sweepFailures++;
       status.lastError = (error as Error).message;

@@ -10,6 +10,7 @@ import { enqueueEvent } from '../store/outbox.js';
 import {
   beginEndingAccess, deliverCredentialIfNeeded, needsCredential, provisionGrants, revokeGrants, type GrantRunner,
 } from './grant-runner.js';
+import { reportTargetOperation } from './metrics-port.js';
 import { expireUnansweredRequests } from './requests.js';
 import { isBound } from './target-driver.js';
 
@@ -94,7 +95,7 @@ async function cleanUpAccounts(runner: GrantRunner, now: number): Promise<number
     const due = driver.accountsToClean(ctx, revoked.filter((g) => g.targetKind === kind), live.filter((g) => g.targetKind === kind || g.targetKind === null), now);
     for (const account of due) {
       try {
-        await driver.cleanUp(ctx, account);
+        await reportTargetOperation(ctx, 'cleanup', driver.cleanUp(ctx, account));
       } catch (error) {
         ctx.logger.warn({ kind, grants: account.grants.map((g) => g.id), err: (error as Error).message }, 'cleanup failed; will retry');
         continue;

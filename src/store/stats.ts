@@ -1,31 +1,69 @@
-// The numbers /metrics and /healthz report, read from the database at scrape time (so restarts lose nothing).
+// The numbers /metrics and /healthz read from the database. Nothing here walks the history: live states are counted
+// on the state indexes (they only hold the live rows' range), ended states come from state_counts (kept by triggers,
+// migration 0007), and events are read from the audit log after a cursor, by primary key.
 import type { Database } from 'better-sqlite3';
-
-export interface StateCount {
-  state: string;
-  n: number;
-}
+import { GRANT_STATES, REQUEST_STATES, type GrantState, type RequestState } from '../core/lifecycle.js';
 
 /** Throws when the database does not answer: what /healthz reports as database_unavailable. */
 export function pingDatabase(db: Database): void {
   db.prepare('SELECT 1').get();
 }
 
-export function requestCountsByState(db: Database): StateCount[] {
-  return db.prepare('SELECT state, COUNT(*) AS n FROM requests GROUP BY state ORDER BY state').all() as StateCount[];
+const LIVE_REQUEST_STATES: readonly RequestState[] = ['pending'];
+const LIVE_GRANT_STATES: readonly GrantState[] = ['provisioning', 'provision_failed', 'active', 'revoking', 'revoke_failed'];
+
+/** Requests in each state, every state present (0 when none). */
+export function requestCountsByState(db: Database): Record<RequestState, number> {
+  return countsByState(db, 'requests', 'request', REQUEST_STATES, LIVE_REQUEST_STATES);
 }
 
-export function grantCountsByState(db: Database): StateCount[] {
-  return db.prepare('SELECT state, COUNT(*) AS n FROM grants GROUP BY state ORDER BY state').all() as StateCount[];
+/** Grants in each state, every state present (0 when none). */
+export function grantCountsByState(db: Database): Record<GrantState, number> {
+  return countsByState(db, 'grants', 'grant', GRANT_STATES, LIVE_GRANT_STATES);
 }
 
-/** Seconds from request to approval, for every request a person (not the system) approved. */
-export function approvalLatenciesSeconds(db: Database): number[] {
-  return (db.prepare("SELECT (decided_at - created_at) / 1000.0 AS s FROM requests WHERE state = 'approved' AND decided_by != 'system'").all() as Array<{ s: number }>).map((r) => r.s);
+export function requestsIn(db: Database, state: RequestState): number {
+  return (db.prepare('SELECT COUNT(*) AS n FROM requests WHERE state = ?').get(state) as { n: number }).n;
 }
 
-/** Seconds from a grant's expiry to its revocation on the server, for grants revoked at or after expiry. */
-export function revocationLagsSeconds(db: Database): number[] {
-  return (db.prepare(`SELECT (g.revoked_at - g.expires_at) / 1000.0 AS s FROM grants g JOIN requests r ON r.id = g.request_id
-    WHERE g.revoked_at IS NOT NULL AND g.revoked_at >= g.expires_at`).all() as Array<{ s: number }>).map((r) => r.s);
+export function grantsIn(db: Database, state: GrantState): number {
+  return (db.prepare('SELECT COUNT(*) AS n FROM grants WHERE state = ?').get(state) as { n: number }).n;
+}
+
+function countsByState<S extends string>(db: Database, table: 'requests' | 'grants', entity: 'request' | 'grant', all: readonly S[], live: readonly S[]): Record<S, number> {
+  const counts = Object.fromEntries(all.map((s) => [s, 0])) as Record<S, number>;
+  const ended = all.filter((s) => !live.includes(s));
+  const rows = [
+    ...db.prepare(`SELECT state, n FROM state_counts WHERE entity = ? AND state IN (${ended.map(() => '?').join(', ')})`).all(entity, ...ended),
+    ...db.prepare(`SELECT state, COUNT(*) AS n FROM ${table} WHERE state IN (${live.map(() => '?').join(', ')}) GROUP BY state`).all(...live),
+  ] as Array<{ state: S; n: number }>;
+  for (const row of rows) counts[row.state] = row.n;
+  return counts;
+}
+
+/** The audit log's latest sequence number (0 while empty): where a metrics cursor starts. */
+export function auditHeadSeq(db: Database): number {
+  return (db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM audit_log').get() as { seq: number }).seq;
+}
+
+export interface MetricEvent {
+  seq: number;
+  action: string;
+  actor: string;
+  /** request.approved: seconds from request to approval. */
+  approvalSeconds: number | null;
+  /** grant.revoked at or after the grant's expiry: seconds from expiry to revocation. */
+  revocationLagSeconds: number | null;
+}
+
+/** The audit entries in (afterSeq, upToSeq] whose action is one of `actions`, with the timings metrics observe. */
+export function metricEventsBetween(db: Database, afterSeq: number, upToSeq: number, actions: readonly string[]): MetricEvent[] {
+  return db.prepare(`SELECT a.seq, a.action, a.actor,
+      CASE WHEN a.action = 'request.approved' THEN (r.decided_at - r.created_at) / 1000.0 END AS approvalSeconds,
+      CASE WHEN a.action = 'grant.revoked' AND g.revoked_at >= g.expires_at THEN (g.revoked_at - g.expires_at) / 1000.0 END AS revocationLagSeconds
+    FROM audit_log a
+    LEFT JOIN requests r ON a.action = 'request.approved' AND r.id = CAST(substr(a.subject, 9) AS INTEGER)
+    LEFT JOIN grants g ON a.action = 'grant.revoked' AND g.id = CAST(substr(a.subject, 7) AS INTEGER)
+    WHERE a.seq > ? AND a.seq <= ? AND a.action IN (${actions.map(() => '?').join(', ')})
+    ORDER BY a.seq`).all(afterSeq, upToSeq, ...actions) as MetricEvent[];
 }

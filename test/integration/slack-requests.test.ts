@@ -68,6 +68,18 @@ describe('/ssh-access request', () => {
     expect(countRows(rig, 'requests')).toBe(2);
   });
 
+  it('shows a reason that fakes formatting and mentions ("*Approved* <!channel> ~x~") as inert literal text to the approver', async () => {
+    await start();
+    const fake = '*Approved* <!channel> ~x~ <@U0LEAD>';
+    await requestByCommand(rig, dev.id, `request web-2 2h ${fake}`);
+    const dm = rig.fake.callsTo('chat.postMessage').find((c) => c.body.channel === dmChannel(lead.id))!;
+    const blocks = dm.body.blocks as Array<{ type: string; text?: { type: string; text: string }; fields?: Array<{ text: string }>; elements?: Array<{ elements?: Array<{ text?: string }> }> }>;
+    const mrkdwn = blocks.flatMap((b) => [b.text?.type === 'mrkdwn' ? b.text.text : '', ...(b.fields ?? []).map((f) => f.text)]).join('\n');
+    for (const part of ['*Approved*', '<!channel>', '~x~', '<@U0LEAD>']) expect(mrkdwn).not.toContain(part);
+    const literal = blocks.filter((b) => b.type === 'rich_text').flatMap((b) => b.elements ?? []).flatMap((e) => e.elements ?? []).map((e) => e.text).join('');
+    expect(literal).toBe(`Reason: ${fake}`);
+  });
+
   it('refuses an unknown server, saying how to find the right name, and stores nothing', async () => {
     await start();
     await rig.slack.command(dev.id, 'request nope 1h x');

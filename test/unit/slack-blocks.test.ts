@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { approvalMessage } from '../../src/chat/slack/blocks-approval.js';
-import { expiryWarning, grantMessage } from '../../src/chat/slack/blocks-access.js';
-import { homeView, listReply, type MyAccess } from '../../src/chat/slack/blocks-home.js';
+import { approvalMessage, notifyLine } from '../../src/chat/slack/blocks-approval.js';
+import { decisionForRequester, expiryWarning, grantMessage } from '../../src/chat/slack/blocks-access.js';
+import { homeView, listReply, serversReply, type MyAccess } from '../../src/chat/slack/blocks-home.js';
 import { escape, slackDate, type Block } from '../../src/chat/slack/blocks.js';
 import { denyModal, requestModal, STATIC_MENU_LIMIT } from '../../src/chat/slack/blocks-views.js';
 import type { AccessRequest } from '../../src/store/requests.js';
@@ -22,7 +22,7 @@ describe('Block Kit rendering', () => {
 
   it('escapes user text so a reason cannot mention @channel or link', () => {
     expect(escape('<!channel> & <http://x|y>')).toBe('&lt;!channel&gt; &amp; &lt;http://x|y&gt;');
-    expect(JSON.stringify(approvalMessage(request, []))).not.toContain('<!channel>');
+    expect(mrkdwnOf(approvalMessage(request, [])).join('\n')).not.toContain('<!channel>');
   });
 
   it('gives a pending approval message Approve and Deny buttons carrying only the request id', () => {
@@ -70,7 +70,7 @@ describe('Block Kit rendering', () => {
     expect(text).toContain('Use the VPN.');
   });
 
-  it('keeps a `list` reply within Slack\'s 50 blocks, pointing to the Home tab for the rest', () => {
+  it('keeps a `list` reply within Slack\'s 50 blocks and the Home tab within 100, cutting between items with "…and N more"', () => {
     const many = (n: number) => Array.from({ length: n }, (_, i) => ({ ...request, id: i + 1 }));
     const my: MyAccess = {
       active: many(30).map((r) => ({ request: { ...r, state: 'approved' as const, accessExpiresAt: Date.UTC(2026, 0, 2) }, grants: [] })),
@@ -78,8 +78,32 @@ describe('Block Kit rendering', () => {
     };
     const reply = listReply(my);
     expect(reply.blocks.length).toBeLessThanOrEqual(50);
-    expect(JSON.stringify(reply.blocks)).toContain('…25 more: open the Keyway Home tab.');
+    expect(JSON.stringify(reply.blocks)).toContain('…and 23 more: open the Keyway Home tab.');
     expect(homeView(my).blocks.length).toBeLessThanOrEqual(100);
+  });
+
+  it('fits 300 servers and 120 requests in Slack\'s limits, never cutting a name, a date or a line', () => {
+    const names = Array.from({ length: 300 }, (_, i) => `server-with-a-long-name-${i}`);
+    const big = (id: number) => ({ ...request, id, servers: names, reason: 'r'.repeat(500) });
+    const requests = Array.from({ length: 120 }, (_, i) => big(i + 1));
+    const my: MyAccess = {
+      active: requests.map((r) => ({ request: { ...r, state: 'approved' as const, accessExpiresAt: Date.UTC(2026, 0, 2) }, grants: names.map((server) => ({ server, state: 'active' })) as never })),
+      pending: requests, toApprove: requests,
+    };
+    const servers = names.map((name) => ({ integration: integration('prod-linux', []), server: server(name), flow: flow('prod-debug', 'prod-linux') }));
+    for (const [what, blocks, limit] of [['list', listReply(my).blocks, 50], ['Home', homeView(my).blocks, 100], ['servers', serversReply(servers).blocks, 50]] as const) {
+      expect(blocks.length, what).toBeLessThanOrEqual(limit);
+      for (const text of mrkdwnOf(blocks)) {
+        expect(text.length, what).toBeLessThanOrEqual(3000);
+        expect((text.match(/`/g) ?? []).length % 2, `${what}: a code word cut in ${text}`).toBe(0);
+        expect(text.split('<').length, `${what}: a date or mention cut in ${text}`).toBe(text.split('>').length);
+      }
+      expect(JSON.stringify(blocks), what).toMatch(/…and \d+ more/);
+    }
+    const shown = mrkdwnOf(serversReply(servers).blocks).join('\n');
+    const listed = shown.match(/^• `server-with-a-long-name-\d+` \(prod-linux\) · flow prod-debug · up to 8h$/gm)!.length;
+    expect(shown).toContain(`…and ${300 - listed} more`);
+    expect(JSON.stringify(homeView(my))).toMatch(/…and \d+ more\./);
   });
 
   it('keeps confirmation dialogs within Slack\'s 300 characters, counting servers when they are many', () => {
@@ -92,5 +116,52 @@ describe('Block Kit rendering', () => {
       expect(dialog.text.text.length).toBeLessThanOrEqual(300);
       expect(dialog.text.text).toContain('40 servers');
     }
+  });
+});
+
+/** Every string Slack shows as mrkdwn in a message, view or block list: each mrkdwn text object. */
+function mrkdwnOf(value: unknown, found: string[] = []): string[] {
+  if (Array.isArray(value)) value.forEach((v) => mrkdwnOf(v, found));
+  else if (value && typeof value === 'object') {
+    const object = value as Record<string, unknown>;
+    if (object.type === 'mrkdwn' && typeof object.text === 'string') found.push(object.text);
+    Object.values(object).forEach((v) => mrkdwnOf(v, found));
+  }
+  return found;
+}
+
+/** The literal text of rich text and plain_text elements, where nothing formats, mentions or links. */
+function literalOf(value: unknown, found: string[] = []): string[] {
+  if (Array.isArray(value)) value.forEach((v) => literalOf(v, found));
+  else if (value && typeof value === 'object') {
+    const object = value as Record<string, unknown>;
+    if ((object.type === 'text' || object.type === 'plain_text') && typeof object.text === 'string') found.push(object.text);
+    Object.values(object).forEach((v) => literalOf(v, found));
+  }
+  return found;
+}
+
+describe('user text in Block Kit', () => {
+  const FAKE = '*Approved* <!channel> ~x~ _y_ `z` <https://evil.example|click> <@U0LEAD>';
+  const denied = { ...request, reason: FAKE, state: 'denied' as const, decidedAt: Date.UTC(2026, 0, 1, 0, 10), decidedBy: 'lead@example.com', decisionReason: FAKE };
+  const my = (r: AccessRequest): MyAccess => ({ active: [], pending: [r], toApprove: [r] });
+  const rendered: Array<[string, unknown]> = [
+    ['approval message', approvalMessage({ ...request, reason: FAKE }, [])],
+    ['decided approval message', approvalMessage(denied, [])],
+    ['notify line', notifyLine(denied, [])],
+    ['requester DM (denied)', decisionForRequester(denied, [])],
+    ['requester DM (expired)', decisionForRequester({ ...denied, state: 'expired' }, [])],
+    ['App Home', homeView(my({ ...request, reason: FAKE }))],
+    ['list', listReply(my({ ...request, reason: FAKE }))],
+    ['deny modal', denyModal({ ...request, reason: FAKE })],
+  ];
+
+  it.each(rendered)('shows a reason like "*Approved* <!channel> ~x~" inert in the %s: never as mrkdwn, always as literal text', (_, view) => {
+    const mrkdwn = mrkdwnOf(view).join('\n');
+    for (const part of ['*Approved*', '<!channel>', '~x~', '_y_', '`z`', '<https://evil', '<@U0LEAD>', 'Approved']) expect(mrkdwn).not.toContain(part);
+    expect(literalOf(view).join('\n')).toContain(FAKE);
+    // A message's own text is the notification (not shown when there are blocks): it may say why, but never mention or link.
+    const notification = String((view as { text?: unknown }).text ?? '');
+    for (const part of ['<!channel>', '<https://evil', '<@U0LEAD>']) expect(notification).not.toContain(part);
   });
 });

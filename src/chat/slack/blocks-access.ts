@@ -3,7 +3,7 @@
 import { formatDuration } from '../../core/duration.js';
 import type { CredentialView } from '../../access/target-driver.js';
 import type { AccessRequest, ApprovalVote, Grant } from '../../access/chat-port.js';
-import { outcomeText } from './blocks-approval.js';
+import { decisionReasonBlocks, outcomeText } from './blocks-approval.js';
 import {
   ACTION, actions, button, confirmDialog, context, escape, header, message, preformatted, section, serverList, serversInBrief, slackDate, type SlackMessage,
 } from './blocks.js';
@@ -16,10 +16,18 @@ export function decisionForRequester(request: AccessRequest, votes: readonly App
         return message(`${outcomeText(request, votes)}: your access of request #${request.extendsRequestId} now ends ${request.accessExpiresAt === null ? 'later' : slackDate(request.accessExpiresAt)}. A new certificate follows.`);
       }
       return message(`${outcomeText(request, votes)} — your ${what}. Preparing access on the servers…`);
-    case 'denied':
-      return message(`Your ${what} was denied by ${request.decidedBy ?? 'an approver'}: ${escape(request.decisionReason ?? 'no reason given')}. Talk to them, or make a new request that answers their concern.`);
-    case 'expired':
-      return message(`Your ${what} expired: ${escape(request.decisionReason ?? 'nobody answered in time')}. Ask again with \`/ssh-access request\`, and ping an approver.`);
+    // The notification text (never shown as a message when there are blocks) says why, escaped so it cannot
+    // mention; the message shows the reason literally in a block of its own.
+    case 'denied': {
+      const next = 'Talk to them, or make a new request that answers their concern.';
+      const text = `Your ${what} was denied by ${request.decidedBy ?? 'an approver'}: ${escape(request.decisionReason ?? 'no reason given')}. ${next}`;
+      return message(text, [section(`Your ${what} was denied by ${request.decidedBy ?? 'an approver'}. ${next}`), ...decisionReasonBlocks(request)]);
+    }
+    case 'expired': {
+      const next = 'Ask again with `/ssh-access request`, and ping an approver.';
+      const text = `Your ${what} expired: ${escape(request.decisionReason ?? 'nobody answered in time')}. ${next}`;
+      return message(text, [section(`Your ${what} expired. ${next}`), ...decisionReasonBlocks(request)]);
+    }
     default:
       return undefined;
   }

@@ -3,7 +3,7 @@
 import { formatDuration } from '../../core/duration.js';
 import { DEFAULT_GROUP } from '../../core/model.js';
 import type { AccessRequest, ApprovalVote } from '../../access/chat-port.js';
-import { ACTION, actions, button, context, escape, fields, header, section, serverList, slackDate, type SlackMessage } from './blocks.js';
+import { ACTION, actions, button, context, fields, header, section, serverList, slackDate, userText, type Block, type SlackMessage } from './blocks.js';
 
 export function groupsText(groups: readonly string[]): string {
   return groups.length === 0 || (groups.length === 1 && groups[0] === DEFAULT_GROUP) ? 'own group only' : groups.map((g) => `\`${g}\``).join(', ');
@@ -13,7 +13,10 @@ function decider(request: AccessRequest): string {
   return request.decidedBy === null || request.decidedBy === 'system' ? 'Keyway' : request.decidedBy;
 }
 
-/** "approved by lead@example.com at <date>", "denied by … : reason", "expired …" — the outcome in words. */
+/**
+ * "approved by lead@example.com at <date>", "denied by …", "expired …" — the outcome in words (mrkdwn). The
+ * reason of a denial or an expiry is not in it: outcomeBlocks shows it literally.
+ */
 export function outcomeText(request: AccessRequest, votes: readonly ApprovalVote[] = []): string {
   const when = request.decidedAt === null ? '' : ` at ${slackDate(request.decidedAt)}`;
   switch (request.state) {
@@ -23,14 +26,21 @@ export function outcomeText(request: AccessRequest, votes: readonly ApprovalVote
       return `:white_check_mark: *Approved* by ${approvers.length > 0 ? approvers.join(', ') : decider(request)}${when}`;
     }
     case 'denied':
-      return `:x: *Denied* by ${decider(request)}${when}${request.decisionReason ? `: ${escape(request.decisionReason)}` : ''}`;
+      return `:x: *Denied* by ${decider(request)}${when}`;
     case 'expired':
-      return `:hourglass: *Expired*${when}: ${escape(request.decisionReason ?? 'nobody answered in time')}`;
+      return `:hourglass: *Expired*${when}`;
     case 'cancelled':
       return `:no_entry_sign: *Cancelled* by the requester${when}`;
     case 'pending':
       return ':hourglass_flowing_sand: Waiting for approval';
   }
+}
+
+/** Why a request was denied or expired, as typed (a denial) or as Keyway said it (an expiry): literal text. */
+export function decisionReasonBlocks(request: AccessRequest): Block[] {
+  if (request.state === 'denied') return [userText('Reason', request.decisionReason ?? '', 'none given')];
+  if (request.state === 'expired') return [userText('Why', request.decisionReason ?? 'nobody answered in time')];
+  return [];
 }
 
 function subject(request: AccessRequest): string {
@@ -42,7 +52,7 @@ function subject(request: AccessRequest): string {
 export function approvalMessage(request: AccessRequest, votes: readonly ApprovalVote[]): SlackMessage {
   const approvals = votes.filter((v) => v.decision === 'approve').map((v) => v.approverEmail);
   const pending = request.state === 'pending';
-  const blocks = [
+  const blocks: Block[] = [
     header(subject(request)),
     fields([
       ['Requester', request.requesterEmail],
@@ -52,7 +62,7 @@ export function approvalMessage(request: AccessRequest, votes: readonly Approval
       ['Flow', request.flow],
       ['Requested', slackDate(request.createdAt)],
     ]),
-    section(`*Reason*\n${escape(request.reason) || '_none given_'}`),
+    userText('Reason', request.reason),
   ];
   if (request.minApprovals > 1 || (pending && approvals.length > 0)) {
     blocks.push(context(`Approvals: ${approvals.length} of ${request.minApprovals} needed${approvals.length > 0 ? ` (${approvals.join(', ')})` : ''}`));
@@ -64,7 +74,7 @@ export function approvalMessage(request: AccessRequest, votes: readonly Approval
     ]));
     blocks.push(context(`Unanswered requests expire ${slackDate(request.pendingUntil)}.`));
   } else {
-    blocks.push(section(outcomeText(request, votes)));
+    blocks.push(section(outcomeText(request, votes)), ...decisionReasonBlocks(request));
   }
   const state = pending ? 'waiting for your decision' : request.state;
   return { text: `${subject(request)} from ${request.requesterEmail} for ${request.servers.join(', ')}: ${state}`, blocks };
@@ -72,5 +82,5 @@ export function approvalMessage(request: AccessRequest, votes: readonly Approval
 
 export function notifyLine(request: AccessRequest, votes: readonly ApprovalVote[]): SlackMessage {
   const text = `#${request.id} ${request.requesterEmail} → ${serverList(request.servers)} for ${formatDuration(request.durationSeconds)} (flow ${request.flow}): ${outcomeText(request, votes)}`;
-  return { text: text.replace(/\*/g, ''), blocks: [section(text)] };
+  return { text: text.replace(/\*/g, ''), blocks: [section(text), ...decisionReasonBlocks(request)] };
 }

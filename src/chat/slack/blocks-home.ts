@@ -5,7 +5,8 @@ import type { ActiveAccess } from '../../access/queries.js';
 import { formatDuration } from '../../core/duration.js';
 import type { AccessRequest } from '../../access/chat-port.js';
 import {
-  ACTION, actions, button, confirmDialog, context, divider, escape, header, message, section, serverList, serversInBrief, slackDate, type Block, type SlackMessage,
+  ACTION, MESSAGE_BLOCKS, SECTION_CHARS, VIEW_BLOCKS, actions, button, code, confirmDialog, context, divider, escape, header, joinWithin, message, section, serverList, serversInBrief,
+  slackDate, userText, type Block, type SlackMessage,
 } from './blocks.js';
 import type { RequestableServer } from './blocks-views.js';
 
@@ -15,16 +16,26 @@ export interface MyAccess {
   toApprove: AccessRequest[];
 }
 
-// A Home tab holds 100 blocks and a message 50; each item takes up to two.
-const HOME_ITEMS = 15;
-const MESSAGE_ITEMS = 5;
+// The blocks around the three lists: their titles and dividers, and the Home tab's header, button and footer.
+const LIST_FRAME_BLOCKS = 5;
+const HOME_FRAME_BLOCKS = 5;
+/** The blocks each list may take (the "…and N more" line included) within a message's 50 and a Home tab's 100. */
+const MESSAGE_LIST_BLOCKS = Math.floor((MESSAGE_BLOCKS - LIST_FRAME_BLOCKS) / 3);
+const HOME_LIST_BLOCKS = Math.floor((VIEW_BLOCKS - LIST_FRAME_BLOCKS - HOME_FRAME_BLOCKS) / 3);
 
 /** What a section says about the items it leaves out. */
 type More = (left: number) => string;
 
-function capped<T>(items: T[], limit: number, more: More, render: (item: T) => Block[]): Block[] {
-  const shown = items.slice(0, limit).flatMap(render);
-  return items.length > limit ? [...shown, context(more(items.length - limit))] : shown;
+/** Whole items while they fit in `budget` blocks, keeping one for "…and N more" when some are left out. */
+function capped<T>(items: T[], budget: number, more: More, render: (item: T) => Block[]): Block[] {
+  const shown: Block[] = [];
+  for (let i = 0; i < items.length; i += 1) {
+    const blocks = render(items[i]!);
+    const reserve = i < items.length - 1 ? 1 : 0;
+    if (shown.length + blocks.length + reserve > budget) return [...shown, context(more(items.length - i))];
+    shown.push(...blocks);
+  }
+  return shown;
 }
 
 function activeBlocks(items: ActiveAccess[], limit: number, more: More): Block[] {
@@ -50,7 +61,8 @@ function pendingBlocks(items: AccessRequest[], limit: number, more: More): Block
 function approvalBlocks(items: AccessRequest[], limit: number, more: More): Block[] {
   if (items.length === 0) return [context('Nothing waits for your approval.')];
   return capped(items, limit, more, (r) => [
-    section(`*#${r.id}* ${r.requesterEmail} → ${serverList(r.servers)} · ${formatDuration(r.durationSeconds)} · flow ${r.flow}\n>${escape(r.reason) || '_no reason_'}`),
+    section(`*#${r.id}* ${r.requesterEmail} → ${serverList(r.servers)} · ${formatDuration(r.durationSeconds)} · flow ${r.flow}`),
+    userText('Reason', r.reason),
     actions(`home-approval:${r.id}`, [
       button('Approve', ACTION.approve, String(r.id), 'primary'),
       button('Deny…', ACTION.deny, String(r.id), 'danger'),
@@ -73,7 +85,7 @@ export function homeView(my: MyAccess): types.HomeView {
       header('Keyway: just-in-time SSH access'),
       actions('home-top', [button('Request access…', ACTION.openRequest, 'open', 'primary')]),
       divider(),
-      ...accessSections(my, HOME_ITEMS, (left) => `…and ${left} more.`),
+      ...accessSections(my, HOME_LIST_BLOCKS, (left) => `…and ${left} more.`),
       context('Also on the command line of Slack: `/ssh-access help`.'),
     ],
   };
@@ -86,12 +98,13 @@ export function homeRefusal(why: string): types.HomeView {
 
 export function listReply(my: MyAccess): SlackMessage {
   return message(`You have ${my.active.length} active access, ${my.pending.length} pending request(s), ${my.toApprove.length} approval(s) waiting.`,
-    accessSections(my, MESSAGE_ITEMS, (left) => `…${left} more: open the Keyway Home tab.`));
+    accessSections(my, MESSAGE_LIST_BLOCKS, (left) => `…and ${left} more: open the Keyway Home tab.`));
 }
 
 export function serversReply(servers: RequestableServer[]): SlackMessage {
   if (servers.length === 0) return message('No access flow lets you request any server. Ask a Keyway admin to add you to a flow.');
-  const lines = servers.slice(0, 60).map((s) => `• \`${s.server.name}\` (${s.integration.name}) · flow ${s.flow.name} · up to ${formatDuration(s.flow.maxDuration)}${s.flow.autoApprove ? ' · approved automatically' : ''}`);
-  const more = servers.length > 60 ? `\n…and ${servers.length - 60} more.` : '';
-  return message(`You may request ${servers.length} server(s)`, [section(`*You may request:*\n${lines.join('\n')}${more}`), context('`/ssh-access request <server>[,<server>…] <duration> <reason>`')]);
+  const lines = servers.map((s) => `• ${code(s.server.name)} (${escape(s.integration.name)}) · flow ${escape(s.flow.name)} · up to ${formatDuration(s.flow.maxDuration)}${s.flow.autoApprove ? ' · approved automatically' : ''}`);
+  // One section's worth of whole lines; the request form searches all of them.
+  const list = joinWithin(lines, '\n', SECTION_CHARS - 100, (left) => `…and ${left} more: the request form (\`/ssh-access\`) finds them as you type.`);
+  return message(`You may request ${servers.length} server(s)`, [section(`*You may request:*\n${list}`), context('`/ssh-access request <server>[, <server>…] <duration> <reason>` (quote a name with spaces)')]);
 }

@@ -5,7 +5,7 @@ import { formatDuration } from '../../core/duration.js';
 import type { ServerRef, Flow } from '../../core/model.js';
 import { MAX_REASON_LENGTH } from '../../core/policy.js';
 import type { AccessRequest } from '../../access/chat-port.js';
-import { ACTION, VIEW, context, escape, plain, section, serverList, slackDate, type Block, type SlackMessage } from './blocks.js';
+import { ACTION, VIEW, context, plain, section, serverList, slackDate, userText, type Block, type SlackMessage } from './blocks.js';
 
 /** Slack's static menus hold 100 options; beyond that the menu searches as the user types (external select). */
 export const STATIC_MENU_LIMIT = 100;
@@ -59,7 +59,8 @@ export function answerView(title: string, reply: SlackMessage): types.ModalView 
 
 export function denyModal(request: AccessRequest): types.ModalView {
   return modal(VIEW.deny, `Deny request #${request.id}`.slice(0, 24), [
-    section(`${request.requesterEmail} asks for ${serverList(request.servers)} for ${formatDuration(request.durationSeconds)}: ${escape(request.reason)}`),
+    section(`${request.requesterEmail} asks for ${serverList(request.servers)} for ${formatDuration(request.durationSeconds)}.`),
+    userText('Reason', request.reason),
     input(FIELD.reason, 'Why do you deny it?', { type: 'plain_text_input', action_id: FIELD.reason, multiline: true, max_length: MAX_REASON_LENGTH },
       { hint: 'The requester sees your reason.' }),
   ], 'Deny', JSON.stringify({ requestId: request.id }));

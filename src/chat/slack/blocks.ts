@@ -34,6 +34,22 @@ export function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/**
+ * Text a person typed (a reason), after a bold label, in a rich text block: its text elements are taken literally,
+ * never read as mrkdwn, so `*Approved*` stays asterisks, and `<!channel>`, `<@U…>` and links stay inert words.
+ */
+export function userText(label: string, text: string, empty = 'none given'): Block {
+  return {
+    type: 'rich_text',
+    elements: [{
+      type: 'rich_text_section',
+      elements: text
+        ? [{ type: 'text', text: label, style: { bold: true } }, { type: 'text', text: `: ${text.slice(0, 3000)}` }]
+        : [{ type: 'text', text: label, style: { bold: true } }, { type: 'text', text: ': ' }, { type: 'text', text: empty, style: { italic: true } }],
+    }],
+  };
+}
+
 export function plain(text: string): types.PlainTextElement {
   return { type: 'plain_text', text: text.slice(0, 150), emoji: true };
 }
@@ -91,8 +107,30 @@ export function code(text: string): string {
   return `\`${text.replace(/`/g, "'")}\``;
 }
 
-export function serverList(names: readonly string[]): string {
-  return names.map(code).join(', ');
+/** Slack's limits: blocks in a message and in a Home tab or modal, characters in a section's text. */
+export const MESSAGE_BLOCKS = 50;
+export const VIEW_BLOCKS = 100;
+export const SECTION_CHARS = 3000;
+
+/**
+ * As many whole items as fit in `maxChars` when joined by `separator`, then "…and N more" (worded by `more`):
+ * a long list is cut between items, never inside one (a name, a mention or a date would break).
+ */
+export function joinWithin(items: readonly string[], separator: string, maxChars: number, more: (left: number) => string): string {
+  let text = '';
+  for (let i = 0; i < items.length; i += 1) {
+    const next = i === 0 ? items[i]! : `${text}${separator}${items[i]}`;
+    const left = items.length - i - 1;
+    const tail = left > 0 ? `${separator}${more(left)}` : '';
+    if (next.length + tail.length > maxChars) return i === 0 ? more(items.length) : `${text}${separator}${more(items.length - i)}`;
+    text = next;
+  }
+  return text;
+}
+
+/** The servers as code words; a long list ends in "…and N more" within `maxChars`. */
+export function serverList(names: readonly string[], maxChars = 1000): string {
+  return joinWithin(names.map(code), ', ', maxChars, (left) => `…and ${left} more`);
 }
 
 /** The servers for a short text (a confirmation dialog): the list, or "N servers" when the list is long. */

@@ -7,9 +7,13 @@ import { SLASH_COMMAND } from '../../src/chat/slack/commands.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const manifest = parse(readFileSync(join(root, 'manifests', 'slack-app.yaml'), 'utf8')) as {
-  features: { app_home: Record<string, boolean>; slash_commands: Array<{ command: string; usage_hint: string }> };
   oauth_config: { scopes: { bot: string[] } };
-  settings: { socket_mode_enabled: boolean; interactivity: { is_enabled: boolean }; event_subscriptions: { bot_events: string[] } };
+  features: { app_home: Record<string, boolean>; slash_commands: Array<{ command: string; usage_hint: string; url: string }> };
+  settings: {
+    socket_mode_enabled: boolean;
+    interactivity: { is_enabled: boolean; request_url: string; message_menu_options_url?: string };
+    event_subscriptions: { request_url: string; bot_events: string[] };
+  };
 };
 
 // The bot scopes each Web API method Keyway calls needs (https://docs.slack.dev/reference/methods).
@@ -51,6 +55,17 @@ describe('the Slack app manifest', () => {
     expect(manifest.features.app_home.home_tab_enabled).toBe(true);
     expect(manifest.settings.event_subscriptions.bot_events).toEqual(['app_home_opened']);
     expect(manifest.settings.socket_mode_enabled).toBe(true);
+  });
+
+  it('sends every HTTP-mode request to /slack/events, the server search (options URL, above 100 servers) included', () => {
+    const { interactivity, event_subscriptions: events } = manifest.settings;
+    const urls = [manifest.features.slash_commands[0]!.url, events.request_url, interactivity.request_url, interactivity.message_menu_options_url];
+    expect(urls.every((url) => url === 'https://keyway.example.com/slack/events'), urls.join(' ')).toBe(true);
+  });
+
+  it('lets people type /ssh-access in the app\'s DM: the Messages tab is on and not read-only', () => {
+    expect(manifest.features.app_home.messages_tab_enabled).toBe(true);
+    expect(manifest.features.app_home.messages_tab_read_only_enabled).toBe(false);
   });
 
   it('names every subcommand in the usage hint Slack shows while typing', () => {

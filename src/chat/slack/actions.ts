@@ -7,7 +7,7 @@ import { UserError, isUserError } from '../../core/errors.js';
 import { ACTION } from './blocks.js';
 import { denyModal, extendModal } from './blocks-views.js';
 import { openRequestModal, slackCaller, slackReply } from './commands.js';
-import { publishHome } from './home.js';
+import { refreshHome } from './home.js';
 import { afterAcknowledgements, answerErrors, logUnexpected, tellFor, type Tell } from './reply.js';
 import type { SlackDeps } from './slack-deps.js';
 
@@ -16,6 +16,8 @@ interface Click {
   triggerId: string;
   requestId: number;
   tell: Tell;
+  /** Clicked on the Home tab: a form it opens refreshes the Home when submitted. */
+  onHome: boolean;
 }
 
 async function approve(deps: SlackDeps, click: Click): Promise<void> {
@@ -33,13 +35,13 @@ async function askDenyReason(deps: SlackDeps, click: Click): Promise<void> {
     await click.tell(alreadyDecided(outcome.request));
   } catch (error) {
     if (!isUserError(error) || error.code !== 'reason_required') throw error;
-    await deps.client.views.open({ trigger_id: click.triggerId, view: denyModal(requestOf(deps.engine.runner, click.requestId)) });
+    await deps.client.views.open({ trigger_id: click.triggerId, view: denyModal(requestOf(deps.engine.runner, click.requestId), { home: click.onHome }) });
   }
 }
 
 async function askExtension(deps: SlackDeps, click: Click): Promise<void> {
   const { request, left } = await extensionFormOf(deps.engine.runner, slackCaller(deps, click.userId), click.requestId);
-  await deps.client.views.open({ trigger_id: click.triggerId, view: extendModal(request, left) });
+  await deps.client.views.open({ trigger_id: click.triggerId, view: extendModal(request, left, { home: click.onHome }) });
 }
 
 /** Revoke and Cancel are the commands of the same name. */
@@ -57,14 +59,17 @@ function onClick(app: App, deps: SlackDeps, actionId: string, handle: ClickHandl
     await ack();
     await afterAcknowledgements();
     const b = body as BlockAction;
+    const onHome = b.view?.type === 'home';
     const tell = tellFor(deps, b.user.id, respond as RespondFn | undefined, Boolean(b.response_url));
     await answerErrors(deps, tell, actionId, async () => {
       const value = (action as { value?: unknown }).value;
       const requestId = typeof value === 'string' && /^\d{1,12}$/.test(value) ? Number(value) : 0;
       if (requestId === 0 && actionId !== ACTION.openRequest) throw new UserError('unknown_request', 'This button does not name a request: open the App Home or use `/ssh-access list`.');
-      await handle(deps, { userId: b.user.id, triggerId: b.trigger_id, requestId, tell });
+      await handle(deps, { userId: b.user.id, triggerId: b.trigger_id, requestId, tell, onHome });
     });
-    if (b.view?.type === 'home' && actionId !== ACTION.openRequest) await publishHome(deps, b.user.id);
+    // A click on the Home tab is answered by the Home itself: refreshed, so it never shows what the click changed
+    // (a decided approval, a cancelled request) as still to do. A failed refresh is only logged: the click is done.
+    if (onHome && actionId !== ACTION.openRequest) await refreshHome(deps, b.user.id);
   });
 }
 

@@ -57,22 +57,35 @@ export function answerView(title: string, reply: SlackMessage): types.ModalView 
   return modal(VIEW.answer, title, reply.blocks, undefined);
 }
 
-export function denyModal(request: AccessRequest): types.ModalView {
+function metadataOf(requestId: number, origin: { home?: boolean }): string {
+  return JSON.stringify(origin.home ? { requestId, home: true } : { requestId });
+}
+
+/** True when a modal was opened from the Home tab, which is then refreshed after the submission. */
+export function openedOnHome(privateMetadata: string): boolean {
+  try {
+    return (JSON.parse(privateMetadata) as { home?: unknown }).home === true;
+  } catch {
+    return false;
+  }
+}
+
+export function denyModal(request: AccessRequest, origin: { home?: boolean } = {}): types.ModalView {
   return modal(VIEW.deny, `Deny request #${request.id}`.slice(0, 24), [
     section(`${request.requesterEmail} asks for ${serverList(request.servers)} for ${formatDuration(request.durationSeconds)}.`),
     userText('Reason', request.reason),
     input(FIELD.reason, 'Why do you deny it?', { type: 'plain_text_input', action_id: FIELD.reason, multiline: true, max_length: MAX_REASON_LENGTH },
       { hint: 'The requester sees your reason.' }),
-  ], 'Deny', JSON.stringify({ requestId: request.id }));
+  ], 'Deny', metadataOf(request.id, origin));
 }
 
-export function extendModal(request: AccessRequest, maxLeftSeconds: number): types.ModalView {
+export function extendModal(request: AccessRequest, maxLeftSeconds: number, origin: { home?: boolean } = {}): types.ModalView {
   return modal(VIEW.extend, `Extend request #${request.id}`.slice(0, 24), [
     section(`Your access to ${serverList(request.servers)} ends ${request.accessExpiresAt === null ? 'soon' : slackDate(request.accessExpiresAt)}.`),
     input(FIELD.duration, 'Extend by', { type: 'plain_text_input', action_id: FIELD.duration, placeholder: plain('e.g. 30m, 1h') },
       { hint: maxLeftSeconds > 0 ? `The flow allows ${formatDuration(maxLeftSeconds)} more at most.` : 'The flow allows no more time: make a new request.' }),
     context('An extension is approved like a request, under the same flow.'),
-  ], 'Extend', JSON.stringify({ requestId: request.id }));
+  ], 'Extend', metadataOf(request.id, origin));
 }
 
 /** The request id a Keyway modal carries in private_metadata (a pointer only: who may act is checked again). */

@@ -18,6 +18,15 @@ export async function publishHome(deps: SlackDeps, userId: string): Promise<void
   await deps.client.views.publish({ user_id: userId, view });
 }
 
+/** Publishes the Home again after the person acted; a failure is logged (Slack keeps the last Home), never thrown. */
+export async function refreshHome(deps: SlackDeps, userId: string): Promise<void> {
+  try {
+    await publishHome(deps, userId);
+  } catch (error) {
+    logUnexpected(deps, error, 'app home refresh');
+  }
+}
+
 export function registerHome(app: App, deps: SlackDeps): void {
   app.event('app_home_opened', async ({ event }) => {
     if (event.tab !== 'home') return;

@@ -11,7 +11,8 @@ import { parseDuration } from '../../core/duration.js';
 import { UserError, isUserError } from '../../core/errors.js';
 import { requestableServers } from '../../core/policy.js';
 import { ACTION, VIEW, message } from './blocks.js';
-import { FIELD, STATIC_MENU_LIMIT, answerView, requestIdOf, serverOption } from './blocks-views.js';
+import { FIELD, STATIC_MENU_LIMIT, answerView, openedOnHome, requestIdOf, serverOption } from './blocks-views.js';
+import { refreshHome } from './home.js';
 import { slackCaller, slackReply } from './commands.js';
 import { answerErrors, logUnexpected, tellByDm, tellByView, type Tell } from './reply.js';
 import type { SlackDeps } from './slack-deps.js';
@@ -63,6 +64,9 @@ export function registerViews(app: App, deps: SlackDeps): void {
       if (keyText) await runCommand(runner, caller, { kind: 'key', keyText }, 'slack');
       await tell(slackReply(await runCommand(runner, caller, { kind: 'request', servers, duration, reason }, 'slack')));
     });
+    // The form may have been opened from the Home tab ("Request access…"), which cannot be told from here: the
+    // submitter's Home is refreshed so it lists the new request.
+    await refreshHome(deps, body.user.id);
   });
 
   app.view(VIEW.deny, async ({ ack, body, view }) => {
@@ -79,6 +83,7 @@ export function registerViews(app: App, deps: SlackDeps): void {
       if (outcome.kind === 'already_decided') return tell(alreadyDecided(outcome.request));
       await deps.approvals.refresh(request.id).catch((error: unknown) => logUnexpected(deps, error, 'refresh after deny'));
     });
+    if (openedOnHome(view.private_metadata)) await refreshHome(deps, body.user.id);
   });
 
   app.view(VIEW.extend, async ({ ack, body, view }) => {
@@ -91,6 +96,7 @@ export function registerViews(app: App, deps: SlackDeps): void {
     await answerInView(deps, ack, view, async (tell) => {
       await tell(slackReply(await runCommand(runner, slackCaller(deps, body.user.id), { kind: 'extend', requestId: request.id, duration }, 'slack')));
     });
+    if (openedOnHome(view.private_metadata)) await refreshHome(deps, body.user.id);
   });
 
   // Slack needs the options in the acknowledgement itself: the look-up cannot wait (it is cached for a minute).

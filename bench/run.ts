@@ -1,4 +1,5 @@
 // npm run bench: measures what the README claims. Each part prints its own lines.
+// `npm run bench -- slack` runs only the parts whose name contains one of the words given.
 import { benchCa } from './ca.js';
 import { benchHosts } from './hosts.js';
 import { benchRevocationLag } from './revocation-lag.js';
@@ -11,7 +12,8 @@ const parts: Array<[string, () => Promise<string[]>]> = [
   ['slack acknowledgements', benchSlack],
 ];
 
-for (const [name, run] of parts) {
+const only = process.argv.slice(2);
+for (const [name, run] of parts.filter(([name]) => only.length === 0 || only.some((word) => name.includes(word)))) {
   console.log(`== ${name}`);
   for (const line of await run()) console.log(line);
   console.log('');

@@ -1,5 +1,8 @@
 // After a state change, the work it causes: provision newly approved grants, then deliver what is owed on chat.
 // kick() coalesces: one run at a time, and a kick during a run causes exactly one more run.
+// Chat acknowledgements come before all of it (Slack gives up after 3 s): the chat transports say when a request
+// arrives and when it has been answered, and work that can wait (a handler's work after its ack, provisioning,
+// deliveries) starts only once no request is waiting for its answer — SQLite's fsyncs block the event loop.
 import { listGrants } from '../store/grants.js';
 import type { ChatPlatform } from './chat-port.js';
 import type { AccessContext } from './context.js';
@@ -7,8 +10,70 @@ import { provisionGrant, type GrantRunner } from './grant-runner.js';
 import { createNotifier, type Notifier } from './notifier.js';
 import { dispatchOutbox, type PlatformStatus } from './outbox-dispatcher.js';
 
+/** Lets chat acknowledgements go before the work that can wait. */
+export interface AcknowledgementsFirst {
+  /** An inbound chat request arrived; call the returned function once it has been answered (idempotent). */
+  arrived(): () => void;
+  /**
+   * Resolves when no inbound request is waiting for its answer, one waiter per turn of the event loop (so the
+   * requests that arrive meanwhile are answered between two pieces of work); after `maxWaitMs` regardless, so a
+   * steady stream of requests never starves the work.
+   */
+  quiet(): Promise<void>;
+}
+
+export function acknowledgementsFirst(maxWaitMs = 500): AcknowledgementsFirst {
+  let waiting = 0;
+  const queue: Array<{ resolve: () => void; since: number }> = [];
+  let turn: NodeJS.Immediate | undefined;
+  let overdue: NodeJS.Timeout | undefined;
+
+  // One waiter per turn of the event loop, from setImmediate (after the poll phase): requests that arrive
+  // meanwhile are read and answered between two pieces of work. While requests wait, work waits too, until
+  // the oldest piece has waited maxWaitMs: then it goes on one piece per turn, interleaved with the answers.
+  function schedule(): void {
+    if (turn || queue.length === 0) return;
+    const head = queue[0]!;
+    const left = head.since + maxWaitMs - performance.now();
+    if (waiting > 0 && left > 0) {
+      overdue ??= setTimeout(() => {
+        overdue = undefined;
+        schedule();
+      }, left).unref();
+      return;
+    }
+    turn = setImmediate(() => {
+      turn = undefined;
+      const stillWaiting = waiting > 0 && queue[0]!.since + maxWaitMs > performance.now();
+      if (!stillWaiting) queue.shift()!.resolve();
+      schedule();
+    });
+  }
+
+  return {
+    arrived() {
+      waiting++;
+      let answered = false;
+      return () => {
+        if (answered) return;
+        answered = true;
+        waiting--;
+        if (waiting === 0) schedule();
+      };
+    },
+    quiet() {
+      return new Promise<void>((resolve) => {
+        queue.push({ resolve, since: performance.now() });
+        schedule();
+      });
+    },
+  };
+}
+
 export interface Engine {
   ctx: AccessContext;
+  /** Chat transports report their requests here; follow-up work and handlers' work wait for quiet(). */
+  acknowledgements: AcknowledgementsFirst;
   runner: GrantRunner;
   platforms: ChatPlatform[];
   /** Decides who hears what on each platform and sends it once (also used to refresh approval messages at once). */
@@ -31,13 +96,18 @@ export interface EngineOptions {
 export function createEngine(runner: GrantRunner, platforms: ChatPlatform[], options: EngineOptions = {}): Engine {
   const { ctx } = runner;
   const notifier = options.notifier ?? createNotifier(runner, platforms);
+  const acknowledgements = acknowledgementsFirst();
   let running: Promise<void> | undefined;
   let again = false;
 
   async function runOnce(): Promise<void> {
+    await acknowledgements.quiet();
     const fresh = listGrants(ctx.db, { states: ['provisioning'] }).filter((g) => g.expiresAt > ctx.now());
-    await Promise.all(fresh.map((g) => provisionGrant(runner, g.id)));
-    const dispatched = await dispatchOutbox(ctx.db, platforms, notifier, ctx.now, ctx.logger, engine.platformStatus);
+    await Promise.all(fresh.map(async (g) => {
+      await acknowledgements.quiet();
+      await provisionGrant(runner, g.id);
+    }));
+    const dispatched = await dispatchOutbox(ctx.db, platforms, notifier, ctx.now, ctx.logger, engine.platformStatus, acknowledgements.quiet);
     if (dispatched.more) again = true;
     for (const listener of engine.afterRun) listener();
   }
@@ -51,6 +121,7 @@ export function createEngine(runner: GrantRunner, platforms: ChatPlatform[], opt
 
   const engine: Engine = {
     ctx,
+    acknowledgements,
     runner,
     platforms,
     notifier,

@@ -4,6 +4,7 @@
 import type { Database } from 'better-sqlite3';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { PlatformName } from '../core/chat-platform-name.js';
 import { retryDelayMs } from '../core/backoff.js';
 import { deliveredPlatformsOf, dueOutbox, markDelivered, markDeliveryFailed, recordDeliveredPlatforms } from '../store/outbox.js';
 import type { ChatPlatform } from './chat-port.js';
@@ -21,19 +22,29 @@ const BATCH = 50;
 /** Each platform's last delivery: what /healthz reports. */
 export type PlatformStatus = Record<string, { ok: boolean; error?: string; at: number }>;
 
-export async function dispatchOutbox(db: Database, platforms: readonly ChatPlatform[], notifier: Pick<Notifier, 'deliver'>, now: () => number, logger: Logger, status: PlatformStatus = {}): Promise<DispatchResult> {
+/**
+ * `between` runs before each entry: by default one turn of the event loop; the engine passes its wait for
+ * quiet, so chat acknowledgements (Slack's 3 seconds) never queue behind a long batch.
+ */
+export async function dispatchOutbox(db: Database, platforms: readonly ChatPlatform[], notifier: Pick<Notifier, 'deliver'>, now: () => number, logger: Logger, status: PlatformStatus = {}, between: () => Promise<unknown> = yieldToEventLoop): Promise<DispatchResult> {
+  const finish = db.transaction((id: number, done: PlatformName[], at: number) => {
+    recordDeliveredPlatforms(db, id, done);
+    markDelivered(db, id, at);
+  });
   const due = dueOutbox(db, now(), BATCH);
   const result: DispatchResult = { delivered: 0, failed: 0, more: due.length === BATCH };
   for (const entry of due) {
-    await yieldToEventLoop(); // chat acknowledgements (Slack's 3 seconds) never queue behind a long batch
+    await between();
     const done = deliveredPlatformsOf(db, entry.id);
+    const owed = platforms.filter((p) => !done.includes(p.name));
     let failure: string | undefined;
-    for (const platform of platforms.filter((p) => !done.includes(p.name))) {
+    for (const [index, platform] of owed.entries()) {
       try {
         await notifier.deliver(platform, entry.event);
         status[platform.name] = { ok: true, at: now() };
         done.push(platform.name);
-        recordDeliveredPlatforms(db, entry.id, done);
+        // The last platform's note is written with markDelivered below, in one commit (one fsync, not two).
+        if (index < owed.length - 1 || failure) recordDeliveredPlatforms(db, entry.id, done);
       } catch (error) {
         failure = `${platform.name}: ${(error as Error).message}`;
         status[platform.name] = { ok: false, error: (error as Error).message, at: now() };
@@ -44,7 +55,7 @@ export async function dispatchOutbox(db: Database, platforms: readonly ChatPlatf
       markDeliveryFailed(db, entry.id, failure, now() + retryDelayMs(entry.attempts + 1, 5_000, 5 * 60_000));
       result.failed++;
     } else {
-      markDelivered(db, entry.id, now());
+      finish(entry.id, done, now());
       result.delivered++;
     }
   }

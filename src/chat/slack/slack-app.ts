@@ -3,8 +3,8 @@
 // Slack chat platform that delivers what Keyway owes people.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { App, HTTPReceiver, SocketModeReceiver, webApi, type Receiver } from '@slack/bolt';
-import type { Engine } from '../../access/engine.js';
+import { App, HTTPReceiver, SocketModeReceiver, webApi, type Receiver, type ReceiverEvent } from '@slack/bolt';
+import type { AcknowledgementsFirst, Engine } from '../../access/engine.js';
 import { UserError } from '../../core/errors.js';
 import type { Settings } from '../../settings.js';
 import type { ChatPlatform } from '../../access/chat-port.js';
@@ -51,6 +51,28 @@ export function webApiBase(apiUrl: string | undefined): string | undefined {
   return apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`;
 }
 
+/**
+ * Bolt's receiver with one change: a handler's `await ack()` sends the answer at once and returns only when no
+ * other request is waiting for its own (engine.acknowledgements), so the work after an ack — SQLite writes with
+ * their fsyncs, Web API calls — never delays another request's acknowledgement.
+ */
+function acknowledgingFirst(inner: Receiver, acknowledgements: AcknowledgementsFirst): Receiver {
+  return {
+    init(app) {
+      const processEvent = (event: ReceiverEvent) => app.processEvent({
+        ...event,
+        ack: async (response) => {
+          await event.ack(response);
+          await acknowledgements.quiet();
+        },
+      });
+      inner.init({ processEvent } as unknown as App); // the receivers use nothing of the app but processEvent
+    },
+    start: (...args: unknown[]) => inner.start(...args),
+    stop: (...args: unknown[]) => inner.stop(...args),
+  };
+}
+
 export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFrontDoor {
   const { engine, slack, logger } = options;
   const log = logger.child({ component: 'slack' });
@@ -78,6 +100,7 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
     const http = new HTTPReceiver({ signingSecret: slack.signingSecret, endpoints: SLACK_EVENTS_PATH, logger: boltLog });
     receiver = http;
     requestListener = (req, res) => {
+      res.once('close', engine.acknowledgements.arrived());
       try {
         http.requestListener(req, res);
       } catch (error) {
@@ -88,7 +111,7 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
   }
 
   const app = new App({
-    receiver, logger: boltLog, clientOptions, convoStore: false,
+    receiver: acknowledgingFirst(receiver, engine.acknowledgements), logger: boltLog, clientOptions, convoStore: false,
     authorize: async () => {
       const self = await directory.self();
       return { botToken: slack.botToken, botId: self.botId, botUserId: self.userId, teamId: self.teamId };

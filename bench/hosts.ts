@@ -1,5 +1,7 @@
 // Time to make grants real and take them back on real sshd test hosts, and how many SSH connections that takes
-// (one per server, however many grants). Needs root, like the integration tests.
+// (one per server, however many grants). Each figure that has a target is printed as a ratio to the one-server case
+// measured in the same run, on the same machine: fan-out (1 grant on 10 servers against 1 on 1) and batching (200
+// grants due on 10 servers against 1 grant on 1). Needs root, like the integration tests.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,13 +10,15 @@ import type { ServerRef } from '../src/core/model.js';
 import { bootstrapServer } from '../src/targets/ssh/bootstrap.js';
 import { ConnectionPool } from '../src/targets/ssh/connection-pool.js';
 import { databaseHostKeyPins } from '../src/targets/ssh/open-pool.js';
-import { provisionGrant, revokeGrant, type HostsContext } from '../src/targets/ssh/provision.js';
+import type { HostsContext, RevokeInput } from '../src/targets/ssh/provision.js';
+import { provisionGrants, revokeGrants, type Outcome } from '../src/targets/ssh/provision-batch.js';
 import { openDatabase } from '../src/store/open-database.js';
 import { rootTestSkipReason } from '../test/helpers/root.js';
 import { startTestHosts, type TestHost } from '../test/helpers/test-host.js';
 
 const HOSTS = 10;
 const REVOKED_GRANTS = 200;
+const ROUNDS = 3; // each one-server / many-server pair measured this often; the median pair is printed
 
 async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   const started = performance.now();
@@ -24,6 +28,21 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 
 function line(label: string, ms: number, detail: string): string {
   return `  ${label.padEnd(44)} ${ms.toFixed(0).padStart(6)} ms  (${detail})`;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function ratio(label: string, many: number, one: number, target: number): string {
+  const value = many / one;
+  return `  ${label.padEnd(44)} ${value.toFixed(2).padStart(6)} ×   (target ≤ ${target} ×: ${value <= target ? 'met' : 'NOT met'})`;
+}
+
+function allOk<T>(outcomes: Array<Outcome<T>>, what: string): void {
+  const failed = outcomes.filter((o) => !o.ok);
+  if (failed.length > 0) throw new Error(`${what}: ${failed.length} failed, first: ${(failed[0] as { error: Error }).error.message}`);
 }
 
 export async function benchHosts(): Promise<string[]> {
@@ -56,29 +75,47 @@ export async function benchHosts(): Promise<string[]> {
     await Promise.all(hosts.map((host) => host.exec('groupadd developers')));
 
     const grant = (user: string, request: number) => ({ linuxUser: user, groups: ['developers'], principal: `keyway-req-${request}` });
+    const revoking = (user: string, request: number): RevokeInput => ({ ...grant(user, request), groupsStillGranted: [], otherActiveGrants: false });
     const lines = [`  ${HOSTS} test hosts started and bootstrapped (start ${startMs.toFixed(0)} ms)`];
 
-    // Fresh pools, so that the connection count and times include connecting.
-    const one = newContext();
-    const [, oneMs] = await timed(() => provisionGrant(one, refs[0]!, grant('solo', 1)));
-    lines.push(line('provision 1 grant on 1 host', oneMs, `${one.pool.connectionsOpened} SSH connection`));
+    // Fan-out: a new account on 1 server, then on every server at once; fresh pools, so both include connecting.
+    const oneMs: number[] = [];
+    const tenMs: number[] = [];
+    let tenConnections = 0;
+    for (let round = 1; round <= ROUNDS; round++) {
+      const one = newContext();
+      const [solo, soloMs] = await timed(() => provisionGrants(one, refs[0]!, [grant(`solo${round}`, round)]));
+      allOk(solo, 'provision on 1 host');
+      oneMs.push(soloMs);
+      const ten = newContext();
+      const [pair, pairMs] = await timed(() => Promise.all(refs.map((ref) => provisionGrants(ten, ref, [grant(`pair${round}`, 10 + round)]))));
+      allOk(pair.flat(), `provision on ${HOSTS} hosts`);
+      tenMs.push(pairMs);
+      tenConnections = ten.pool.connectionsOpened;
+    }
+    lines.push(line('provision 1 grant on 1 host', median(oneMs), `median of ${ROUNDS}, new account, 1 SSH connection`));
+    lines.push(line(`provision 1 grant on ${HOSTS} hosts (parallel)`, median(tenMs), `median of ${ROUNDS}, new accounts, ${tenConnections} SSH connections`));
+    lines.push(ratio(`provision fan-out: ${HOSTS} hosts / 1 host`, median(tenMs), median(oneMs), 1.3));
 
-    const ten = newContext();
-    const [, tenMs] = await timed(() => Promise.all(refs.map((ref) => provisionGrant(ten, ref, grant('pair', 2)))));
-    lines.push(line(`provision 1 grant on ${HOSTS} hosts (parallel)`, tenMs, `${ten.pool.connectionsOpened} SSH connections`));
-
+    // Batching: 20 grants due on each of 10 servers (one batch per server, all servers in parallel) against 1 grant.
     const perHost = REVOKED_GRANTS / HOSTS;
     const users = Array.from({ length: perHost }, (_, i) => `bench${String(i + 1).padStart(2, '0')}`);
     const many = newContext();
-    const [, provisionManyMs] = await timed(() => Promise.all(refs.flatMap((ref) => users.map((user, i) => provisionGrant(many, ref, grant(user, 100 + i))))));
-    lines.push(line(`provision ${REVOKED_GRANTS} grants on ${HOSTS} hosts (parallel)`, provisionManyMs, `${many.pool.connectionsOpened} SSH connections`));
+    const [provisioned, provisionManyMs] = await timed(() => Promise.all(refs.map((ref) => provisionGrants(many, ref, users.map((user, i) => grant(user, 100 + i))))));
+    allOk(provisioned.flat(), 'provision 200');
+    lines.push(line(`provision ${REVOKED_GRANTS} grants on ${HOSTS} hosts (batched)`, provisionManyMs, `${many.pool.connectionsOpened} SSH connections`));
+
+    const single = newContext();
+    const [soloRevoke, soloRevokeMs] = await timed(() => revokeGrants(single, refs[0]!, [revoking('solo1', 1)]));
+    allOk(soloRevoke, 'revoke on 1 host');
+    lines.push(line('revoke 1 grant on 1 host', soloRevokeMs, `${single.pool.connectionsOpened} SSH connection`));
 
     const revoke = newContext();
-    const [, revokeMs] = await timed(() => Promise.all(refs.flatMap((ref) => users.map((user, i) => revokeGrant(revoke, ref, {
-      ...grant(user, 100 + i), groupsStillGranted: [], otherActiveGrants: false,
-    })))));
-    lines.push(line(`revoke ${REVOKED_GRANTS} grants on ${HOSTS} hosts (parallel)`, revokeMs,
+    const [revoked, revokeMs] = await timed(() => Promise.all(refs.map((ref) => revokeGrants(revoke, ref, users.map((user, i) => revoking(user, 100 + i))))));
+    allOk(revoked.flat(), 'revoke 200');
+    lines.push(line(`revoke ${REVOKED_GRANTS} grants on ${HOSTS} hosts (batched)`, revokeMs,
       `${revoke.pool.connectionsOpened} SSH connections, ${(revokeMs / REVOKED_GRANTS).toFixed(1)} ms per grant`));
+    lines.push(ratio(`revoke batching: ${REVOKED_GRANTS} on ${HOSTS} hosts / 1 on 1`, revokeMs, soloRevokeMs, 5));
     return lines;
   } finally {
     await Promise.all(pools.map((pool) => pool.close()));

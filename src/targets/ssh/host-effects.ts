@@ -3,7 +3,7 @@
 import type { Outcome, RevokeNotes, RevokeScope } from '../../access/target-driver.js';
 import type { ServerRef } from '../../core/model.js';
 import type { Grant } from '../../store/grants.js';
-import { cleanupUser, provisionGrant, revokeGrant, type HostsContext, type RevokeResult } from './provision.js';
+import { cleanupUser, revokeGrant, type HostsContext, type RevokeResult } from './provision.js';
 import { provisionGrants, revokeGrants } from './provision-batch.js';
 
 export type { RevokeNotes, RevokeScope };
@@ -24,8 +24,10 @@ function notesOf(result: RevokeResult): RevokeNotes {
 
 export function sshHostEffects(hosts: HostsContext): HostEffects {
   return {
+    // One grant is a batch of one: one remote run (no inspection first when Keyway has a record of the account).
     async provision(ref, grant) {
-      await provisionGrant(hosts, ref, { linuxUser: grant.linuxUser, groups: grant.groups, principal: grant.principal });
+      const [outcome] = await provisionGrants(hosts, ref, [{ linuxUser: grant.linuxUser, groups: grant.groups, principal: grant.principal }]);
+      if (!outcome!.ok) throw outcome!.error;
     },
     async revoke(ref, grant, scope) {
       const result = await revokeGrant(hosts, ref, {

@@ -107,8 +107,8 @@ export async function revokeGrants(ctx: HostsContext, ref: ServerRef, inputs: re
 interface PendingProvision { index: number; spec: Omit<ProvisionSpec, 'uid'> }
 
 /**
- * Provisions the grants (all on ref's server): one inspection of the accounts Keyway has no record of (for their
- * UIDs), then one provisioning run; a UID found taken is given up for good and the grants of that user tried again.
+ * Provisions the grants (all on ref's server) in one provisioning run per MAX_BATCH_GRANTS; a UID found taken is
+ * given up for good, and that user's grants tried again after an inspection of the server.
  */
 export async function provisionGrants(ctx: HostsContext, ref: ServerRef, grants: readonly GrantOnServer[]): Promise<Array<Outcome<void>>> {
   const outcomes: Array<Outcome<void>> = new Array(grants.length);
@@ -141,17 +141,18 @@ async function provisionChunk(ctx: HostsContext, ref: ServerRef, chunk: PendingP
   const range = { min: toUid(ref.integration.uidRange.min), max: toUid(ref.integration.uidRange.max) };
   const takenOnServer = new Set<number>();
   const mustInspect = new Set<ManagedUserName>();
+  // UIDs chosen in this call without looking at the server first: given up for good if the account proves not Keyway's.
+  const chosenBlind = new Set<ManagedUserName>();
   let pending = chunk;
   for (let attempt = 1; pending.length > 0; attempt++) {
     const users = [...new Set(pending.map((p) => p.spec.user))];
-    const unrecorded = users.filter((user) => mustInspect.has(user) || !liveManagedUser(ctx.db, integration, server, user));
     const refused = new Map<string, Error>();
-    if (unrecorded.length > 0) {
-      // Only accounts without a record need looking at first (a UID to choose); a recorded one is checked by the
-      // provisioning script itself, which refuses an account that is not the one Keyway created.
-      const inspected = await runRemote(ctx.pool, ref, inspectAccountsCommand(unrecorded, range));
+    const inspect = users.filter((user) => mustInspect.has(user));
+    if (inspect.length > 0) {
+      // After a UID turned out taken: look at the accounts and the UIDs in use before choosing another.
+      const inspected = await runRemote(ctx.pool, ref, inspectAccountsCommand(inspect, range));
       for (const uid of inspected.values.get('uid-taken') ?? []) takenOnServer.add(Number(uid));
-      unrecorded.forEach((user, i) => {
+      inspect.forEach((user, i) => {
         const state = parseAccountState(inspected.first(`account.${i + 1}`));
         let record = liveManagedUser(ctx.db, integration, server, user);
         const refusal = accountRefusal(ref, user, state, record);
@@ -162,6 +163,14 @@ async function provisionChunk(ctx: HostsContext, ref: ServerRef, chunk: PendingP
         }
         if (!record) allocateUid(ctx.db, integration, server, user, ref.integration.uidRange, ctx.now(), (candidate) => takenOnServer.has(candidate));
       });
+    }
+    // A user without a record gets its UID recorded before the account exists (as provisionGrant does), without a
+    // round trip first: the provisioning script refuses an account that is not absent or Keyway's own with that
+    // UID, and a UID that is taken, so a wrong guess costs a retry, never a wrong account.
+    for (const user of users) {
+      if (refused.has(user) || liveManagedUser(ctx.db, integration, server, user)) continue;
+      allocateUid(ctx.db, integration, server, user, ref.integration.uidRange, ctx.now(), (candidate) => takenOnServer.has(candidate));
+      chosenBlind.add(user);
     }
     for (const p of pending) {
       const refusal = refused.get(p.spec.user);
@@ -177,16 +186,21 @@ async function provisionChunk(ctx: HostsContext, ref: ServerRef, chunk: PendingP
     });
     runnable.forEach((r, i) => {
       const outcome = reported(ref, output, i + 1, provisionPurpose(r.spec));
-      const uidTaken = !outcome.ok && output.first(`failed.${i + 1}`) === String(REMOTE_EXIT.uidTaken);
-      if (uidTaken && attempt < MAX_UID_ATTEMPTS) {
-        // The server could not list every account, and the UID turned out taken: give it up for good, try the next.
-        if (liveManagedUser(ctx.db, integration, server, r.spec.user)?.uid === r.spec.uid) markDeleted(ctx.db, integration, server, r.spec.user, ctx.now());
+      const code = Number(output.first(`failed.${i + 1}`));
+      const recorded = () => liveManagedUser(ctx.db, integration, server, r.spec.user)?.uid === r.spec.uid;
+      if (!outcome.ok && code === REMOTE_EXIT.uidTaken && attempt < MAX_UID_ATTEMPTS) {
+        // The UID turned out taken: give it up for good, look at the server and try the next one.
+        if (recorded()) markDeleted(ctx.db, integration, server, r.spec.user, ctx.now());
         takenOnServer.add(r.spec.uid);
         mustInspect.add(r.spec.user);
         pending.push(r);
-      } else {
-        outcomes[r.index] = outcome;
+        return;
       }
+      if (!outcome.ok && (code === REMOTE_EXIT.notManaged || code === REMOTE_EXIT.systemAccount) && chosenBlind.has(r.spec.user) && recorded()) {
+        // Not Keyway's account: the record made for it in this call names nothing Keyway created (its UID stays used).
+        markDeleted(ctx.db, integration, server, r.spec.user, ctx.now());
+      }
+      outcomes[r.index] = outcome;
     });
   }
 }

@@ -652,13 +652,14 @@ check_grant() {
 }
 # $1 user, $2 UID, $3 shell, $4 groups (comma-separated, may be empty), $5 principals (one per line).
 provision_user() {
+  if [ -n "$4" ]; then all_groups="$KEYWAY_GROUP,$4"; else all_groups=$KEYWAY_GROUP; fi
   state=$(require_keyway_account "$1" "$2")
   if [ "$state" = absent ]; then
     if getent passwd "$2" >/dev/null; then fail "$EXIT_UID_TAKEN" "UID $2 is already used by another account"; fi
     useradd --create-home --user-group --uid "$2" --shell "$3" --comment "$MARKER" --password '*' "$1"
     echo created=1
   fi
-  if [ -n "$4" ]; then all_groups="$KEYWAY_GROUP,$4"; else all_groups=$KEYWAY_GROUP; fi
+  # A revoke locked and expired the account; a new grant opens it again (password '*': no password login).
   usermod --password '*' --expiredate '' --shell "$3" --append --groups "$all_groups" "$1"
   file="$PRINCIPALS_DIR/$1"
   if [ -f "$file" ]; then

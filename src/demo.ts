@@ -60,7 +60,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const accessSeconds = options.accessSeconds ?? 15;
   if (process.platform !== 'linux') throw new Error('keyway demo needs Linux: it starts sshd test hosts in Linux namespaces.');
   const notReady = rootTestSkipReasonSafe();
-  if (notReady) throw new Error(`keyway demo needs ${notReady}. Run it as root on a Linux machine with openssh-server installed (apt-get install -y openssh-server openssh-client sudo).`);
+  if (notReady) throw new Error(`keyway demo cannot run here: ${notReady}. Run it as root on a Linux machine with openssh-server installed (apt-get install -y openssh-server openssh-client sudo).`);
 
   const dir = mkdtempSync(join(tmpdir(), 'keyway-demo-'));
   const hosts: TestHost[] = [];

@@ -18,6 +18,11 @@ export function findServer(config: AccessConfig, name: string): ServerRef | unde
   return undefined;
 }
 
+/** Every server name in the config: what the chat grammar reads names with spaces against. */
+export function serverNames(config: AccessConfig): string[] {
+  return config.integrations.flatMap((integration) => integration.servers.map((server) => server.name));
+}
+
 /**
  * The servers a flow's resources select within its integration: those named in `servers`, plus (union) those
  * whose tags match every `tags` selector. In inventory order, each once. An empty selector selects nothing.

@@ -83,6 +83,9 @@ describe('requesting in Teams', () => {
     expect(getRequest(rig.ctx.db, 2)).toMatchObject({ servers: ['My Server 1'], durationSeconds: 3600, reason: 'x' });
     expect(getRequest(rig.ctx.db, 3)).toBeUndefined();
     expect(chatOf(dev).at(-1)).toMatch(/"wbe-2" is neither .*server nor a duration\. Separate servers with commas \(`request web-1, web-2 2h/);
+    // Unquoted, a name with spaces is read against the servers Keyway knows.
+    await say(dev, 'request My Server 1 1h y');
+    expect(getRequest(rig.ctx.db, 3)).toMatchObject({ servers: ['My Server 1'], durationSeconds: 3600, reason: 'y' });
   });
 
   it('shows a form of only the servers this person may request, and takes the request from it', async () => {

@@ -9,6 +9,7 @@ import { parseDuration } from '../../core/duration.js';
 import { UserError } from '../../core/errors.js';
 import type { Requester } from '../../core/policy.js';
 import { parseAccessCommand } from '../command-grammar.js';
+import { serverNames } from '../../core/lookup.js';
 import { noticeCard, serverList, SUBMIT, type Card } from './cards.js';
 import type { TeamsIdentity } from './identity.js';
 import { activityOf, sendToConversation, type TeamsContent, type TeamsDeps } from './messenger.js';
@@ -148,7 +149,7 @@ export async function handleMessage(deps: TeamsDeps, identity: TeamsIdentity, co
   const what = value && typeof value === 'object' ? `button ${String(value.keyway)}` : 'command';
   try {
     if (value && typeof value === 'object' && 'keyway' in value) await runSubmit(turn, value);
-    else await run(turn, parseAccessCommand(commandText(activity), ''));
+    else await run(turn, parseAccessCommand(commandText(activity), '', serverNames(deps.engine.ctx.config())));
   } catch (error) {
     await reply(errorText(deps, error, what));
   }

@@ -3,10 +3,12 @@
 import { benchCa } from './ca.js';
 import { benchHosts } from './hosts.js';
 import { benchRevocationLag } from './revocation-lag.js';
+import { benchRevokeCpu } from './revoke-cpu.js';
 import { benchSlack } from './slack.js';
 
 const parts: Array<[string, () => Promise<string[]>]> = [
   ['certificate authority', benchCa],
+  ['revoke CPU (test host; needs root)', benchRevokeCpu],
   ['servers over SSH (test hosts; needs root)', benchHosts],
   ['revocation lag (test hosts; needs root)', benchRevocationLag],
   ['slack acknowledgements', benchSlack],

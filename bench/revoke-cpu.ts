@@ -1,0 +1,104 @@
+// CPU, not wall time: what revoking N grants costs the server, measured inside a real sshd test host as the user+sys
+// CPU of the remote script and everything it runs (bash's `times` for its waited-for children: sudo, sh, usermod,
+// gpasswd, ps, setpriv, …). Robust while other work shares the machine, unlike wall time. The same N users, each
+// with one grant (group developers) and one running process, are revoked once with the single-grant script (N runs)
+// and once with the batch script (one run); both are printed per grant. Needs root, like the integration tests.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateCaKey } from '../src/ca/ca-key.js';
+import type { ServerRef } from '../src/core/model.js';
+import { liveManagedUser } from '../src/store/managed-users.js';
+import { openDatabase } from '../src/store/open-database.js';
+import { bootstrapServer } from '../src/targets/ssh/bootstrap.js';
+import { ConnectionPool } from '../src/targets/ssh/connection-pool.js';
+import { databaseHostKeyPins } from '../src/targets/ssh/open-pool.js';
+import { provisionGrants } from '../src/targets/ssh/provision-batch.js';
+import { revokeAccessCommand, revokeBatchCommand, type RevokeSpec } from '../src/targets/ssh/remote-commands.js';
+import { groupName, managedUserName, principal, uid as toUid } from '../src/targets/ssh/remote-values.js';
+import { rootTestSkipReason } from '../test/helpers/root.js';
+import { startTestHost, type TestHost } from '../test/helpers/test-host.js';
+
+const USERS = 20;
+const ROUNDS = 3; // the median round is printed
+
+/** Children's user+sys CPU in ms from the second line of bash's `times` ("0m0.123s 0m0.045s"). */
+function childrenCpuMs(timesOutput: string): number {
+  const lines = timesOutput.trim().split('\n');
+  const children = lines.at(-1) ?? '';
+  const parts = [...children.matchAll(/(\d+)m([\d.]+)s/g)];
+  if (parts.length !== 2) throw new Error(`cannot read times output: ${timesOutput}`);
+  return parts.reduce((sum, [, m, s]) => sum + (Number(m) * 60 + Number(s)) * 1000, 0);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+export async function benchRevokeCpu(): Promise<string[]> {
+  const skip = rootTestSkipReason();
+  if (skip) return [`  skipped: ${skip}`];
+  const dir = mkdtempSync(join(tmpdir(), 'keyway-bench-cpu-'));
+  const db = openDatabase(join(dir, 'data'));
+  let host: TestHost | undefined;
+  let pool: ConnectionPool | undefined;
+  try {
+    host = await startTestHost({ name: 'cpu' });
+    const h = host;
+    const server = { name: h.name, host: h.host, user: h.connectorUser, port: h.port, tags: {} };
+    const lab = {
+      name: 'bench', type: 'ssh' as const, servers: [server], userGroups: ['developers'], loginShell: '/bin/bash', userKeyName: 'id_ed25519',
+      uidRange: { min: 60000, max: 64999 }, cleanupAfterDays: 7, owners: [], allowPrivilegedGroups: false,
+    };
+    const ref: ServerRef = { integration: lab, server };
+    pool = new ConnectionPool({ connectorKey: () => h.connectorPrivateKey, hostKeys: databaseHostKeyPins(db, Date.now) });
+    const ctx = { pool, db, now: Date.now };
+    await bootstrapServer(pool, ref, generateCaKey().caKey.publicKeyLine);
+    await h.exec('groupadd developers');
+    const users = Array.from({ length: USERS }, (_, i) => `cpu${String(i + 1).padStart(2, '0')}`);
+    let request = 0;
+
+    // Each user granted (again), with one process of its own running: what a revoke has to kill.
+    const prepare = async (): Promise<RevokeSpec[]> => {
+      request += 1;
+      const outcomes = await provisionGrants(ctx, ref, users.map((user) => ({ linuxUser: user, groups: ['developers'], principal: `keyway-req-${request}` })));
+      const failed = outcomes.find((o) => !o.ok);
+      if (failed && !failed.ok) throw failed.error;
+      const specs = users.map((user) => ({
+        user: managedUserName(user), uid: toUid(liveManagedUser(db, lab.name, server.name, user)!.uid), principal: principal(`keyway-req-${request}`),
+        groupsToRemove: [groupName('developers')], endAccess: true,
+      }));
+      const started = await h.exec(specs.map((s) => `setpriv --reuid=${s.uid} --regid=$(id -g ${s.user}) --clear-groups sh -c 'exec sleep 600' </dev/null >/dev/null 2>&1 &`).join('\n') + '\nsleep 0.2');
+      if (started.code !== 0) throw new Error(`could not start the users' processes: ${started.stderr}`);
+      return specs;
+    };
+    const cpuOf = async (commands: string[]): Promise<number> => {
+      // Through a file: N scripts are more than one argument may hold.
+      const file = join(dir, 'revoke.bash');
+      const err = join(dir, 'revoke.err');
+      writeFileSync(file, `${commands.map((c) => `${c} >/dev/null 2>${err} || { cat ${err} >&2; exit 1; }`).join('\n')}\ntimes\n`);
+      const result = await h.exec(`bash ${file}`);
+      if (result.code !== 0) throw new Error(`revoke failed: ${result.stderr}`);
+      return childrenCpuMs(result.stdout);
+    };
+
+    const single: number[] = [];
+    const batch: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      single.push(await cpuOf((await prepare()).map((spec) => revokeAccessCommand(spec).text)));
+      batch.push(await cpuOf([revokeBatchCommand(await prepare()).text]));
+    }
+    const perGrant = (ms: number[]) => `${(median(ms) / USERS).toFixed(1)} ms`;
+    return [
+      `  ${USERS} users, one grant and one running process each, revoked on one test host; user+sys CPU of the remote scripts (median of ${ROUNDS})`,
+      `  revoke CPU per grant: single ${perGrant(single)}, batch ${perGrant(batch)}`
+        + `   (${USERS} single runs ${median(single).toFixed(0)} ms, one batch run ${median(batch).toFixed(0)} ms)`,
+    ];
+  } finally {
+    await pool?.close();
+    await host?.stop();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

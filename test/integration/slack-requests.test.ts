@@ -66,6 +66,9 @@ describe('/ssh-access request', () => {
     expect(answer).toMatchObject({ status: 200 });
     expect(String(answer.json?.text)).toMatch(/"wbe-2" is neither .*server nor a duration\. Separate servers with commas \(`\/ssh-access request web-1, web-2 2h/);
     expect(countRows(rig, 'requests')).toBe(2);
+    // Unquoted, a name with spaces is read against the servers Keyway knows.
+    const unquoted = await requestByCommand(rig, dev.id, 'request My Server 1 1h y');
+    expect(getRequest(rig.ctx.db, unquoted)).toMatchObject({ servers: ['My Server 1'], durationSeconds: 3600, reason: 'y' });
   });
 
   it('shows a reason that fakes formatting and mentions ("*Approved* <!channel> ~x~") as inert literal text to the approver', async () => {

@@ -5,6 +5,7 @@ import { isUserError } from '../../core/errors.js';
 import { requestModal } from './blocks-views.js';
 import type { SlackMessage } from './blocks.js';
 import { commandHelp, parseAccessCommand, type AccessCommand } from '../command-grammar.js';
+import { serverNames } from '../../core/lookup.js';
 import { renderSlackReply } from './render.js';
 import { afterAcknowledgements, answerErrors, tellByResponseUrl, type Tell } from './reply.js';
 import type { SlackDeps } from './slack-deps.js';
@@ -49,7 +50,7 @@ export function registerCommands(app: App, deps: SlackDeps): void {
   app.command(SLASH_COMMAND, async ({ command, ack, respond }) => {
     let parsed: AccessCommand;
     try {
-      parsed = parseAccessCommand(command.text, PREFIX);
+      parsed = parseAccessCommand(command.text, PREFIX, serverNames(deps.engine.ctx.config()));
     } catch (error) {
       if (!isUserError(error)) throw error;
       await ack({ response_type: 'ephemeral', text: error.message });

@@ -1,6 +1,7 @@
 // Every keyway command, in the order `keyway --help` lists them.
 import type { Command } from './command.js';
 import { configCheck } from './commands/config-check.js';
+import { configSchema } from './commands/config-schema.js';
 import { keysAdd, keysList, keysRemove } from './commands/keys.js';
 import { approveCommand, denyCommand, requestsList } from './commands/requests.js';
 import { grantsList } from './commands/grants-list.js';
@@ -15,6 +16,7 @@ export const COMMANDS: Command[] = [
   startCommand,
   demoCommand,
   configCheck,
+  configSchema,
   caInit,
   caPublicKey,
   caSign,

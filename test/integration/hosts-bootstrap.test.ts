@@ -1,6 +1,6 @@
 // keyway hosts bootstrap and check against real sshd test hosts: configure, verify with sshd -T, stay idempotent,
 // roll back what sshd -t rejects, and refuse to touch what Keyway does not own.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCaKey } from '../../src/ca/ca-key.js';
 import type { CliIO } from '../../src/cli/command.js';
 import { hostsBootstrap, hostsCheck } from '../../src/cli/commands/hosts.js';
+import { main } from '../../src/cli/main.js';
 import type { ServerRef } from '../../src/core/model.js';
 import { bootstrapServer } from '../../src/targets/ssh/bootstrap.js';
 import { checkServer } from '../../src/targets/ssh/check.js';
@@ -243,5 +244,43 @@ mount --bind /etc/ssh/old-sshd /usr/sbin/sshd`);
     }
     expect(await bootstrapServer(pool, ref, ca.caKey.publicKeyLine)).toMatchObject({ status: 'already_configured' });
     expect(await checkServer(pool, ref, { caPublicKey: ca.caKey.publicKeyLine, pinnedHostKey: () => undefined })).toMatchObject({ ok: true, plantedKeys: [] });
+  });
+
+  it('without a CA key, refuses with a line naming keyway ca init, and neither makes a CA nor touches the server', async () => {
+    const before = await hostNamed('boot-1').exec(`cat ${REMOTE_PATHS.caFile}`);
+    expect(before.stdout).toMatch(/keyway-ca/);
+    const emptyDataDir = join(dir, 'no-ca-yet');
+    const saved = env;
+    env = { KEYWAY_CONFIG: saved.KEYWAY_CONFIG, KEYWAY_DATA_DIR: emptyDataDir };
+    try {
+      await expect(cli(hostsBootstrap, ['boot-1'])).rejects.toMatchObject({
+        code: 'ca_key_invalid', message: expect.stringMatching(/^No CA key: .*Run `keyway ca init` to generate one/),
+      });
+    } finally {
+      env = saved;
+    }
+    expect(existsSync(emptyDataDir)).toBe(false);
+    expect(await hostNamed('boot-1').exec(`cat ${REMOTE_PATHS.caFile}`)).toEqual(before);
+  });
+});
+
+// A new admin who runs bootstrap before `keyway ca init` is told so in one line. Bootstrap does not make the CA
+// itself: run with the wrong --data-dir it would mint a second CA and replace the one every server trusts.
+describe('keyway hosts bootstrap before keyway ca init', () => {
+  it('exits 1 with one line that names keyway ca init, and creates no CA key', async () => {
+    const temp = mkdtempSync(join(tmpdir(), 'keyway-bootstrap-no-ca-'));
+    try {
+      const out: string[] = [];
+      const err: string[] = [];
+      const env = { KEYWAY_CONFIG: 'config/access.example.yaml', KEYWAY_DATA_DIR: join(temp, 'data') };
+      const code = await main(['hosts', 'bootstrap', '--all'], { out: (t) => out.push(t), err: (t) => err.push(t), env });
+      expect({ code, out, err }).toEqual({
+        code: 1, out: [],
+        err: [expect.stringMatching(/^keyway hosts bootstrap: No CA key: .*\/data\/ca_key does not exist .*Run `keyway ca init` to generate one/)],
+      });
+      expect(existsSync(join(temp, 'data', 'ca_key'))).toBe(false);
+    } finally {
+      rmSync(temp, { recursive: true, force: true });
+    }
   });
 });

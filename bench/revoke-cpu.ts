@@ -3,7 +3,7 @@
 // gpasswd, ps, setpriv, …). Robust while other work shares the machine, unlike wall time. The same N users, each
 // with one grant (group developers) and one running process, are revoked once with the single-grant script (N runs)
 // and once with the batch script (one run); both are printed per grant. Needs root, like the integration tests.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCaKey } from '../src/ca/ca-key.js';
@@ -60,12 +60,12 @@ export async function benchRevokeCpu(): Promise<string[]> {
     let request = 0;
 
     // Each user granted (again), with one process of its own running: what a revoke has to kill.
-    const prepare = async (): Promise<RevokeSpec[]> => {
+    const prepare = async (count: number): Promise<RevokeSpec[]> => {
       request += 1;
-      const outcomes = await provisionGrants(ctx, ref, users.map((user) => ({ linuxUser: user, groups: ['developers'], principal: `keyway-req-${request}` })));
+      const outcomes = await provisionGrants(ctx, ref, users.slice(0, count).map((user) => ({ linuxUser: user, groups: ['developers'], principal: `keyway-req-${request}` })));
       const failed = outcomes.find((o) => !o.ok);
       if (failed && !failed.ok) throw failed.error;
-      const specs = users.map((user) => ({
+      const specs = users.slice(0, count).map((user) => ({
         user: managedUserName(user), uid: toUid(liveManagedUser(db, lab.name, server.name, user)!.uid), principal: principal(`keyway-req-${request}`),
         groupsToRemove: [groupName('developers')], endAccess: true,
       }));
@@ -73,27 +73,40 @@ export async function benchRevokeCpu(): Promise<string[]> {
       if (started.code !== 0) throw new Error(`could not start the users' processes: ${started.stderr}`);
       return specs;
     };
-    const cpuOf = async (commands: string[]): Promise<number> => {
+    const cpuOf = async (commands: string[], count: number): Promise<number> => {
       // Through a file: N scripts are more than one argument may hold.
       const file = join(dir, 'revoke.bash');
       const err = join(dir, 'revoke.err');
-      writeFileSync(file, `${commands.map((c) => `${c} >/dev/null 2>${err} || { cat ${err} >&2; exit 1; }`).join('\n')}\ntimes\n`);
+      const out = join(dir, 'revoke.out');
+      writeFileSync(file, `: > ${out}\n${commands.map((c) => `${c} >>${out} 2>${err} || { cat ${err} >&2; exit 1; }`).join('\n')}\ntimes\n`);
       const result = await h.exec(`bash ${file}`);
       if (result.code !== 0) throw new Error(`revoke failed: ${result.stderr}`);
+      // Every grant revoked: the single script says revoked=1, the batch done.N=1 for each; nothing of the users runs.
+      const said = readFileSync(out, 'utf8');
+      const done = (said.match(/^(revoked=1|done\.\d+=1)$/gm) ?? []).length;
+      if (done !== count || /^failed\./m.test(said)) throw new Error(`revoke incomplete (${done}/${count} done): ${said}`);
+      const left = await h.exec(`ps -e -o uid=,stat= | awk '$1 >= 60000 && $2 !~ /^Z/' | wc -l`);
+      if (left.stdout.trim() !== '0') throw new Error(`processes of revoked users still run: ${left.stdout}`);
       return childrenCpuMs(result.stdout);
     };
 
     const single: number[] = [];
     const batch: number[] = [];
+    const singleOne: number[] = [];
+    const batchOne: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      single.push(await cpuOf((await prepare()).map((spec) => revokeAccessCommand(spec).text)));
-      batch.push(await cpuOf([revokeBatchCommand(await prepare()).text]));
+      single.push(await cpuOf((await prepare(USERS)).map((spec) => revokeAccessCommand(spec).text), USERS));
+      batch.push(await cpuOf([revokeBatchCommand(await prepare(USERS)).text], USERS));
+      singleOne.push(await cpuOf((await prepare(1)).map((spec) => revokeAccessCommand(spec).text), 1));
+      batchOne.push(await cpuOf([revokeBatchCommand(await prepare(1)).text], 1));
     }
-    const perGrant = (ms: number[]) => `${(median(ms) / USERS).toFixed(1)} ms`;
+    const perGrant = (ms: number[], count: number) => `${(median(ms) / count).toFixed(1)} ms`;
     return [
-      `  ${USERS} users, one grant and one running process each, revoked on one test host; user+sys CPU of the remote scripts (median of ${ROUNDS})`,
-      `  revoke CPU per grant: single ${perGrant(single)}, batch ${perGrant(batch)}`
-        + `   (${USERS} single runs ${median(single).toFixed(0)} ms, one batch run ${median(batch).toFixed(0)} ms)`,
+      `  ${USERS} users, one grant and one running process each, revoked on one test host; user+sys CPU of the remote scripts`
+        + ` (sudo, sh and every command they run; median of ${ROUNDS})`,
+      `  revoke CPU per grant: single ${perGrant(single, USERS)}, batch ${perGrant(batch, USERS)}`
+        + `   (${USERS} single-grant runs ${median(single).toFixed(0)} ms, one batch run ${median(batch).toFixed(0)} ms)`,
+      `  revoke CPU of 1 grant: single ${perGrant(singleOne, 1)}, batch of one ${perGrant(batchOne, 1)}`,
     ];
   } finally {
     await pool?.close();

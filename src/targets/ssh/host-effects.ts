@@ -3,7 +3,7 @@
 import type { Outcome, RevokeNotes, RevokeScope } from '../../access/target-driver.js';
 import type { ServerRef } from '../../core/model.js';
 import type { Grant } from '../../store/grants.js';
-import { cleanupUser, revokeGrant, type HostsContext, type RevokeResult } from './provision.js';
+import { cleanupUser, type HostsContext, type RevokeResult } from './provision.js';
 import { provisionGrants, revokeGrants } from './provision-batch.js';
 
 export type { RevokeNotes, RevokeScope };
@@ -29,12 +29,14 @@ export function sshHostEffects(hosts: HostsContext): HostEffects {
       const [outcome] = await provisionGrants(hosts, ref, [{ linuxUser: grant.linuxUser, groups: grant.groups, principal: grant.principal }]);
       if (!outcome!.ok) throw outcome!.error;
     },
+    // Likewise a revoke: the batch script costs less CPU for one grant than the single-grant script (npm run bench).
     async revoke(ref, grant, scope) {
-      const result = await revokeGrant(hosts, ref, {
+      const [outcome] = await revokeGrants(hosts, ref, [{
         linuxUser: grant.linuxUser, groups: grant.groups, principal: grant.principal,
         groupsStillGranted: scope.keepGroups, otherActiveGrants: scope.otherGrantsLive,
-      });
-      return notesOf(result);
+      }]);
+      if (!outcome!.ok) throw outcome!.error;
+      return notesOf(outcome!.value);
     },
     async provisionBatch(ref, grants) {
       return provisionGrants(hosts, ref, grants.map((g) => ({ linuxUser: g.linuxUser, groups: g.groups, principal: g.principal })));

@@ -177,11 +177,12 @@ lock_account() {
 # They are moved into a fresh directory only root can enter (mktemp -d, in the home so that the move is a rename on
 # one filesystem: a huge file takes no time). Called only once every process of the user is dead, so nothing of the
 # user's can swap a path under us; rename(2) moves a symlink as a link and never follows it, and an entry on another
-# filesystem (a mount point) is not copied but left. Prints hooks-moved and hooks-moved-to; fails if any is left.
-move_delivery_hooks() {
-  home=$(getent passwd "$1" | cut -d: -f6)
+# filesystem (a mount point) is not copied but left. move_hooks_in takes the home and sets hooks_moved, hooks_aside
+# and hooks_left (what could not be moved); it runs no command at all when there is no hook (only the shell's tests).
+move_hooks_in() {
+  home=$1 hooks_moved= hooks_aside= hooks_left=
   if [ -z "$home" ] || [ "$home" = / ] || [ ! -d "$home" ] || [ -h "$home" ]; then return 0; fi
-  aside= moved= left=
+  aside=
   for hook in "$home"/.forward "$home"/.forward[+-]* "$home"/.procmailrc "$home"/.mailfilter \
     "$home"/.qmail "$home"/.qmail-* "$home"/.courier "$home"/.courier-*; do
     if [ ! -e "$hook" ] && [ ! -h "$hook" ]; then continue; fi
@@ -189,14 +190,20 @@ move_delivery_hooks() {
     name=$(printf '%s' "$(basename -- "$hook")" | tr -c 'A-Za-z0-9._+-' '?')
     [ -n "$aside" ] || aside=$(mktemp -d "$home/.keyway-revoked-XXXXXX") || aside=
     if [ -n "$aside" ] && [ "$(stat -c %d -- "$hook" 2>/dev/null)" = "$(stat -c %d -- "$aside")" ] && mv -f -- "$hook" "$aside/"; then
-      moved="$moved $name"
+      hooks_moved="$hooks_moved $name"
     else
-      left="$left $name"
+      hooks_left="$hooks_left $name"
     fi
   done
-  if [ -n "$moved" ]; then echo "hooks-moved=$moved"; echo "hooks-moved-to=$aside"; elif [ -n "$aside" ]; then rmdir "$aside"; fi
+  if [ -n "$hooks_moved" ]; then hooks_aside=$aside; elif [ -n "$aside" ]; then rmdir "$aside" || :; fi
+}
+
+# The same for user $1, printing hooks-moved and hooks-moved-to; fails if any is left.
+move_delivery_hooks() {
+  move_hooks_in "$(getent passwd "$1" | cut -d: -f6)"
+  if [ -n "$hooks_moved" ]; then echo "hooks-moved=$hooks_moved"; echo "hooks-moved-to=$hooks_aside"; fi
   # A mail system runs them even for a locked account: the revoke fails (and is retried) rather than leave one.
-  [ -z "$left" ] || fail "$EXIT_HOOKS_LEFT" "could not move aside$left in $home (a mount point there, or no room): remove them by hand; the account is locked and its processes ended"
+  [ -z "$hooks_left" ] || fail "$EXIT_HOOKS_LEFT" "could not move aside$hooks_left in $home (a mount point there, or no room): remove them by hand; the account is locked and its processes ended"
 }
 `;
 
@@ -451,6 +458,9 @@ fi
 // `error.<n>=<what the server said>`. It exits non-zero only for what stops every grant (bad arguments, missing
 // tools, the lock): then no grant is done and each is retried.
 const BATCH_FUNCTIONS = String.raw`
+NL='
+'
+
 # Runs "$@" in a subshell with set -e and stdin closed, capturing its output and error text together: a failure ends
 # this step only. Sets step_out and step_status. Never called as a condition (that would switch set -e off inside).
 step() {
@@ -470,8 +480,9 @@ step_results() {
   printf '%s\n' "$step_out" | awk '/^[a-z][a-z0-9-]*=/'
 }
 
-# Reads the argument groups into records: one line per grant, "n field1 field2 …", an empty value written as "-".
-# Every value must be one word of the characters validated values use: no value can split a record.
+# Reads the argument groups into records: one line per grant, "n field1 field2 …", an empty value written as "-",
+# and into the variables a_I_N (the Ith value of grant N). Every value must be one word of the characters validated
+# values use: no value can split a record, and none can be taken for a pattern or an option.
 read_batch() {
   per=$1
   shift
@@ -492,6 +503,7 @@ read_batch() {
       [ -n "$value" ] || value=-
       case $value in *[!A-Za-z0-9._@,/-]*) fail 2 "argument $i of grant $n is not a value Keyway sends" ;; esac
       record="$record $value"
+      eval "a_$i""_$n=\$value"
     done
     records="$records$record
 "
@@ -503,18 +515,354 @@ records_of() { printf '%s' "$records" | awk -v u="$1" '$2 == u'; }
 batch_users() { printf '%s' "$records" | awk '!seen[$2]++ { print $2 }'; }
 
 # Removes every principal listed in $2 (one per line) from user $1's principals file in one atomic rewrite (the file
-# goes when nothing is left, or when there is no room to rewrite it: closed, never open). Prints removed=P for each.
+# goes when nothing is left, or when there is no room to rewrite it: closed, never open). Prints removed=P for each,
+# and sets found (the principals removed, one per line). The file is read by the shell itself: a user none of whose
+# principals is there costs no command at all. The new file is written under a name only root can create (the
+# directory is root's), mode 0644 from the umask. Returns non-zero only when a principal may still be there.
 remove_principals() {
-  file="$PRINCIPALS_DIR/$1"
+  file="$PRINCIPALS_DIR/$1" found=
   [ -f "$file" ] || return 0
-  found=$(grep -xF -- "$2" "$file") || return 0
-  if new=$(mktemp "$PRINCIPALS_DIR/.keyway-new.XXXXXX") && { grep -vxF -- "$2" "$file" || [ $? -eq 1 ]; } > "$new"; then
-    if [ -s "$new" ]; then chmod 0644 "$new"; mv -f "$new" "$file"; else rm -f "$new" "$file"; fi
-  else
-    rm -f "$new" "$file"
-    echo principals-file-removed=1
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$NL$2$NL" in *"$NL$line$NL"*) [ -z "$line" ] || found="$found$line$NL" ;; esac
+  done < "$file"
+  [ -n "$found" ] || return 0
+  new="$PRINCIPALS_DIR/.keyway-new.$$"
+  rewritten=
+  if { grep -vxF -- "$2" "$file" || [ $? -eq 1 ]; } > "$new"; then
+    if [ ! -s "$new" ]; then rewritten=empty
+    elif mv -f "$new" "$file"; then rewritten=yes
+    fi
   fi
-  printf '%s\n' "$found" | awk 'NF { print "removed=" $0 }'
+  if [ "$rewritten" != yes ]; then
+    # No room for the rewrite (a user can fill a filesystem that keeps nothing back for root, like XFS): the whole
+    # file goes, which needs none. The user's other grants here lose their principals too: closed, never open.
+    rm -f "$new" "$file" || return 1
+    if [ "$rewritten" != empty ]; then echo principals-file-removed=1; fi
+  fi
+  old_ifs=$IFS
+  IFS=$NL
+  set -f
+  for line in $found; do echo "removed=$line"; done
+  set +f
+  IFS=$old_ifs
+}
+`;
+
+// The revoke batch keeps its state in shell variables named by a constant prefix and a grant's number (never by a
+// value): a_I_N the Ith argument of grant N, o_N the number of the first grant of N's user (K below), and per user K:
+// pl_K its grants' principals (one per line), gl_K the union of their groups, end_K 1 when every grant of the user in
+// the batch ends access, st_K absent | managed | refused, puid_K, pgid_K, home_K from its passwd entry, code_K and
+// err_K its first failure, rm_K the principals removed, rg_K / fg_K the groups removed / not removable (gerr_K why),
+// cr_K crontab removed, hm_K / hto_K the hooks moved and where. Only the shell's builtins, except where a command
+// must act: one getent per table, one ps per kill round for every user at once.
+const REVOKE_BATCH_FUNCTIONS = String.raw`
+val() { eval "v=\$$1"; }
+append() { eval "$1=\"\$$1\$2\""; }
+
+# Records user $1's first failure: code $2, text $3 (on one line).
+fail_user() {
+  val "code_$1"
+  [ -z "$v" ] || return 0
+  old_ifs=$IFS
+  IFS=$NL
+  set -f
+  joined= sep=
+  for part in $3; do joined="$joined$sep$part"; sep=' / '; done
+  set +f
+  IFS=$old_ifs
+  eval "code_$1=\$2 err_$1=\$joined"
+}
+
+# Numbers the users: users_idx lists, for each distinct user, the number of its first grant.
+index_batch() {
+  users_idx= n=0
+  while [ "$n" -lt "$count" ]; do
+    n=$((n + 1))
+    val "a_1_$n"
+    user=$v owner=$n
+    for k in $users_idx; do
+      val "a_1_$k"
+      if [ "$v" = "$user" ]; then owner=$k; break; fi
+    done
+    eval "o_$n=\$owner"
+    if [ "$owner" = "$n" ]; then
+      users_idx="$users_idx $n"
+      eval "pl_$n= gl_$n= end_$n=1 st_$n=absent code_$n= err_$n= rm_$n= rg_$n= fg_$n= gerr_$n= cr_$n= hm_$n= hto_$n="
+      eval "uid_$n=\$a_2_$n"
+    fi
+    val "a_3_$n"
+    append "pl_$owner" "$v$NL"
+    val "a_5_$n"
+    [ "$v" = 1 ] || eval "end_$owner=0"
+    val "a_4_$n"
+    if [ "$v" != - ]; then
+      old_ifs=$IFS
+      IFS=,
+      for group in $v; do
+        val "gl_$owner"
+        case " $v " in *" $group "*) ;; *) append "gl_$owner" " $group" ;; esac
+      done
+      IFS=$old_ifs
+    fi
+  done
+}
+
+# Every user's principals out, each user's file in one rewrite; one user's failure does not stop the others.
+remove_all_principals() {
+  principal_error=
+  for k in $users_idx; do
+    val "a_1_$k"
+    user=$v
+    val "pl_$k"
+    if remove_principals "$user" "$v" >/dev/null; then
+      [ -z "$found" ] || append "rm_$k" "$found"
+    else
+      principal_error="$principal_error $k"
+    fi
+  done
+}
+
+# Checks every account is Keyway's (as require_keyway_account does), from one getent call: sets st_K, puid_K, pgid_K,
+# home_K, and managed (the users to act on). A refusal fails that user's grants only.
+require_keyway_accounts() {
+  names=
+  for k in $users_idx; do val "a_1_$k"; names="$names $v"; done
+  entries=$(getent passwd $names) || [ $? -eq 2 ] || fail 3 "getent passwd failed: $entries"
+  while IFS=: read -r name _ puid pgid gecos phome _; do
+    [ -n "$name" ] || continue
+    for k in $users_idx; do
+      val "a_1_$k"
+      [ "$v" = "$name" ] || continue
+      val "st_$k"
+      [ "$v" = absent ] || break
+      val "uid_$k"
+      want=$v
+      [ "$want" != - ] || want=
+      eval "st_$k=refused"
+      if [ "$puid" -lt 1000 ]; then
+        fail_user "$k" "$EXIT_SYSTEM_ACCOUNT" "$name is a system account (UID $puid): Keyway never touches it"
+      else
+        case $gecos in
+          "$MARKER"|"$MARKER",*)
+            if [ -n "$want" ] && [ "$puid" = "$want" ]; then
+              eval "st_$k=managed puid_$k=\$puid pgid_$k=\$pgid home_$k=\$phome"
+            elif [ -z "$want" ]; then
+              fail_user "$k" "$EXIT_NOT_MANAGED" "$name is marked $MARKER but Keyway has no record of creating it: refusing to touch it"
+            else
+              fail_user "$k" "$EXIT_NOT_MANAGED" "$name has UID $puid, not the UID $want Keyway created it with: refusing to touch it"
+            fi ;;
+          *) fail_user "$k" "$EXIT_NOT_MANAGED" "$name already exists and was not created by Keyway (no $MARKER marker): refusing to touch it" ;;
+        esac
+      fi
+      break
+    done
+  done <<KEYWAY_PASSWD
+$entries
+KEYWAY_PASSWD
+  managed=
+  for k in $users_idx; do
+    val "st_$k"
+    if [ "$v" = managed ]; then managed="$managed $k"; fi
+  done
+}
+
+# Kills every process of the users numbered in $1 (see end_processes): per round one ps for all of them, then kill -KILL
+# -1 sent as each user that still has a live process (real, effective or saved UID; zombies are dead already), until
+# none has. A user whose processes survive 5 s fails.
+end_processes_of_batch() {
+  todo=$1 tries=0
+  while [ -n "$todo" ]; do
+    uids=' '
+    for k in $todo; do val "puid_$k"; uids="$uids$v "; done
+    table=$(ps -e -o pid=,uid=,ruid=,suid=,stat=) || fail 3 "ps failed: $table"
+    alive=' '
+    while read -r _ euid ruid suid stat; do
+      case $stat in Z*) continue ;; esac
+      for id in $euid $ruid $suid; do
+        case $uids in *" $id "*) case $alive in *" $id "*) ;; *) alive="$alive$id " ;; esac ;; esac
+      done
+    done <<KEYWAY_PS
+$table
+KEYWAY_PS
+    still=
+    for k in $todo; do
+      val "puid_$k"
+      case $alive in *" $v "*) still="$still $k" ;; esac
+    done
+    todo=$still
+    [ -n "$todo" ] || break
+    if [ "$tries" -ge 50 ]; then
+      for k in $todo; do
+        val "a_1_$k"
+        fail_user "$k" "$EXIT_PROCESSES_SURVIVE" "processes of $v are still alive after 5 s of kill -KILL (stuck in the kernel?)"
+      done
+      break
+    fi
+    [ "$tries" -eq 0 ] || sleep 0.1
+    tries=$((tries + 1))
+    for k in $todo; do
+      val "puid_$k"
+      uid=$v
+      val "pgid_$k"
+      setpriv --reuid="$uid" --regid="$v" --clear-groups kill -KILL -1 </dev/null 2>/dev/null || :
+    done
+  done
+}
+
+# Removes the grants' groups from the managed users, only where the user is a member (one getent for every group of
+# the batch). A group that cannot be removed fails only the grants that give it.
+remove_batch_groups() {
+  all=
+  for k in $managed; do
+    val "gl_$k"
+    for group in $v; do
+      case " $all " in *" $group "*) ;; *) all="$all $group" ;; esac
+    done
+  done
+  [ -n "$all" ] || return 0
+  table=$(getent group $all) || [ $? -eq 2 ] || fail 3 "getent group failed: $table"
+  while IFS=: read -r gname _ _ members; do
+    [ -n "$gname" ] || continue
+    for k in $managed; do
+      val "gl_$k"
+      case " $v " in *" $gname "*) ;; *) continue ;; esac
+      val "a_1_$k"
+      user=$v
+      case ",$members," in *",$user,"*) ;; *) continue ;; esac
+      if msg=$(gpasswd -d "$user" "$gname" 2>&1 >/dev/null </dev/null); then
+        append "rg_$k" " $gname"
+      else
+        append "fg_$k" " $gname"
+        eval "gerr_$k=\"\$gname: \$msg\""
+      fi
+    done
+  done <<KEYWAY_GROUPS
+$table
+KEYWAY_GROUPS
+}
+
+# Locks and expires the accounts of the users whose every grant ends access (usermod only when not locked and expired
+# already: one getent shadow for all), and removes what would act for them later without a login (as lock_account).
+lock_accounts() {
+  names= lock=
+  for k in $managed; do
+    val "end_$k"
+    [ "$v" = 1 ] || continue
+    val "a_1_$k"
+    names="$names $v"
+    lock="$lock $k"
+  done
+  [ -n "$lock" ] || return 0
+  shadow=$(getent shadow $names) || [ $? -eq 2 ] || fail 3 "getent shadow failed: $shadow"
+  locked=' '
+  while IFS=: read -r name pw _ _ _ _ _ expire _; do
+    case $pw in '!'*) if [ "$expire" = 1 ]; then locked="$locked$name "; fi ;; esac
+  done <<KEYWAY_SHADOW
+$shadow
+KEYWAY_SHADOW
+  systemd=
+  if [ -d /run/systemd/system ] && command -v loginctl >/dev/null 2>&1; then systemd=1; fi
+  crontab=
+  if command -v crontab >/dev/null 2>&1; then crontab=1; fi
+  for k in $lock; do
+    val "a_1_$k"
+    user=$v
+    case $locked in
+      *" $user "*) ;;
+      *) msg=$(usermod --lock --expiredate 1 "$user" 2>&1 </dev/null) || { fail_user "$k" "$?" "$msg"; continue; } ;;
+    esac
+    if [ -n "$systemd" ]; then
+      msg=$(timeout 10 loginctl disable-linger "$user" 2>&1 </dev/null) || { fail_user "$k" "$?" "$msg"; continue; }
+      if timeout 10 loginctl show-user "$user" >/dev/null 2>&1 </dev/null; then
+        msg=$(timeout 10 loginctl terminate-user "$user" 2>&1 </dev/null) || { fail_user "$k" "$?" "$msg"; continue; }
+      fi
+    fi
+    if [ -n "$crontab" ] && crontab -l -u "$user" >/dev/null 2>&1 </dev/null; then
+      msg=$(crontab -r -u "$user" 2>&1 </dev/null) || { fail_user "$k" "$?" "$msg"; continue; }
+      eval "cr_$k=1"
+    fi
+  done
+  if command -v atq >/dev/null 2>&1; then
+    jobs=$(atq) || fail 3 "atq failed: $jobs"
+    while read -r job rest; do
+      owner=
+      for word in $rest; do owner=$word; done
+      for k in $lock; do
+        val "a_1_$k"
+        if [ -n "$owner" ] && [ "$v" = "$owner" ]; then
+          msg=$(atrm "$job" 2>&1 </dev/null) || fail_user "$k" "$?" "$msg"
+        fi
+      done
+    done <<KEYWAY_ATQ
+$jobs
+KEYWAY_ATQ
+  fi
+}
+
+# Moves the mail hooks aside for the users whose access ends, once their processes are dead and their accounts locked.
+move_batch_hooks() {
+  for k in $managed; do
+    val "end_$k"
+    [ "$v" = 1 ] || continue
+    val "code_$k"
+    [ -z "$v" ] || continue
+    val "home_$k"
+    move_hooks_in "$v"
+    eval "hm_$k=\$hooks_moved hto_$k=\$hooks_aside"
+    if [ -n "$hooks_left" ]; then
+      fail_user "$k" "$EXIT_HOOKS_LEFT" "could not move aside$hooks_left in $home (a mount point there, or no room): remove them by hand; the account is locked and its processes ended"
+    fi
+  done
+}
+
+# Per grant, in order: what was done for it and its outcome (see REVOKE_BATCH_SCRIPT).
+report_batch() {
+  n=0
+  while [ "$n" -lt "$count" ]; do
+    n=$((n + 1))
+    val "o_$n"
+    k=$v
+    val "a_3_$n"
+    principal=$v
+    val "rm_$k"
+    case "$NL$v" in *"$NL$principal$NL"*) echo "principal-removed.$n=1" ;; esac
+    val "st_$k"
+    state=$v
+    if [ "$state" = absent ]; then echo "account.$n=absent"; fi
+    val "rg_$k"
+    removed_groups=" $v "
+    val "fg_$k"
+    failed_groups=" $v "
+    failed_here=
+    val "a_4_$n"
+    if [ "$v" != - ]; then
+      old_ifs=$IFS
+      IFS=,
+      for group in $v; do
+        case $removed_groups in *" $group "*) echo "group-removed.$n=$group" ;; esac
+        case $failed_groups in *" $group "*) failed_here=1 ;; esac
+      done
+      IFS=$old_ifs
+    fi
+    val "cr_$k"
+    if [ -n "$v" ]; then echo "crontab-removed.$n=1"; fi
+    val "hm_$k"
+    if [ -n "$v" ]; then echo "hooks-moved.$n=$v"; val "hto_$k"; echo "hooks-moved-to.$n=$v"; fi
+    val "code_$k"
+    if [ -n "$v" ]; then
+      echo "failed.$n=$v"
+      val "err_$k"
+      echo "error.$n=$v"
+    elif [ -n "$failed_here" ]; then
+      echo "failed.$n=1"
+      val "gerr_$k"
+      echo "error.$n=could not remove the group $v"
+    else
+      val "end_$k"
+      if [ "$v" = 1 ] && [ "$state" = managed ]; then echo "access-ended.$n=1"; fi
+      echo "done.$n=1"
+    fi
+  done
 }
 `;
 
@@ -523,99 +871,34 @@ remove_principals() {
  * empty), principal, groups to remove (comma-separated), 1 = end access (no other live grant of the user here).
  *
  * The order of REVOKE_SCRIPT, for every grant at once: first every principal of the batch goes (one rewrite of each
- * user's principals file, before anything that could wait or fail, each user's in its own step so that one cannot
- * stop the others), then the lock is taken and they go once more. Then per user, in one pass each: the account is
- * checked to be Keyway's (a refusal fails that user's grants only, and nothing else of the account is touched), every
- * process is killed, the grants' groups go (a group that cannot be removed fails only the grants that give it), the
- * account is locked when every grant of the user in the batch ends access, every process is killed again, and mail
- * hooks are moved aside. Per grant: principal-removed, account=absent, group-removed (one line each),
- * access-ended, hooks-moved, hooks-moved-to, then done=1 or failed=CODE with error=TEXT.
+ * user's principals file, before anything that could wait or fail; one user's failure does not stop the others),
+ * then the lock is taken and they go once more. Then, for all users together, each step once: the accounts are
+ * checked to be Keyway's (one getent; a refusal fails that user's grants only, and nothing else of the account is
+ * touched), every process of every user is killed (one ps per round for all, kill -KILL -1 as each user that has a
+ * live process, until none has), the grants' groups go where the user is a member (a group that cannot be removed
+ * fails only the grants that give it), the accounts whose every grant in the batch ends access are locked (usermod
+ * only when not locked already), every process is killed again, and mail hooks are moved aside. Per grant:
+ * principal-removed, account=absent, group-removed (one line each), crontab-removed, hooks-moved, hooks-moved-to,
+ * access-ended, then done=1 or failed=CODE with error=TEXT. Few commands per grant: the values live in shell variables
+ * (named by number, never by value) and are compared by the shell itself.
  */
-export const REVOKE_BATCH_SCRIPT = script(BATCH_FUNCTIONS + String.raw`
+export const REVOKE_BATCH_SCRIPT = script(BATCH_FUNCTIONS + REVOKE_BATCH_FUNCTIONS + String.raw`
 read_batch 5 "$@"
-# Raised once, here, so that every step inherits it: becoming the user must not fail on the user's process limit.
+# Raised once, here: becoming the user must not fail on the user's process limit.
 prlimit --pid $$ --nproc=unlimited 2>/dev/null || :
-users=$(batch_users)
-removed=
-remove_all_principals() {
-  for user in $users; do
-    step remove_principals "$user" "$(records_of "$user" | awk '{ print $4 }')"
-    removed="$removed$(step_results | awk -v u="$user" -F= '$1 == "removed" { print u " " $2 }')
-"
-    if [ "$step_status" -ne 0 ]; then principal_error="$principal_error $user"; fi
-  done
-}
-principal_error=
+index_batch
 remove_all_principals
 require_tools flock getent usermod gpasswd ps setpriv mktemp
 if [ -d "$KEYWAY_DIR" ]; then take_lock; fi
-principal_error=
 remove_all_principals
-
-for user in $users; do
-  mine=$(records_of "$user")
-  uid=$(printf '%s\n' "$mine" | awk 'NR == 1 { print $3 }')
-  [ "$uid" != - ] || uid=
-  end=$(printf '%s\n' "$mine" | awk '$6 != 1 { keep = 1 } END { print keep ? 0 : 1 }')
-  user_code= user_error= state= failed_groups= removed_groups= lock_results= hook_results=
-  case " $principal_error " in
-    *" $user "*) user_code=1 user_error="could not rewrite $PRINCIPALS_DIR/$user" ;;
-  esac
-  step require_keyway_account "$user" "$uid"
-  if [ "$step_status" -ne 0 ]; then
-    user_code=$step_status user_error=$(step_error)
-  else
-    state=$step_out
-  fi
-  if [ "$state" = managed ]; then
-    gid=$(id -g "$user")
-    step end_processes "$user" "$uid" "$gid"
-    [ "$step_status" -eq 0 ] || { user_code=$step_status user_error=$(step_error); }
-    member_of=" $(id -nG "$user") "
-    for group in $(printf '%s\n' "$mine" | awk '{ print $5 }' | tr ',' '\n' | awk '$0 != "-" && !seen[$0]++'); do
-      case $member_of in
-        *" $group "*)
-          step gpasswd -d "$user" "$group"
-          if [ "$step_status" -eq 0 ]; then removed_groups="$removed_groups $group"
-          else failed_groups="$failed_groups $group" group_error="$group: $(step_error)"; fi ;;
-      esac
-    done
-    if [ "$end" = 1 ]; then
-      step lock_account "$user"
-      lock_results=$(step_results)
-      [ "$step_status" -eq 0 ] || { user_code=$step_status user_error=$(step_error); }
-    fi
-    step end_processes "$user" "$uid" "$gid"
-    [ "$step_status" -eq 0 ] || { user_code=$step_status user_error=$(step_error); }
-    # Only once every process of the user is dead (see move_delivery_hooks), and the account is locked.
-    if [ "$end" = 1 ] && [ -z "$user_code" ]; then
-      step move_delivery_hooks "$user"
-      hook_results=$(step_results)
-      [ "$step_status" -eq 0 ] || { user_code=$step_status user_error=$(step_error); }
-    fi
-  fi
-  printf '%s\n' "$mine" | while read -r n _ _ principal groups _; do
-    if printf '%s' "$removed" | grep -qxF -- "$user $principal"; then echo "principal-removed.$n=1"; fi
-    if [ "$state" = absent ]; then echo "account.$n=absent"; fi
-    failed_here=
-    for group in $(printf '%s' "$groups" | tr ',' ' '); do
-      case " $removed_groups " in *" $group "*) echo "group-removed.$n=$group" ;; esac
-      case " $failed_groups " in *" $group "*) failed_here=1 ;; esac
-    done
-    if [ -n "$lock_results" ]; then printf '%s\n' "$lock_results" | sed "s/=/.$n=/"; fi
-    if [ -n "$hook_results" ]; then printf '%s\n' "$hook_results" | sed "s/=/.$n=/"; fi
-    if [ -n "$user_code" ]; then
-      echo "failed.$n=$user_code"
-      echo "error.$n=$user_error"
-    elif [ -n "$failed_here" ]; then
-      echo "failed.$n=1"
-      echo "error.$n=could not remove the group $group_error"
-    else
-      if [ "$end" = 1 ] && [ "$state" = managed ]; then echo "access-ended.$n=1"; fi
-      echo "done.$n=1"
-    fi
-  done
-done
+for k in $principal_error; do val "a_1_$k"; fail_user "$k" 1 "could not rewrite $PRINCIPALS_DIR/$v"; done
+require_keyway_accounts
+end_processes_of_batch "$managed"
+remove_batch_groups
+lock_accounts
+end_processes_of_batch "$managed"
+move_batch_hooks
+report_batch
 `);
 
 /** $1 first UID of the range, $2 last UID, then users. Prints account.N=… for the Nth user and uid-taken=N per UID in the range. */

@@ -421,3 +421,79 @@ describe('batch commands', () => {
     expect(REVOKE_BATCH_SCRIPT).toContain('install -d -m 0700 -o root -g root "$LOCK_DIR"');
   });
 });
+
+describe('the revoke batch, run with stand-ins for the server commands', () => {
+  // The batch's functions, then shell functions standing in for the commands (each logs its call), then the body.
+  const split = REVOKE_BATCH_SCRIPT.indexOf('read_batch 5 "$@"');
+  const run = (stubs: string, args: string[]) => {
+    const work = mkdtempSync(join(dir, 'batch-run-'));
+    const principals = mkdtempSync(join(work, 'principals-'));
+    writeFileSync(join(principals, 'ana'), 'keyway-req-1\nkeyway-req-2\nkeyway-req-9\n');
+    writeFileSync(join(principals, 'bob'), 'keyway-req-3\n');
+    const log = join(work, 'log');
+    const script = [
+      REVOKE_BATCH_SCRIPT.slice(0, split),
+      `PRINCIPALS_DIR=${shellQuote(principals)} KEYWAY_DIR=${shellQuote(join(work, 'none'))} LOG=${shellQuote(log)} WORK=${shellQuote(work)}`,
+      'called() { printf "%s\\n" "$*" >> "$LOG"; }',
+      'for c in prlimit flock install setpriv gpasswd usermod sleep atq loginctl; do eval "$c() { called $c \\"\\$@\\"; }"; done',
+      'crontab() { called crontab "$@"; return 1; }', // no crontab
+      stubs,
+      REVOKE_BATCH_SCRIPT.slice(split),
+    ].join('\n');
+    const result = spawnSync('sh', ['-c', script, 'keyway-revoke-batch', ...args], { encoding: 'utf8' });
+    return { ...result, principals, calls: existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [] };
+  };
+  const server = String.raw`
+getent() {
+  called getent "$@"
+  case $1 in
+    passwd) printf '%s\n' 'ana:x:60001:60001:keyway-managed:/home/ana:/bin/bash' 'bob:x:60002:60002:keyway-managed,x:/home/bob:/bin/bash' ;;
+    group) printf '%s\n' 'developers:x:2000:carl,ana' 'ops:x:2001:carl' ;;
+    shadow) printf '%s\n' 'ana:!*:19000:0:99999:7::1:' 'bob:*:19000:0:99999:7:::' ;;
+  esac
+}
+# The first ps sees a process of ana and a zombie of bob; every later one sees nothing of theirs.
+ps() {
+  called ps "$@"
+  if [ ! -e "$WORK/ps-seen" ]; then : > "$WORK/ps-seen"; printf '%s\n' '  10     0     0     0 Ss' ' 200 60001 60001 60001 S' ' 201 60002 60002 60002 Z'
+  else printf '%s\n' '  10     0     0     0 Ss'; fi
+}`;
+  const grants = ['3', 'ana', '60001', 'keyway-req-1', 'developers', '1', 'bob', '60002', 'keyway-req-3', 'ops', '1', 'ana', '60001', 'keyway-req-2', 'developers,ops', '1'];
+
+  it('one ps per kill round for every user, kill only as a user with a live process, gpasswd only where a member, usermod only when not locked', () => {
+    const result = run(server, grants);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.calls.filter((c) => c.startsWith('ps '))).toHaveLength(3); // round 1: seen, killed, none; round 2: none
+    expect(result.calls.filter((c) => c.startsWith('setpriv '))).toEqual(['setpriv --reuid=60001 --regid=60001 --clear-groups kill -KILL -1']);
+    expect(result.calls.filter((c) => c.startsWith('getent '))).toEqual(['getent passwd ana bob', 'getent group developers ops', 'getent shadow ana bob']);
+    expect(result.calls.filter((c) => c.startsWith('gpasswd '))).toEqual(['gpasswd -d ana developers']);
+    expect(result.calls.filter((c) => c.startsWith('usermod '))).toEqual(['usermod --lock --expiredate 1 bob']);
+    // Every principal of the batch removed, each user's file in one rewrite; what was not the batch's stays.
+    expect(readFileSync(join(result.principals, 'ana'), 'utf8')).toBe('keyway-req-9\n');
+    expect(existsSync(join(result.principals, 'bob'))).toBe(false);
+    expect(result.stdout.split('\n').filter(Boolean).sort()).toEqual([
+      'access-ended.1=1', 'access-ended.2=1', 'access-ended.3=1', 'done.1=1', 'done.2=1', 'done.3=1',
+      'group-removed.1=developers', 'group-removed.3=developers',
+      'principal-removed.1=1', 'principal-removed.2=1', 'principal-removed.3=1',
+    ]);
+  });
+
+  it('fails only the grants of a refused account, and only the grants that give a group that cannot be removed', () => {
+    const refused = String.raw`
+gpasswd() { called gpasswd "$@"; echo "gpasswd: cannot lock /etc/group; try again later." >&2; return 1; }`;
+    const result = run(server.replace("'bob:x:60002:60002:keyway-managed,x:/home/bob:/bin/bash'", "'bob:x:61999:60002:keyway-managed:/home/bob:/bin/bash'") + refused,
+      ['2', 'bob', '60002', 'keyway-req-3', '', '1', 'ana', '60001', 'keyway-req-2', 'developers', '1']);
+    expect(result.status, result.stderr).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines).toContain(`failed.1=${REMOTE_EXIT.notManaged}`);
+    expect(lines).toContain('error.1=bob has UID 61999, not the UID 60002 Keyway created it with: refusing to touch it');
+    expect(lines).toContain('failed.2=1');
+    expect(lines).toContain('error.2=could not remove the group developers: gpasswd: cannot lock /etc/group; try again later.');
+    expect(lines.filter((l) => l.startsWith('done.'))).toEqual([]);
+    // The refused account is not touched beyond its principal; the other one's processes are still ended.
+    expect(result.calls.filter((c) => /bob|60002/.test(c) && !c.startsWith('getent '))).toEqual([]);
+    expect(result.calls.filter((c) => c.startsWith('setpriv '))).toEqual(['setpriv --reuid=60001 --regid=60001 --clear-groups kill -KILL -1']);
+    expect(lines).toContain('principal-removed.1=1');
+    expect(existsSync(join(result.principals, 'bob'))).toBe(false);
+  });
+});

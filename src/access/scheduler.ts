@@ -48,13 +48,11 @@ export function startScheduler(engine: Engine): Scheduler {
     if (stopped) return;
     const expiry = nextGrantExpiry(ctx.db);
     const warnings = liveRequestsNotWarned(ctx.db, ctx.now()).map(warningTimeOf);
-    const wakeUps = [expiry, ...warnings].filter((t) => t !== undefined);
+    // A wake-up the timer has handled already and that is still due (it could not be ended, or its warning is being
+    // sent by a sweep): looked at again after a short pause, not in a busy loop, and never holding up a later one.
+    const wakeUps = [expiry, ...warnings].filter((t) => t !== undefined).map((t) => (t <= firedAt ? firedAt + RETRY_DUE_MS : t));
     if (wakeUps.length === 0) return;
-    const now = ctx.now();
-    const next = Math.min(...wakeUps);
-    // A wake-up the timer has handled already and that is still due (it could not be ended, or its warning is
-    // being sent): not a busy loop, a short pause. One that came due since the timer last fired: at once.
-    const delay = next <= firedAt ? Math.max(0, firedAt + RETRY_DUE_MS - now) : Math.max(0, next - now);
+    const delay = Math.max(0, Math.min(...wakeUps) - ctx.now());
     timer = setTimeout(onTimer, Math.min(MAX_TIMER_MS, delay));
     timer.unref();
   }

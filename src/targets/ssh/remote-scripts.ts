@@ -526,7 +526,7 @@ remove_principals() {
     case "$NL$2$NL" in *"$NL$line$NL"*) [ -z "$line" ] || found="$found$line$NL" ;; esac
   done < "$file"
   [ -n "$found" ] || return 0
-  new="$PRINCIPALS_DIR/.keyway-new.$$"
+  new="$PRINCIPALS_DIR/.keyway-batch.$$"
   rewritten=
   if { grep -vxF -- "$2" "$file" || [ $? -eq 1 ]; } > "$new"; then
     if [ ! -s "$new" ]; then rewritten=empty

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { UserError, isUserError } from '../core/errors.js';
 import type { AccessConfig } from '../core/model.js';
-import { requestableServers, type Requester } from '../core/policy.js';
+import { requestableServers, schedulesOfConfig, type Requester } from '../core/policy.js';
 import type { Grant } from '../store/grants.js';
 import { currentKey } from '../store/people.js';
 import { getRequest, listRequests, type AccessRequest } from '../store/requests.js';
@@ -18,6 +18,7 @@ import { registerPublicKey, type RegisteredKey } from './people.js';
 import { activeAccessOf, approvalsWaitingFor, pendingRequestsOf, type ActiveAccess } from './queries.js';
 import { cancelRequest, submitRequest, voteOnRequest, type Outcome } from './requests.js';
 import { revokeRequestAs } from './revoke.js';
+import { shiftFacts, withShifts } from './oncall.js';
 
 /** What the person asked for (chat/command-grammar.ts parses text into it; buttons build it). */
 export type AccessCommand =
@@ -81,6 +82,19 @@ export function requesterOf(runner: GrantRunner, caller: Caller): Promise<Reques
   return caller.personWith(requesterGroups(runner.ctx.config()));
 }
 
+/** The requester with their shifts now, for what they may request (flows may name on-call schedules as requesters). */
+async function requesterOnCall(runner: GrantRunner, caller: Caller): Promise<Requester> {
+  return withShifts(runner.ctx, await requesterOf(runner, caller), schedulesOfConfig(runner.ctx.config()));
+}
+
+/** A new request with the shifts of every schedule the flows name resolved first (cached; none asked without any). */
+async function submitAs(runner: GrantRunner, caller: Caller, command: Extract<AccessCommand, { kind: 'request' }>, source: string): Promise<Outcome> {
+  const { ctx } = runner;
+  const person = await requesterOf(runner, caller);
+  const shifts = await shiftFacts(ctx, person.email, schedulesOfConfig(ctx.config()));
+  return submitRequest(ctx, { ...person, onCall: shifts.onCall }, { servers: command.servers, duration: command.duration, reason: command.reason }, source, shifts);
+}
+
 /**
  * The caller as someone who may decide (or revoke) `request`: the request's approver groups are looked up only
  * when the e-mail alone does not settle it (an approver by e-mail, or the requester where self-approval is off).
@@ -118,7 +132,8 @@ export function alreadyDecided(request: AccessRequest): string {
  */
 export async function voteAs(runner: GrantRunner, caller: Caller, requestId: number, decision: 'approve' | 'deny', reason?: string): Promise<Outcome> {
   const request = requestOf(runner, requestId);
-  const person = await deciderOf(caller, request);
+  // An on-call approver counts when on call at the moment of the click.
+  const person = await withShifts(runner.ctx, await deciderOf(caller, request), request.approvers.oncall ?? []);
   return voteOnRequest(runner.ctx, request.id, person, decision, decision === 'deny' && reason !== undefined ? { reason } : {});
 }
 
@@ -175,11 +190,11 @@ export async function runCommand(runner: GrantRunner, caller: Caller, command: A
     case 'help':
       return { kind: 'help' };
     case 'modal': {
-      const person = await requesterOf(runner, caller);
+      const person = await requesterOnCall(runner, caller);
       return { kind: 'request_form', servers: requestableServers(ctx.config(), person), needsKey: !currentKey(ctx.db, person.email) };
     }
     case 'request':
-      return outcomeReply(submitRequest(ctx, await requesterOf(runner, caller), { servers: command.servers, duration: command.duration, reason: command.reason }, source));
+      return outcomeReply(await submitAs(runner, caller, command, source));
     case 'key': {
       const person = await requesterOf(runner, caller);
       return { kind: 'key_registered', key: registerPublicKey(ctx, person, command.keyText, person.email) };
@@ -187,7 +202,7 @@ export async function runCommand(runner: GrantRunner, caller: Caller, command: A
     case 'list':
       return { kind: 'list', mine: await myAccess(runner, caller) };
     case 'servers':
-      return { kind: 'servers', servers: requestableServers(ctx.config(), await requesterOf(runner, caller)) };
+      return { kind: 'servers', servers: requestableServers(ctx.config(), await requesterOnCall(runner, caller)) };
     case 'revoke': {
       const person = await deciderOf(caller, requestOf(runner, command.requestId));
       await progress?.({ kind: 'revoking', requestId: command.requestId });

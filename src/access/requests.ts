@@ -8,7 +8,8 @@ import { formatDuration } from '../core/duration.js';
 import { UserError } from '../core/errors.js';
 import {
   planRequest, assertMayDecide, assertStillMayDecide, approvedDuration, assertExtensionFits, assertReasonLength, certificateOptionsOf,
-  decisionPolicyFor, isEligibleApprover, stillApprovers, type AccessAsk, type DecisionPolicy, type Requester,
+  decisionPolicyFor, describeSchedule, groupsWithShifts, isEligibleApprover, onCallAutoApproval, splitShiftGroups, stillApprovers,
+  type AccessAsk, type DecisionPolicy, type Requester,
 } from '../core/policy.js';
 import { assertRequestTransition } from '../core/lifecycle.js';
 import { needsSshPublicKey } from '../core/model.js';
@@ -22,6 +23,7 @@ import { enqueueEvent } from '../store/outbox.js';
 import { requestPrincipal } from '../ca/certificate-identity.js';
 import { scheduleFollowUp, type AccessContext } from './context.js';
 import { availableLinuxUserFor } from './people.js';
+import { NO_SHIFTS, type ShiftFacts } from './oncall.js';
 
 export const SYSTEM_ACTOR = 'system';
 
@@ -60,22 +62,38 @@ export type Outcome =
   | { kind: 'denied'; request: AccessRequest }
   | { kind: 'already_decided'; request: AccessRequest };
 
-export function submitRequest(ctx: AccessContext, person: Requester, ask: AccessAsk, source: string): Outcome {
+/**
+ * A new request. `shifts` are who is on call now (access/oncall.ts resolves them before this is called, and
+ * `person.onCall` must be `shifts.onCall`); without them nobody is on call.
+ */
+export function submitRequest(ctx: AccessContext, person: Requester, ask: AccessAsk, source: string, shifts: ShiftFacts = NO_SHIFTS): Outcome {
   checkFreeText(ask.reason, 'reason');
   const config = ctx.config();
   const email = person.email.toLowerCase();
-  const plan = planRequest(config, { ...person, email }, ask);
+  person = { ...person, email, onCall: person.onCall ?? shifts.onCall };
+  const plan = planRequest(config, person, ask, shifts.onCallNow);
+  const onCall = onCallAutoApproval(plan.flow, person, plan.duration, ctx.now());
+  const autoApprove = plan.flow.autoApprove || onCall !== undefined;
+  // An on_call flow whose shifts could not be asked: people are asked instead, and the request says why.
+  const unknown = plan.flow.autoApproveOnCall && !onCall
+    ? shifts.failures.filter((f) => plan.flow.requesters.oncall?.includes(f.schedule) || plan.flow.approvers.oncall?.includes(f.schedule))
+    : [];
+  const why = unknown.length > 0
+    ? `not auto-approved: the on-call check failed (${unknown.map((f) => `${describeSchedule(f.schedule)}: ${f.why}`).join('; ')}), so approvers are asked`
+    : undefined;
+  if (onCall) plan.duration = onCall.duration;
+  if (why) plan.reason = plan.reason ? `${plan.reason} [${why}]` : `[${why}]`;
   const linuxUser = availableLinuxUserFor(ctx, email);
   if (needsSshPublicKey(plan.integration) && !currentKey(ctx.db, email)) {
     throw new UserError('unknown_person', `${email} has no SSH public key registered yet: register one first with \`/ssh-access key <your public key>\` (or \`keyway keys add\`).`);
   }
-  if (plan.approvers.source === 'none' && !plan.flow.autoApprove) {
+  if (plan.approvers.source === 'none' && !autoApprove) {
     throw new UserError('not_allowed', `Nobody but you can approve this request under the flow ${plan.flow.name}: ask an admin to add approvers.`);
   }
   const now = ctx.now();
   const request = ctx.db.transaction(() => {
     // Inside the write transaction, so requests sent at once from two front doors cannot both squeeze in.
-    if (!plan.flow.autoApprove) assertRoomToWait(ctx, email);
+    if (!autoApprove) assertRoomToWait(ctx, email);
     upsertPerson(ctx.db, email, linuxUser, now);
     const created = insertRequest(ctx.db, {
       requesterEmail: email,
@@ -93,18 +111,27 @@ export function submitRequest(ctx: AccessContext, person: Requester, ask: Access
       createdAt: now,
       pendingUntil: now + plan.flow.requestTtl * 1000,
       extendsRequestId: null,
-      requesterUsergroups: [...new Set(person.usergroups ?? [])],
+      // The shifts the requester is on now are recorded with their groups: the decision-time check reads them back.
+      requesterUsergroups: groupsWithShifts(person.usergroups ?? [], person.onCall),
       requesterGuest: person.guest === true,
     });
     appendAudit(ctx.db, {
       actor: email, action: 'request.created', subject: `request:${created.id}`,
-      details: { flow: created.flow, servers: created.servers, duration: created.durationSeconds, reason: created.reason, source },
+      details: {
+        flow: created.flow, servers: created.servers, duration: created.durationSeconds, reason: created.reason, source,
+        ...(onCall && { onCall: { schedule: onCall.schedule, endsAt: onCall.endsAt ?? null } }),
+        ...(why && { onCallUnknown: unknown }),
+      },
     }, now);
-    if (!plan.flow.autoApprove) enqueueEvent(ctx.db, { kind: 'approval_needed', requestId: created.id }, now);
+    if (!autoApprove) enqueueEvent(ctx.db, { kind: 'approval_needed', requestId: created.id }, now);
     return created;
   }).immediate();
   ctx.logger.info({ requestId: request.id, flow: request.flow, servers: request.servers }, 'request created');
   scheduleFollowUp(ctx);
+  if (onCall) {
+    ctx.logger.info({ requestId: request.id, schedule: onCall.schedule, endsAt: onCall.endsAt }, 'request auto-approved: the requester is on call');
+    return approveNow(ctx, request, SYSTEM_ACTOR, onCall.note);
+  }
   if (plan.flow.autoApprove) return approveNow(ctx, request, SYSTEM_ACTOR, 'auto-approved by flow');
   return { kind: 'pending', request, approvals: 0 };
 }
@@ -119,7 +146,9 @@ export interface VoteOptions {
 function requesterOf(ctx: AccessContext, request: AccessRequest): Requester {
   // A request from before migration 0004 has no recorded groups: trust the groups its flow names now.
   const legacyGroups = () => ctx.config().flows.find((f) => f.name === request.flow)?.requesters.slackUsergroups ?? [];
-  return { email: request.requesterEmail, usergroups: request.requesterUsergroups ?? legacyGroups(), guest: request.requesterGuest === true };
+  // On-call requesters count as they were at the moment of the request (the schedules recorded with their groups).
+  const { usergroups, onCall } = splitShiftGroups(request.requesterUsergroups ?? legacyGroups());
+  return { email: request.requesterEmail, usergroups, onCall, guest: request.requesterGuest === true };
 }
 
 /** The rules the request is decided under now; undefined when its requester may no longer ask for its servers. */
@@ -175,10 +204,11 @@ function voteStillCounts(vote: ApprovalVote, request: AccessRequest, policy: Dec
   if (vote.decision !== 'approve') return false;
   const still = stillApprovers(request.approvers, policy.approvers);
   // A vote from before migration 0004 does not say through which group it came: the groups still shared count.
-  const usergroups = vote.usergroups ?? still.slackUsergroups;
+  // An on-call approver's vote records the schedule they were on call in when they clicked.
+  const { usergroups, onCall } = splitShiftGroups(vote.usergroups ?? still.slackUsergroups);
   const self = vote.approverEmail === request.requesterEmail;
   if (self && !(request.allowSelfApproval && policy.flow.allowSelfApproval)) return false;
-  return isEligibleApprover(still, { email: vote.approverEmail, usergroups });
+  return isEligibleApprover(still, { email: vote.approverEmail, usergroups, onCall });
 }
 
 /**
@@ -228,7 +258,10 @@ export function voteOnRequest(ctx: AccessContext, requestId: number, approver: R
   });
   if (tooLong) return refuse(tooLong);
   const now = ctx.now();
-  const usergroups = (person.usergroups ?? []).filter((g) => request.approvers.slackUsergroups.includes(g));
+  const usergroups = groupsWithShifts(
+    (person.usergroups ?? []).filter((g) => request.approvers.slackUsergroups.includes(g)),
+    (person.onCall ?? []).filter((s) => request.approvers.oncall?.includes(s.schedule)),
+  );
   const counted = ctx.db.transaction(() => {
     const fresh = getRequest(ctx.db, requestId)!;
     if (fresh.state !== 'pending') return undefined;

@@ -3,7 +3,7 @@
 import { formatDuration } from '../core/duration.js';
 import { validateGrantableGroup } from '../core/linux-names.js';
 import { UserError } from '../core/errors.js';
-import { DEFAULT_GROUP, type AccessConfig, type Flow, type Integration } from '../core/model.js';
+import { DEFAULT_GROUP, type AccessConfig, type Flow, type Integration, type OncallProviderName } from '../core/model.js';
 import type { ConfigProblem } from './config-error.js';
 import { findIntegration, findServer, selectServers } from '../core/lookup.js';
 import type { ConfigPath, SourceFile } from './source-locator.js';
@@ -109,6 +109,7 @@ function checkFlows({ config, yaml }: LocatedConfig): ConfigProblem[] {
     problems.push(...checkGroups(integration, flow.grantGroups, 'grant_groups', (g, message) => yaml.problemAt(['flows', f, 'grant_groups', g], message)));
     checkFlowResources(config, flow, integration, at);
     checkFlowApprovers(flow, integration, at);
+    checkFlowShifts(config, flow, at);
   });
   return problems;
 }
@@ -130,9 +131,26 @@ function checkFlowResources(config: AccessConfig, flow: Flow, integration: Integ
   }
 }
 
+/** Schedules name a configured provider; auto_approve: on_call needs a schedule to be on call in. */
+function checkFlowShifts(config: AccessConfig, flow: Flow, at: Report): void {
+  for (const role of ['requesters', 'approvers'] as const) {
+    (flow[role].oncall ?? []).forEach((schedule, i) => {
+      const provider = schedule.slice(0, schedule.indexOf(':')) as OncallProviderName;
+      if (!config.oncall?.providers[provider]) {
+        at([role, 'oncall', i], `${schedule} names ${provider}, but the top-level oncall: section has no ${provider} provider: add oncall: { ${provider}: { secret: { env: … } } }`);
+      }
+    });
+  }
+  if (flow.autoApproveOnCall && (flow.requesters.oncall ?? []).length + (flow.approvers.oncall ?? []).length === 0) {
+    at(['auto_approve'], `auto_approve: on_call needs an on-call schedule in requesters.oncall or approvers.oncall of flow "${flow.name}"`);
+  }
+}
+
 function checkFlowApprovers(flow: Flow, integration: Integration, at: Report): void {
   if (flow.autoApprove) return;
   const { emails, slackUsergroups } = flow.approvers;
+  // On-call approvers are a rota nobody can count ahead: no min_approvals arithmetic then.
+  if ((flow.approvers.oncall ?? []).length > 0) return;
   if (emails.length === 0 && slackUsergroups.length === 0 && integration.owners.length === 0 && integration.resourceOwnerTag === undefined) {
     at(['approvers'], `nobody can approve flow "${flow.name}": list approvers, set owners on integration "${integration.name}", or set auto_approve: true`);
     return;

@@ -193,3 +193,23 @@ function messageOf(error: unknown): string {
   if (error instanceof UserError) return error.message;
   throw error;
 }
+
+/** An on-call schedule as flows name it: `pagerduty:PSCHED1` or `opsgenie:<schedule id>`. */
+export const scheduleRef = z
+  .string()
+  .trim()
+  .refine((value) => /^(pagerduty|opsgenie):[A-Za-z0-9._-]+$/.test(value), {
+    error: (issue) => `${quoted(issue.input)} is not an on-call schedule: write pagerduty:SCHEDULE_ID or opsgenie:SCHEDULE_ID`,
+  });
+
+/** An API base URL (https, or http for a local test server). */
+export const apiUrl = z
+  .string()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'https:' || url.protocol === 'http:';
+    } catch {
+      return false;
+    }
+  }, { error: 'api_url must be an http(s) URL like https://api.eu.pagerduty.com' });

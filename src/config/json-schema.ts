@@ -21,6 +21,12 @@ const DESCRIPTIONS: Record<string, string> = {
   people: 'People whose Linux username is not the local part of their e-mail.',
   flows: 'Who may request which servers, for how long, approved by whom.',
   max_pending_requests: 'Requests one person may have waiting for a decision at once (1-100).',
+  oncall: 'Shift providers (PagerDuty, Opsgenie) whose schedules flows name as requesters.oncall and approvers.oncall.',
+};
+
+const TOKEN: JsonSchema = {
+  description: "Where the provider's API token is: { env: NAME } or { file: PATH }. Never the token itself.",
+  oneOf: SECRET.oneOf,
 };
 
 export function accessJsonSchema(): JsonSchema {
@@ -34,6 +40,10 @@ export function accessJsonSchema(): JsonSchema {
     properties.user_groups = { ...properties.user_groups, default: ['Default'] };
     integration.required = integration.required!.filter((key) => key !== 'type');
     integration.oneOf = [{ required: ['servers'] }, { required: ['servers_file'] }];
+  }
+  for (const provider of ['pagerduty', 'opsgenie']) {
+    const settings = top.oncall!.properties![provider]!;
+    settings.properties!.secret = TOKEN;
   }
   const flow = (top.flows!.items as JsonSchema).properties!;
   flow.grant_groups = { ...flow.grant_groups, default: ['Default'] };

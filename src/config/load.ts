@@ -57,7 +57,11 @@ export function parseAccessConfig(text: string, file: string, readFile: ReadText
     serverOrigins.push(originsOf(integration, i, source, fromFile));
     return finishIntegration(integration, fromFile, file);
   });
-  const config: AccessConfig = { integrations, people: parsed.data.people, flows: parsed.data.flows, maxPendingRequests: parsed.data.max_pending_requests };
+  const oncall = parsed.data.oncall;
+  const config: AccessConfig = {
+    integrations, people: parsed.data.people, flows: parsed.data.flows, maxPendingRequests: parsed.data.max_pending_requests,
+    ...(oncall && { oncall: { ...oncall, providers: Object.fromEntries(Object.entries(oncall.providers).map(([name, p]) => [name, { ...p, secret: resolveSecret(p.secret, file) }])) } }),
+  };
   const crossProblems = crossCheckConfig({ config, yaml: source, serverOrigins });
   if (crossProblems.length > 0) throw new ConfigError(sortProblems(crossProblems, file));
   return config;

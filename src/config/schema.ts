@@ -1,8 +1,11 @@
 // The shape of config/access.yaml (snake_case, as in design.md) and its transformation into the AccessConfig model.
 // Single-field rules live here; rules that relate fields to each other are in cross-checks.ts.
 import { z } from 'zod';
-import { DEFAULT_MAX_PENDING_REQUESTS, type Audience, type Flow, type FlowResources, type IntegrationCommon, type Person, type Server, type SshIntegration } from '../core/model.js';
 import {
+  DEFAULT_MAX_PENDING_REQUESTS, DEFAULT_ONCALL_CACHE_SECONDS, DEFAULT_ONCALL_TIMEOUT_SECONDS, type OncallConfig, type Audience, type Flow, type FlowResources, type IntegrationCommon, type Person, type Server, type SshIntegration } from '../core/model.js';
+import {
+  apiUrl,
+  scheduleRef,
   cidr,
   connectorUser,
   duration,
@@ -125,9 +128,10 @@ function audienceSchema(role: 'requesters' | 'approvers') {
       everyone: z.boolean().optional(),
       emails: z.array(email).default([]),
       slack_usergroups: z.array(usergroupId).default([]),
+      oncall: z.array(scheduleRef).default([]),
     })
     .superRefine((audience, context) => {
-      const listed = audience.emails.length + audience.slack_usergroups.length > 0;
+      const listed = audience.emails.length + audience.slack_usergroups.length + audience.oncall.length > 0;
       if (audience.everyone === true && role === 'approvers') {
         context.addIssue({ code: 'custom', message: 'approvers cannot be everyone: list the emails or slack_usergroups of the people who may approve', path: ['everyone'] });
       } else if (audience.everyone === true && listed) {
@@ -137,7 +141,10 @@ function audienceSchema(role: 'requesters' | 'approvers') {
       }
     })
     .transform(
-      (audience): Audience => ({ everyone: audience.everyone ?? false, emails: audience.emails, slackUsergroups: audience.slack_usergroups }),
+      (audience): Audience => ({
+        everyone: audience.everyone ?? false, emails: audience.emails, slackUsergroups: audience.slack_usergroups,
+        ...(audience.oncall.length > 0 && { oncall: [...new Set(audience.oncall)] }),
+      }),
     );
 }
 
@@ -169,7 +176,8 @@ export const flowSchema = z
       .min(1, 'min_approvals must be at least 1 (use auto_approve: true for flows that need no approval)')
       .default(1),
     allow_self_approval: z.boolean().default(false),
-    auto_approve: z.boolean().default(false),
+    auto_approve: z.union([z.boolean(), z.literal('on_call')], { error: (issue) => (typeof issue.input === 'string' ? 'auto_approve must be true or false, not text' : 'auto_approve must be true, false or on_call') }).default(false),
+    cap_to_shift: z.boolean().default(true),
     default_duration: duration('default_duration', '1h'),
     max_duration: duration('max_duration', '8h'),
     require_reason: z.boolean().default(true),
@@ -191,7 +199,8 @@ export const flowSchema = z
       approvers: f.approvers,
       minApprovals: f.min_approvals,
       allowSelfApproval: f.allow_self_approval,
-      autoApprove: f.auto_approve,
+      autoApprove: f.auto_approve === true,
+      ...(f.auto_approve === 'on_call' && { autoApproveOnCall: true, capToShift: f.cap_to_shift }),
       defaultDuration: f.default_duration,
       maxDuration: f.max_duration,
       requireReason: f.require_reason,
@@ -206,7 +215,28 @@ export const flowSchema = z
     }),
   );
 
+const oncallProviderSchema = z.strictObject({ secret: secretRef, api_url: apiUrl.optional() })
+  .transform((p) => ({ secret: p.secret, ...(p.api_url !== undefined && { apiUrl: p.api_url }) }));
+
+/** The top-level `oncall:` section: shift providers (design.md "Shifts"). */
+export const oncallSchema = z
+  .strictObject({
+    pagerduty: oncallProviderSchema.optional(),
+    opsgenie: oncallProviderSchema.optional(),
+    cache: duration('oncall.cache', `${DEFAULT_ONCALL_CACHE_SECONDS}s`),
+    timeout: duration('oncall.timeout', `${DEFAULT_ONCALL_TIMEOUT_SECONDS}s`),
+  })
+  .superRefine((o, context) => {
+    if (!o.pagerduty && !o.opsgenie) context.addIssue({ code: 'custom', message: 'oncall names no provider: give pagerduty or opsgenie (with a secret)', path: [] });
+  })
+  .transform((o): OncallConfig => ({
+    providers: { ...(o.pagerduty && { pagerduty: o.pagerduty }), ...(o.opsgenie && { opsgenie: o.opsgenie }) },
+    cacheSeconds: o.cache,
+    timeoutSeconds: o.timeout,
+  }));
+
 export const accessFileSchema = z.strictObject({
+  oncall: oncallSchema.optional(),
   integrations: z.array(integrationSchema).min(1, 'integrations must list at least one integration'),
   people: z.array(personSchema).default([]),
   flows: z.array(flowSchema).default([]),

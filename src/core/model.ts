@@ -64,6 +64,8 @@ export interface Audience {
   everyone: boolean;
   emails: string[];
   slackUsergroups: string[];
+  /** On-call schedules as `provider:SCHEDULE_ID` (e.g. pagerduty:PSCHED1): whoever is on call in one belongs. */
+  oncall?: string[];
 }
 
 export interface FlowResources {
@@ -97,7 +99,37 @@ export interface Flow {
   forceCommand?: string;
   /** Slack guests (single- and multi-channel) and bots may request under this flow only when it says so. */
   allowGuests: boolean;
+  /**
+   * auto_approve: on_call — approved at once when the requester is on call in one of the flow's schedules (its
+   * requesters' or approvers' oncall lists) at the moment of the request; else the flow's approvers are asked.
+   */
+  autoApproveOnCall?: boolean;
+  /** With autoApproveOnCall: cap an auto-approved duration to the rest of the shift (default true). */
+  capToShift?: boolean;
 }
+
+export type OncallProviderName = 'pagerduty' | 'opsgenie';
+
+export const ONCALL_PROVIDERS: readonly OncallProviderName[] = ['pagerduty', 'opsgenie'];
+
+export interface OncallProviderConfig {
+  /** The API token: {env} or {file}, never inline. */
+  secret: SecretRef;
+  /** The API's base URL (EU regions, a proxy, a test server); the provider's public API by default. */
+  apiUrl?: string;
+}
+
+/** The top-level `oncall:` section: shift providers and how long their answers are kept. */
+export interface OncallConfig {
+  providers: Partial<Record<OncallProviderName, OncallProviderConfig>>;
+  /** Seconds an answer is reused (default 60), so a burst of requests makes one provider call. */
+  cacheSeconds: number;
+  /** Seconds a provider call may take before it counts as unreachable (default 5). */
+  timeoutSeconds: number;
+}
+
+export const DEFAULT_ONCALL_CACHE_SECONDS = 60;
+export const DEFAULT_ONCALL_TIMEOUT_SECONDS = 5;
 
 export interface AccessConfig {
   integrations: Integration[];
@@ -105,6 +137,8 @@ export interface AccessConfig {
   flows: Flow[];
   /** How many requests one person may have waiting for approval at once. */
   maxPendingRequests: number;
+  /** Shift providers; absent: no flow may name a schedule. */
+  oncall?: OncallConfig;
 }
 
 export const DEFAULT_MAX_PENDING_REQUESTS = 5;

@@ -13,12 +13,98 @@ export interface Requester {
   usergroups?: readonly string[];
   /** A Slack guest (restricted or ultra-restricted) or a bot: only flows with allow_guests take them. */
   guest?: boolean;
+  /**
+   * The shifts this person is on now, in the schedules that matter (resolved by access/oncall.ts before the call,
+   * so policy decides without I/O). Absent or empty: on call nowhere, which is also the answer when a provider failed.
+   */
+  onCall?: readonly OnCallShift[];
+}
+
+/** A shift someone is on now: the schedule (`provider:ID`) and when it ends (epoch ms; undefined when the provider does not say). */
+export interface OnCallShift {
+  schedule: string;
+  endsAt?: number;
+}
+
+/** Whether the person is on call now in one of these schedules. */
+export function isOnCallIn(schedules: readonly string[] | undefined, person: Requester): boolean {
+  return (person.onCall ?? []).some((shift) => (schedules ?? []).includes(shift.schedule));
 }
 
 export function isInAudience(audience: Audience, person: Requester): boolean {
   if (audience.everyone) return true;
   if (audience.emails.includes(person.email.toLowerCase())) return true;
+  if (isOnCallIn(audience.oncall, person)) return true;
   return (person.usergroups ?? []).some((group) => audience.slackUsergroups.includes(group));
+}
+
+// A recorded group list (a request's requester groups, a vote's groups) also carries the schedules someone was on
+// call in at that moment, as `oncall:<schedule>`: no Slack user group ID starts so.
+const ONCALL_MARK = 'oncall:';
+
+/** The group list to record for a person: their groups and, marked, the schedules they are on call in. */
+export function groupsWithShifts(usergroups: readonly string[], onCall: readonly OnCallShift[] | undefined): string[] {
+  return [...new Set([...usergroups, ...(onCall ?? []).map((s) => `${ONCALL_MARK}${s.schedule}`)])];
+}
+
+/** A recorded group list read back: the user groups, and the on-call schedules as shifts (their end not kept). */
+export function splitShiftGroups(recorded: readonly string[]): { usergroups: string[]; onCall: OnCallShift[] } {
+  return {
+    usergroups: recorded.filter((g) => !g.startsWith(ONCALL_MARK)),
+    onCall: recorded.filter((g) => g.startsWith(ONCALL_MARK)).map((g) => ({ schedule: g.slice(ONCALL_MARK.length) })),
+  };
+}
+
+/** Every schedule a flow names, requesters' first, then approvers'. */
+export function schedulesOfFlow(flow: Flow): string[] {
+  return [...new Set([...(flow.requesters.oncall ?? []), ...(flow.approvers.oncall ?? [])])];
+}
+
+/** The schedules any flow names: what a requester's shifts are resolved against. */
+export function schedulesOfConfig(config: AccessConfig): string[] {
+  return [...new Set(config.flows.flatMap(schedulesOfFlow))];
+}
+
+/** An auto-approval because the requester is on call: in which schedule, until when, for how long, and the record's words. */
+export interface OnCallApproval {
+  schedule: string;
+  endsAt?: number;
+  /** Seconds: the asked duration, capped to the rest of the shift when the flow says cap_to_shift. */
+  duration: number;
+  note: string;
+}
+
+const PROVIDER_TITLES: Record<string, string> = { pagerduty: 'PagerDuty', opsgenie: 'Opsgenie' };
+
+/** "PagerDuty schedule PSCHED1" for `pagerduty:PSCHED1`. */
+export function describeSchedule(schedule: string): string {
+  const at = schedule.indexOf(':');
+  const provider = schedule.slice(0, at);
+  return `${PROVIDER_TITLES[provider] ?? provider} schedule ${schedule.slice(at + 1)}`;
+}
+
+/** "18:00 UTC" for a shift ending within a day of `now`, else "2026-12-03 18:00 UTC". */
+export function formatShiftEnd(endsAt: number, now: number): string {
+  const iso = new Date(endsAt).toISOString();
+  return endsAt - now < 24 * 3600 * 1000 ? `${iso.slice(11, 16)} UTC` : `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
+/**
+ * auto_approve: on_call — the auto-approval this request gets now, or undefined (not such a flow, or the requester
+ * is on call in none of its schedules: requesters' or approvers' oncall lists). The shift that runs longest is
+ * used; with cap_to_shift (the default) the duration ends with it. A shift ending now gives nothing.
+ */
+export function onCallAutoApproval(flow: Flow, person: Requester, duration: number, now: number): OnCallApproval | undefined {
+  if (!flow.autoApproveOnCall) return undefined;
+  const schedules = schedulesOfFlow(flow);
+  const longest = (shift: OnCallShift) => shift.endsAt ?? Number.POSITIVE_INFINITY;
+  const shift = (person.onCall ?? []).filter((s) => schedules.includes(s.schedule)).sort((a, b) => longest(b) - longest(a))[0];
+  if (!shift) return undefined;
+  const left = shift.endsAt === undefined ? duration : Math.floor((shift.endsAt - now) / 1000);
+  const capped = flow.capToShift === false ? duration : Math.min(duration, left);
+  if (capped <= 0 || left <= 0) return undefined;
+  const ends = shift.endsAt === undefined ? '' : ` (shift ends ${formatShiftEnd(shift.endsAt, now)})`;
+  return { schedule: shift.schedule, ...(shift.endsAt !== undefined && { endsAt: shift.endsAt }), duration: capped, note: `auto-approved: on call in ${describeSchedule(shift.schedule)}${ends}` };
 }
 
 export function integrationOf(config: AccessConfig, flow: Flow): Integration {
@@ -69,7 +155,7 @@ export interface PlannedRequest {
  * Picks the flow for a request and checks it: every server known and allowed by one flow that this person
  * may use, duration within the maximum, a reason when the flow requires one.
  */
-export function planRequest(config: AccessConfig, person: Requester, ask: AccessAsk): PlannedRequest {
+export function planRequest(config: AccessConfig, person: Requester, ask: AccessAsk, onCallNow: ReadonlyMap<string, readonly string[]> = new Map()): PlannedRequest {
   const names = [...new Set(ask.servers.map((s) => s.trim()).filter((s) => s.length > 0))];
   if (names.length === 0) throw new UserError('unknown_server', 'Name at least one server. `/ssh-access servers` lists the ones you may request.');
   for (const name of names) {
@@ -108,7 +194,8 @@ export function planRequest(config: AccessConfig, person: Requester, ask: Access
     duration,
     reason,
     groups: accountGroups(integration.userGroups, flow.grantGroups),
-    approvers: resolveApprovers(flow, integration, servers, person.email, flow.allowSelfApproval),
+    approvers: resolveApprovers(flow, integration, servers, person.email, flow.allowSelfApproval,
+      (flow.approvers.oncall ?? []).flatMap((schedule) => onCallNow.get(schedule) ?? [])),
   };
 }
 
@@ -126,6 +213,8 @@ export interface ApproverSet {
   source: 'resource_owners' | 'flow' | 'integration_owners' | 'none';
   emails: string[];
   slackUsergroups: string[];
+  /** On-call schedules whose on-call person may decide, checked at click time (absent in requests from before). */
+  oncall?: string[];
 }
 
 /**
@@ -133,7 +222,9 @@ export interface ApproverSet {
  * resource_owner_tag), else the flow's approvers, else the integration's owners. The first source that
  * names someone other than the requester wins (the requester counts only when the flow allows self-approval).
  */
-export function resolveApprovers(flow: Flow, integration: Integration, servers: Server[], requesterEmail: string, allowSelf: boolean): ApproverSet {
+export function resolveApprovers(
+  flow: Flow, integration: Integration, servers: Server[], requesterEmail: string, allowSelf: boolean, onCallNow: readonly string[] = [],
+): ApproverSet {
   const requester = requesterEmail.toLowerCase();
   const keep = (emails: string[]) => [...new Set(emails.map((e) => e.toLowerCase()))].filter((e) => allowSelf || e !== requester);
   const tag = integration.resourceOwnerTag;
@@ -141,9 +232,11 @@ export function resolveApprovers(flow: Flow, integration: Integration, servers: 
     const owners = keep(servers.map((s) => s.tags[tag]).filter((v): v is string => typeof v === 'string' && v.includes('@')));
     if (owners.length > 0) return { source: 'resource_owners', emails: owners, slackUsergroups: [] };
   }
-  const flowEmails = keep(flow.approvers.emails);
-  if (flowEmails.length > 0 || flow.approvers.slackUsergroups.length > 0) {
-    return { source: 'flow', emails: flowEmails, slackUsergroups: [...flow.approvers.slackUsergroups] };
+  // The e-mails of whoever is on call in the approvers' schedules now are asked; at a click, the schedule decides.
+  const flowEmails = keep([...flow.approvers.emails, ...onCallNow]);
+  const oncall = flow.approvers.oncall ?? [];
+  if (flowEmails.length > 0 || flow.approvers.slackUsergroups.length > 0 || oncall.length > 0) {
+    return { source: 'flow', emails: flowEmails, slackUsergroups: [...flow.approvers.slackUsergroups], ...(oncall.length > 0 && { oncall: [...oncall] }) };
   }
   const owners = keep(integration.owners);
   if (owners.length > 0) return { source: 'integration_owners', emails: owners, slackUsergroups: [] };
@@ -151,9 +244,9 @@ export function resolveApprovers(flow: Flow, integration: Integration, servers: 
 }
 
 /** Whether this person is among the approvers. A guest (or a bot) never is, whatever the lists say. */
-export function isEligibleApprover(approvers: Pick<ApproverSet, 'emails' | 'slackUsergroups'>, person: Requester): boolean {
+export function isEligibleApprover(approvers: Pick<ApproverSet, 'emails' | 'slackUsergroups' | 'oncall'>, person: Requester): boolean {
   if (person.guest) return false;
-  return isInAudience({ everyone: false, emails: approvers.emails, slackUsergroups: approvers.slackUsergroups }, person);
+  return isInAudience({ everyone: false, emails: approvers.emails, slackUsergroups: approvers.slackUsergroups, oncall: approvers.oncall ?? [] }, person);
 }
 
 export interface ApprovalCheck {
@@ -177,8 +270,11 @@ export function assertMayDecide(check: ApprovalCheck, person: Requester, request
 }
 
 /** Who may decide, in words: "lead@example.com or a member of the Slack user group S0LEADS can decide it". */
-export function whoDecides(approvers: Pick<ApproverSet, 'emails' | 'slackUsergroups'>): string {
-  const who = [...approvers.emails, ...approvers.slackUsergroups.map((g) => `a member of the Slack user group ${g}`)];
+export function whoDecides(approvers: Pick<ApproverSet, 'emails' | 'slackUsergroups' | 'oncall'>): string {
+  const who = [
+    ...approvers.emails, ...approvers.slackUsergroups.map((g) => `a member of the Slack user group ${g}`),
+    ...(approvers.oncall ?? []).map((s) => `whoever is on call in ${describeSchedule(s)}`),
+  ];
   if (who.length === 0) return 'nobody is configured to decide it; ask an admin to check the flow';
   const last = who.pop()!;
   return `${who.length > 0 ? `${who.join(', ')} or ` : ''}${last} can decide it`;
@@ -196,10 +292,12 @@ export function approvedDuration(requested: number, maxDuration: number, overrid
 /** The approvers a decision counts from: those in the request's snapshot who are approvers under the current config too. */
 export function stillApprovers(snapshot: ApproverSet, current: ApproverSet): ApproverSet {
   const emails = new Set(current.emails.map((e) => e.toLowerCase()));
+  const oncall = (snapshot.oncall ?? []).filter((s) => (current.oncall ?? []).includes(s));
   return {
     source: current.source,
     emails: snapshot.emails.filter((e) => emails.has(e.toLowerCase())),
     slackUsergroups: snapshot.slackUsergroups.filter((g) => current.slackUsergroups.includes(g)),
+    ...(oncall.length > 0 && { oncall }),
   };
 }
 
@@ -210,7 +308,7 @@ export function stillApprovers(snapshot: ApproverSet, current: ApproverSet): App
 export function assertStillMayDecide(snapshot: ApproverSet, current: ApproverSet, person: Requester, requestId: number): void {
   const still = stillApprovers(snapshot, current);
   if (isEligibleApprover(still, person)) return;
-  const next = still.emails.length + still.slackUsergroups.length === 0
+  const next = still.emails.length + still.slackUsergroups.length + (still.oncall?.length ?? 0) === 0
     ? ', and none of the approvers it was sent to still is: the requester can cancel it and ask again.'
     : `: ${whoDecides(still)}.`;
   throw new UserError('not_approver', `${person.email} is no longer an approver of request ${requestId} under the current configuration${next}`);

@@ -36,10 +36,12 @@ export function outcomeText(request: AccessRequest, votes: readonly ApprovalVote
   }
 }
 
-/** Why a request was denied or expired, as typed (a denial) or as Keyway said it (an expiry): literal text. */
+/** Why a request was denied, expired or approved for being on call, as typed (a denial) or as Keyway said it (an expiry): literal text. */
 export function decisionReasonBlocks(request: AccessRequest): Block[] {
   if (request.state === 'denied') return [userText('Reason', request.decisionReason ?? '', 'none given')];
   if (request.state === 'expired') return [userText('Why', request.decisionReason ?? 'nobody answered in time')];
+  // An auto-approval because the requester is on call says so (which schedule, when the shift ends).
+  if (request.state === 'approved' && request.decisionReason?.startsWith('auto-approved: on call')) return [userText('Why', request.decisionReason)];
   return [];
 }
 

@@ -32,6 +32,9 @@ export function decisionText(request: AccessRequest, votes: readonly ApprovalVot
       if (request.extendsRequestId !== null) {
         return `${outcomeText(request, votes, utcDate)}: your access of request #${request.extendsRequestId} now ends ${request.accessExpiresAt === null ? 'later' : utcDate(request.accessExpiresAt)}. A new certificate follows.`;
       }
+      if (request.decisionReason?.startsWith('auto-approved: on call')) {
+        return `Your ${what} was ${escapeMarkdown(request.decisionReason)}. Preparing access on the servers…`;
+      }
       return `${outcomeText(request, votes, utcDate)} — your ${what}. Preparing access on the servers…`;
     case 'denied':
       return `Your ${what} was denied by ${request.decidedBy ?? 'an approver'}: ${escapeMarkdown(request.decisionReason ?? 'no reason given')}. Talk to them, or make a new request that answers their concern.`;

@@ -196,7 +196,7 @@ export async function runCommand(runner: GrantRunner, caller: Caller, command: A
     case 'request':
       return outcomeReply(await submitAs(runner, caller, command, source));
     case 'key': {
-      const person = await requesterOf(runner, caller);
+      const person = await requesterOnCall(runner, caller);
       return { kind: 'key_registered', key: registerPublicKey(ctx, person, command.keyText, person.email) };
     }
     case 'list':

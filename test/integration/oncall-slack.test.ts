@@ -63,10 +63,12 @@ describe('on-call schedules through Slack', () => {
 
   async function start(env: NodeJS.ProcessEnv = { PD_TOKEN: pd.token, OG_KEY: og.key }, config = onCallConfig(pd, og)): Promise<void> {
     rig = await startSlackRig({ config, clockStart: T0 });
-    attachOncall(rig.ctx, createOncallResolver({ config: rig.ctx.config, env, now: rig.ctx.now }));
+    // The key first (dev is a requester by e-mail), so the provider's stand-in sees only the calls under test.
+    attachOncall(rig.ctx, createOncallResolver({ config: rig.ctx.config, env: {}, now: rig.ctx.now }));
     const key = await generateUserKey(dir);
     await rig.slack.command(dev.id, `key ${key.publicKeyLine}`);
     await rig.settle();
+    attachOncall(rig.ctx, createOncallResolver({ config: rig.ctx.config, env, now: rig.ctx.now }));
   }
 
   it('approves an on-call requester at once, caps the duration at the shift end, and tells the notify channel why', async () => {

@@ -1,8 +1,8 @@
 // CPU, not wall time: what revoking N grants costs the server, measured inside a real sshd test host as the user+sys
 // CPU of the remote script and everything it runs (bash's `times` for its waited-for children: sudo, sh, usermod,
 // gpasswd, ps, setpriv, …). Robust while other work shares the machine, unlike wall time. The same N users, each
-// with one grant (group developers) and one running process, are revoked once with the single-grant script (N runs)
-// and once with the batch script (one run); both are printed per grant. Needs root, like the integration tests.
+// with one grant (group developers) and one running process, are revoked once one at a time (N batches of one: how a
+// single revoke runs) and once in one batch (one run); both are printed per grant. Needs root, like the integration tests.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { bootstrapServer } from '../src/targets/ssh/bootstrap.js';
 import { ConnectionPool } from '../src/targets/ssh/connection-pool.js';
 import { databaseHostKeyPins } from '../src/targets/ssh/open-pool.js';
 import { provisionGrants } from '../src/targets/ssh/provision-batch.js';
-import { revokeAccessCommand, revokeBatchCommand, type RevokeSpec } from '../src/targets/ssh/remote-commands.js';
+import { revokeBatchCommand, type RevokeSpec } from '../src/targets/ssh/remote-commands.js';
 import { groupName, managedUserName, principal, uid as toUid } from '../src/targets/ssh/remote-values.js';
 import { rootTestSkipReason } from '../test/helpers/root.js';
 import { startTestHost, type TestHost } from '../test/helpers/test-host.js';
@@ -81,32 +81,30 @@ export async function benchRevokeCpu(): Promise<string[]> {
       writeFileSync(file, `: > ${out}\n${commands.map((c) => `${c} >>${out} 2>${err} || { cat ${err} >&2; exit 1; }`).join('\n')}\ntimes\n`);
       const result = await h.exec(`bash ${file}`);
       if (result.code !== 0) throw new Error(`revoke failed: ${result.stderr}`);
-      // Every grant revoked: the single script says revoked=1, the batch done.N=1 for each; nothing of the users runs.
+      // Every grant revoked: the batch says done.N=1 for each; nothing of the users runs.
       const said = readFileSync(out, 'utf8');
-      const done = (said.match(/^(revoked=1|done\.\d+=1)$/gm) ?? []).length;
+      const done = (said.match(/^done\.\d+=1$/gm) ?? []).length;
       if (done !== count || /^failed\./m.test(said)) throw new Error(`revoke incomplete (${done}/${count} done): ${said}`);
       const left = await h.exec(`ps -e -o uid=,stat= | awk '$1 >= 60000 && $2 !~ /^Z/' | wc -l`);
       if (left.stdout.trim() !== '0') throw new Error(`processes of revoked users still run: ${left.stdout}`);
       return childrenCpuMs(result.stdout);
     };
 
-    const single: number[] = [];
+    const oneByOne: number[] = [];
     const batch: number[] = [];
-    const singleOne: number[] = [];
     const batchOne: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      single.push(await cpuOf((await prepare(USERS)).map((spec) => revokeAccessCommand(spec).text), USERS));
+      oneByOne.push(await cpuOf((await prepare(USERS)).map((spec) => revokeBatchCommand([spec]).text), USERS));
       batch.push(await cpuOf([revokeBatchCommand(await prepare(USERS)).text], USERS));
-      singleOne.push(await cpuOf((await prepare(1)).map((spec) => revokeAccessCommand(spec).text), 1));
       batchOne.push(await cpuOf([revokeBatchCommand(await prepare(1)).text], 1));
     }
     const perGrant = (ms: number[], count: number) => `${(median(ms) / count).toFixed(1)} ms`;
     return [
       `  ${USERS} users, one grant and one running process each, revoked on one test host; user+sys CPU of the remote scripts`
         + ` (sudo, sh and every command they run; median of ${ROUNDS})`,
-      `  revoke CPU per grant: single ${perGrant(single, USERS)}, batch ${perGrant(batch, USERS)}`
-        + `   (${USERS} single-grant runs ${median(single).toFixed(0)} ms, one batch run ${median(batch).toFixed(0)} ms)`,
-      `  revoke CPU of 1 grant: single ${perGrant(singleOne, 1)}, batch of one ${perGrant(batchOne, 1)}`,
+      `  revoke CPU per grant: one at a time ${perGrant(oneByOne, USERS)}, one batch ${perGrant(batch, USERS)}`
+        + `   (${USERS} batches of one ${median(oneByOne).toFixed(0)} ms, one batch of ${USERS} ${median(batch).toFixed(0)} ms)`,
+      `  revoke CPU of 1 grant (a batch of one): ${perGrant(batchOne, 1)}`,
     ];
   } finally {
     await pool?.close();

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   bootstrapCommand, checkBootstrapCommand, deleteAccountCommand, inspectAccountCommand, inspectAccountsCommand, MAX_BATCH_GRANTS,
-  provisionAccountCommand, provisionBatchCommand, revokeAccessCommand, revokeBatchCommand, shellQuote, type RemoteCommand, type RevokeSpec,
+  provisionAccountCommand, provisionBatchCommand, revokeBatchCommand, revokePurpose, shellQuote, type RemoteCommand, type RevokeSpec,
 } from '../../src/targets/ssh/remote-commands.js';
 import {
   BOOTSTRAP_SCRIPT, CHECK_SCRIPT, DELETE_ACCOUNT_SCRIPT, INSPECT_ACCOUNT_SCRIPT, INSPECT_BATCH_SCRIPT, PROVISION_BATCH_SCRIPT, PROVISION_SCRIPT,
-  REMOTE_EXIT, REMOTE_PATHS, REVOKE_BATCH_SCRIPT, REVOKE_SCRIPT,
+  REMOTE_EXIT, REMOTE_PATHS, REVOKE_BATCH_SCRIPT,
 } from '../../src/targets/ssh/remote-scripts.js';
 import {
   caPublicKeyLine, grantableGroup, groupName, loginShell, managedUserName, principal, uid,
@@ -133,33 +133,39 @@ describe('shell quoting', () => {
 });
 
 describe('built commands', () => {
-  const built: Array<[string, RemoteCommand, string, string[]]> = [
-    ['inspect', inspectAccountCommand(user, { min: uid(60000), max: uid(64999) }), INSPECT_ACCOUNT_SCRIPT, ['devhba', '60000', '64999']],
+  const built: Array<[string, RemoteCommand, string, string, string[]]> = [
+    ['inspect', inspectAccountCommand(user, { min: uid(60000), max: uid(64999) }), INSPECT_ACCOUNT_SCRIPT, 'keyway-inspect', ['devhba', '60000', '64999']],
     ['provision', provisionAccountCommand({ user, uid: uid(60001), shell: loginShell('/bin/bash'), principal: principal('keyway-req-42'), groups: [group, groupName('sudo'), group] }),
-      PROVISION_SCRIPT, ['devhba', '60001', '/bin/bash', 'keyway-req-42', 'developers,sudo']],
+      PROVISION_SCRIPT, 'keyway-provision', ['devhba', '60001', '/bin/bash', 'keyway-req-42', 'developers,sudo']],
     ['provision (Default)', provisionAccountCommand({ user, uid: uid(60001), shell: loginShell('/bin/bash'), principal: principal('keyway-req-42'), groups: [] }),
-      PROVISION_SCRIPT, ['devhba', '60001', '/bin/bash', 'keyway-req-42', '']],
-    ['revoke', revokeAccessCommand({ user, uid: uid(60001), principal: principal('keyway-req-42'), groupsToRemove: [group], endAccess: true }),
-      REVOKE_SCRIPT, ['devhba', '60001', 'keyway-req-42', 'developers', '1']],
-    ['revoke (unrecorded)', revokeAccessCommand({ user, uid: undefined, principal: principal('keyway-req-42'), groupsToRemove: [], endAccess: false }),
-      REVOKE_SCRIPT, ['devhba', '', 'keyway-req-42', '', '0']],
-    ['delete', deleteAccountCommand(user, uid(60001)), DELETE_ACCOUNT_SCRIPT, ['devhba', '60001']],
-    ['bootstrap', bootstrapCommand(ca), BOOTSTRAP_SCRIPT, [ca]],
-    ['check', checkBootstrapCommand(undefined), CHECK_SCRIPT, ['']],
+      PROVISION_SCRIPT, 'keyway-provision', ['devhba', '60001', '/bin/bash', 'keyway-req-42', '']],
+    // A revoke of one grant is a batch of one: the count 1, then its five values.
+    ['revoke', revokeBatchCommand([{ user, uid: uid(60001), principal: principal('keyway-req-42'), groupsToRemove: [group, group], endAccess: true }]),
+      REVOKE_BATCH_SCRIPT, 'keyway-revoke-batch', ['1', 'devhba', '60001', 'keyway-req-42', 'developers', '1']],
+    ['revoke (unrecorded)', revokeBatchCommand([{ user, uid: undefined, principal: principal('keyway-req-42'), groupsToRemove: [], endAccess: false }]),
+      REVOKE_BATCH_SCRIPT, 'keyway-revoke-batch', ['1', 'devhba', '', 'keyway-req-42', '', '0']],
+    ['delete', deleteAccountCommand(user, uid(60001)), DELETE_ACCOUNT_SCRIPT, 'keyway-delete', ['devhba', '60001']],
+    ['bootstrap', bootstrapCommand(ca), BOOTSTRAP_SCRIPT, 'keyway-bootstrap', [ca]],
+    ['check', checkBootstrapCommand(undefined), CHECK_SCRIPT, 'keyway-check', ['']],
   ];
 
-  for (const [name, command, script, args] of built) {
+  for (const [name, command, script, scriptName, args] of built) {
     it(`${name}: sudo receives the fixed script and the values as separate arguments, byte for byte`, () => {
       expect(command.text.startsWith("sudo -n sh -c '")).toBe(true);
       for (const shell of ['sh', 'bash']) {
         const argv = argvReceivedBySudo(command, shell);
         expect(argv.slice(0, 3)).toEqual(['-n', 'sh', '-c']);
         expect(argv[3]).toBe(script);
-        expect(argv[4]).toMatch(/^keyway-[a-z]+$/);
+        expect(argv[4]).toBe(scriptName);
         expect(argv.slice(5)).toEqual(args);
       }
     });
   }
+
+  it('revoke of one grant: its purpose names the grant', () => {
+    expect(revokeBatchCommand([{ user, uid: uid(60001), principal: principal('keyway-req-42'), groupsToRemove: [], endAccess: true }]).purpose)
+      .toBe('revoke 1 grant (keyway-req-42)');
+  });
 
   it('names its purpose without the script', () => {
     for (const [, command] of built) {
@@ -168,7 +174,7 @@ describe('built commands', () => {
     }
   });
 
-  for (const [name, script] of Object.entries({ INSPECT_ACCOUNT_SCRIPT, PROVISION_SCRIPT, REVOKE_SCRIPT, DELETE_ACCOUNT_SCRIPT, BOOTSTRAP_SCRIPT, CHECK_SCRIPT })) {
+  for (const [name, script] of Object.entries({ INSPECT_ACCOUNT_SCRIPT, PROVISION_SCRIPT, DELETE_ACCOUNT_SCRIPT, BOOTSTRAP_SCRIPT, CHECK_SCRIPT })) {
     it(`${name} parses under dash and bash --posix and interpolates nothing`, () => {
       for (const shell of [['sh', '-n'], ['bash', '--posix', '-n']]) {
         const result = spawnSync(shell[0]!, [...shell.slice(1), '-c', script], { encoding: 'utf8' });
@@ -201,7 +207,8 @@ describe('built commands', () => {
 describe('remote failures', () => {
   const web = server('web-1');
   const ref = { integration: integration('lab', [web]), server: web };
-  const revoke = revokeAccessCommand({ user, uid: uid(60001), principal: principal('keyway-req-42'), groupsToRemove: [], endAccess: true });
+  // What the revoke batch names a grant's failure by (provision-batch.ts reports each grant under its own purpose).
+  const revoke = { purpose: revokePurpose({ user, principal: principal('keyway-req-42') }) };
 
   it("counts only sudo's own refusals as 'sudo needs a password'", () => {
     const refusals = [
@@ -248,77 +255,142 @@ describe('remote failures', () => {
   });
 });
 
-describe('revoke script', () => {
-  it('removes the principal before anything that could wait or fail', () => {
-    const body = REVOKE_SCRIPT.slice(REVOKE_SCRIPT.indexOf('user=$1 uid=$2 principal=$3'));
-    const first = body.indexOf('remove_principal "$user" "$principal"');
-    expect(first).toBeGreaterThan(0);
-    for (const later of ['require_tools', 'take_lock', 'require_keyway_account', 'gpasswd', 'lock_account', 'end_processes']) {
-      expect(body.indexOf(later), later).toBeGreaterThan(first);
+describe('revoke script (REVOKE_BATCH_SCRIPT: a revoke of one grant is a batch of one)', () => {
+  const split = REVOKE_BATCH_SCRIPT.indexOf('read_batch 5 "$@"');
+  const body = REVOKE_BATCH_SCRIPT.slice(split);
+  // The script's own functions, run for real with the commands that need root replaced by shell functions.
+  const functionsThen = (calls: string): string => `${REVOKE_BATCH_SCRIPT.slice(0, split)}\n${calls}\n`;
+  /** The text of one of the script's shell functions. */
+  const functionText = (name: string): string => {
+    const start = REVOKE_BATCH_SCRIPT.indexOf(`\n${name}() {`);
+    expect(start, name).toBeGreaterThan(0);
+    const oneLine = REVOKE_BATCH_SCRIPT[start + name.length + 5] !== '\n';
+    return REVOKE_BATCH_SCRIPT.slice(start, REVOKE_BATCH_SCRIPT.indexOf(oneLine ? '\n' : '\n}\n', start + 1) + (oneLine ? 0 : 2));
+  };
+  const WAITS_OR_WRITES = /\b(flock|take_lock|getent|usermod|gpasswd|setpriv|ps|sleep|mktemp|loginctl|crontab|atrm|kill|install)\b/;
+
+  it('removes the principal before anything that could wait or fail, then again under the lock; kills before it changes the account', () => {
+    const steps = body.trim().split('\n').filter((line) => !line.startsWith('#'));
+    // Exactly these steps, in this order: nothing but reading the arguments stands before the first removal.
+    expect(steps).toEqual([
+      'read_batch 5 "$@"',
+      'prlimit --pid $$ --nproc=unlimited 2>/dev/null || :',
+      'index_batch',
+      'remove_all_principals',
+      'require_tools flock getent usermod gpasswd ps setpriv mktemp',
+      'if [ -d "$KEYWAY_DIR" ]; then take_lock; fi',
+      'remove_all_principals',
+      'for k in $principal_error; do val "a_1_$k"; fail_user "$k" 1 "could not rewrite $PRINCIPALS_DIR/$v"; done',
+      'require_keyway_accounts',
+      'end_processes_of_batch "$managed"',
+      'remove_batch_groups',
+      'lock_accounts',
+      'end_processes_of_batch "$managed"',
+      'move_batch_hooks',
+      'report_batch',
+    ]);
+    // What runs before the first removal, and the removal itself, neither waits on anything nor changes an account.
+    for (const name of ['read_batch', 'index_batch', 'remove_all_principals', 'remove_principals', 'val', 'append']) {
+      expect(functionText(name), name).not.toMatch(WAITS_OR_WRITES);
     }
+    // The account's groups and lock are changed only by the steps after the lock and the first kill.
+    expect(functionText('remove_batch_groups')).toContain('gpasswd -d');
+    expect(functionText('lock_accounts')).toContain('usermod --lock --expiredate 1');
+    expect(functionText('end_processes_of_batch')).toContain('setpriv --reuid="$uid" --regid="$v" --clear-groups kill -KILL -1');
+    // The single-user helpers of the shared functions (the delete script's) are never called by the revoke.
+    for (const name of ['lock_account', 'end_processes', 'require_keyway_account', 'move_hooks_in']) {
+      expect(body, name).not.toMatch(new RegExp(`\\b${name}\\b`));
+    }
+    expect(functionText('move_batch_hooks')).toContain('move_hooks_in');
   });
 
   it('takes a lock only a root-only directory holds, never a file a user can open', () => {
     expect(REMOTE_PATHS.lockFile.startsWith(`${REMOTE_PATHS.lockDir}/`)).toBe(true);
-    for (const script of [REVOKE_SCRIPT, PROVISION_SCRIPT, DELETE_ACCOUNT_SCRIPT, BOOTSTRAP_SCRIPT]) {
+    for (const script of [REVOKE_BATCH_SCRIPT, PROVISION_SCRIPT, PROVISION_BATCH_SCRIPT, DELETE_ACCOUNT_SCRIPT, BOOTSTRAP_SCRIPT]) {
       expect(script).toContain('install -d -m 0700 -o root -g root "$LOCK_DIR"');
+      expect(script).toContain('exec 9>>"$LOCK_FILE"');
       expect(script).not.toMatch(/flock[^\n]*(OLD_LOCK_FILE|PRINCIPALS_DIR|KEYWAY_DIR\b)/);
     }
+    // The revoke takes it in one place only, after the first removal of the principals.
+    expect(body.split('take_lock').length - 1).toBe(1);
+    expect(body.indexOf('take_lock')).toBeGreaterThan(body.indexOf('\nremove_all_principals'));
   });
 
-  // The script's own functions, run for real with the commands that need root replaced by shell functions.
-  const functionsThen = (calls: string): string => `${REVOKE_SCRIPT.slice(0, REVOKE_SCRIPT.indexOf('user=$1 uid=$2 principal=$3'))}\n${calls}\n`;
-
-  it("counts a user's processes by real, effective and saved UID, and not its zombies", () => {
-    const table = ['60001 60001 60001 Z', '60001 60001 60001 S', '0 60001 0 Ss', '1000 1000 60001 R', '0 0 0 S', '60001 60001 60001 Z+'];
-    const stub = `ps() { printf '%s\\n' ${table.map(shellQuote).join(' ')}; }`;
-    expect(shellOutput('sh', functionsThen(`${stub}\ncount_live_processes 60001`))).toBe('3\n');
-    expect(shellOutput('sh', functionsThen(`ps() { printf '%s\\n' '60001 60001 60001 Z'; }\ncount_live_processes 60001`))).toBe('0\n');
+  it("kills as every user with a live process by real, effective or saved UID, one ps per round for all, and not for zombies", () => {
+    const work = mkdtempSync(join(dir, 'kill-'));
+    // pid euid ruid suid stat: 60001 has only zombies, 60002 a process by effective UID, 60003 by real UID only, 60004
+    // by saved UID only, 60005 none. After the first round's kills, nothing of theirs is alive.
+    const table = ['1 0 0 0 Ss', '2 60001 60001 60001 Z', '3 60001 60001 60001 Z+', '4 60002 0 0 S', '5 0 60003 0 Ss', '6 1000 1000 60004 R', '7 0 0 0 S'];
+    const output = shellOutput('sh', functionsThen([
+      `WORK=${shellQuote(work)}`,
+      'called() { printf "%s\\n" "$*" >> "$WORK/log"; }',
+      `ps() { called ps "$@"; if [ ! -e "$WORK/seen" ]; then : > "$WORK/seen"; printf '%s\\n' ${table.map(shellQuote).join(' ')}; else printf '%s\\n' '1 0 0 0 Ss'; fi; }`,
+      'setpriv() { called setpriv "$@"; }',
+      'sleep() { called sleep "$@"; }',
+      'for k in 1 2 3 4 5; do eval "a_1_$k=user$k puid_$k=6000$k pgid_$k=6000$k code_$k="; done',
+      'end_processes_of_batch " 1 2 3 4 5"',
+      'echo "codes=$code_1$code_2$code_3$code_4$code_5"',
+    ].join('\n')));
+    expect(output).toBe('codes=\n');
+    expect(readFileSync(join(work, 'log'), 'utf8').trim().split('\n')).toEqual([
+      'ps -e -o pid=,uid=,ruid=,suid=,stat=',
+      'setpriv --reuid=60002 --regid=60002 --clear-groups kill -KILL -1',
+      'setpriv --reuid=60003 --regid=60003 --clear-groups kill -KILL -1',
+      'setpriv --reuid=60004 --regid=60004 --clear-groups kill -KILL -1',
+      'ps -e -o pid=,uid=,ruid=,suid=,stat=',
+    ]);
   });
 
-  it('moves delivery hooks aside by rename into a private directory: links stay links, odd names stay one line', () => {
-    const home = mkdtempSync(join(dir, 'home-'));
-    writeFileSync(join(home, '.forward'), '|/bin/sh -c evil\n');
-    writeFileSync(join(home, '.qmail-default'), '|evil\n');
-    writeFileSync(join(home, '.qmail-x\nprincipal-removed=1'), '|evil\n');
-    writeFileSync(join(home, '.bashrc'), '# not a delivery hook\n');
-    symlinkSync('/etc/passwd', join(home, '.procmailrc'));
-    const getent = `getent() { printf 'omar:x:60001:60001::%s:/bin/sh\\n' ${shellQuote(home)}; }`;
-    const output = shellOutput('sh', functionsThen(`${getent}\nmove_delivery_hooks omar`)).split('\n');
-
-    expect(output).toHaveLength(3); // hooks-moved, hooks-moved-to and the final newline
-    expect(output[0]!.replace(/^hooks-moved=/, '').split(' ').filter(Boolean).sort())
-      .toEqual(['.forward', '.procmailrc', '.qmail-default', '.qmail-x?principal-removed?1']);
-    const aside = output[1]!.replace(/^hooks-moved-to=/, '');
-    expect(aside).toMatch(new RegExp(`^${home}/\\.keyway-revoked-\\w{6}$`));
-    expect(statSync(aside).mode & 0o777).toBe(0o700);
-    expect(readdirSync(home).sort()).toEqual(['.bashrc', aside.slice(home.length + 1)]);
-    expect(readlinkSync(join(aside, '.procmailrc'))).toBe('/etc/passwd');
-    expect(readFileSync(join(aside, '.forward'), 'utf8')).toBe('|/bin/sh -c evil\n');
-
-    // Nothing to move: nothing printed, no directory left behind.
-    expect(shellOutput('sh', functionsThen(`${getent}\nmove_delivery_hooks omar`))).toBe('');
-    expect(readdirSync(home)).toHaveLength(2);
-
-    // A hook that cannot be moved (a mount point: rename fails) fails the revoke, to be retried, rather than stay.
-    writeFileSync(join(home, '.forward'), '|evil\n');
-    const stuck = spawnSync('sh', ['-c', functionsThen(`${getent}\nmv() { return 1; }\nmove_delivery_hooks omar`)], { encoding: 'utf8' });
-    expect(stuck.status).toBe(REMOTE_EXIT.hooksLeft);
-    expect(stuck.stderr).toMatch(/^could not move aside \.forward in .*: remove them by hand/);
+  it('fails only the user whose processes survive 5 s of kill -KILL', () => {
+    const work = mkdtempSync(join(dir, 'stuck-'));
+    const output = shellOutput('sh', functionsThen([
+      `WORK=${shellQuote(work)}`,
+      `ps() { if [ ! -e "$WORK/seen" ]; then : > "$WORK/seen"; printf '%s\\n' '5 60003 60003 60003 S'; fi; printf '%s\\n' '4 60002 60002 60002 D'; }`,
+      'setpriv() { printf "%s\\n" "$2" >> "$WORK/kills"; }',
+      'sleep() { :; }',
+      'for k in 2 3; do eval "a_1_$k=user$k puid_$k=6000$k pgid_$k=6000$k code_$k="; done',
+      'end_processes_of_batch " 2 3"',
+      'echo "code_2=$code_2 err_2=$err_2 code_3=$code_3"',
+    ].join('\n')));
+    expect(output).toBe(`code_2=${REMOTE_EXIT.processesSurvive} err_2=processes of user2 are still alive after 5 s of kill -KILL (stuck in the kernel?) code_3=\n`);
+    const kills = readFileSync(join(work, 'kills'), 'utf8').trim().split('\n');
+    expect(kills.filter((k) => k === '--regid=60002')).toHaveLength(50);
+    expect(kills.filter((k) => k === '--regid=60003')).toHaveLength(1);
   });
 
   it('removes the principal even when there is no room to rewrite the file: the whole file goes', () => {
     const principals = mkdtempSync(join(dir, 'principals-'));
     const remove = (stub: string) => shellOutput('sh', functionsThen(
-      `PRINCIPALS_DIR=${shellQuote(principals)}\nprincipal_removed=0\n${stub}\nremove_principal omar keyway-req-1\necho "removed=$principal_removed"`));
+      `PRINCIPALS_DIR=${shellQuote(principals)}\n${stub}\nremove_principals omar keyway-req-1 && echo "ok"`));
     writeFileSync(join(principals, 'omar'), 'keyway-req-1\nkeyway-req-2\n');
-    expect(remove('')).toBe('removed=1\n');
+    expect(remove('')).toBe('removed=keyway-req-1\nok\n');
     expect(readFileSync(join(principals, 'omar'), 'utf8')).toBe('keyway-req-2\n');
-    expect(remove('')).toBe('removed=0\n');
+    expect(remove('')).toBe('ok\n');
+    expect(readdirSync(principals)).toEqual(['omar']);
 
-    writeFileSync(join(principals, 'omar'), 'keyway-req-1\nkeyway-req-2\n');
-    expect(remove("mktemp() { echo 'mktemp: No space left on device' >&2; return 1; }")).toBe('principals-file-removed=1\nremoved=1\n');
-    expect(readdirSync(principals)).toEqual([]);
+    // The rewrite cannot be written (a full disk), or cannot be moved into place: the whole file goes, nothing is left.
+    for (const stub of [
+      "grep() { echo 'grep: write error: No space left on device' >&2; return 2; }",
+      "mv() { echo 'mv: cannot move: No space left on device' >&2; return 1; }",
+    ]) {
+      writeFileSync(join(principals, 'omar'), 'keyway-req-1\nkeyway-req-2\n');
+      expect(remove(stub), stub).toBe('principals-file-removed=1\nremoved=keyway-req-1\nok\n');
+      expect(readdirSync(principals), stub).toEqual([]);
+    }
+
+    // A file that cannot even be removed is reported: that user's grants fail (and are retried), never silently open.
+    writeFileSync(join(principals, 'omar'), 'keyway-req-1\n');
+    const stuck = spawnSync('sh', ['-c', functionsThen(
+      `PRINCIPALS_DIR=${shellQuote(principals)}\nrm() { return 1; }\nif remove_principals omar keyway-req-1; then echo ok; else echo failed; fi`)], { encoding: 'utf8' });
+    expect(stuck.stdout).toBe('failed\n');
+  });
+
+  it("counts a user's processes by real, effective and saved UID, and not its zombies (the delete script's kill)", () => {
+    const deleteFunctionsThen = (calls: string): string => `${DELETE_ACCOUNT_SCRIPT.slice(0, DELETE_ACCOUNT_SCRIPT.indexOf('user=$1 uid=$2'))}\n${calls}\n`;
+    const table = ['60001 60001 60001 Z', '60001 60001 60001 S', '0 60001 0 Ss', '1000 1000 60001 R', '0 0 0 S', '60001 60001 60001 Z+'];
+    const stub = `ps() { printf '%s\\n' ${table.map(shellQuote).join(' ')}; }`;
+    expect(shellOutput('sh', deleteFunctionsThen(`${stub}\ncount_live_processes 60001`))).toBe('3\n');
+    expect(shellOutput('sh', deleteFunctionsThen(`ps() { printf '%s\\n' '60001 60001 60001 Z'; }\ncount_live_processes 60001`))).toBe('0\n');
   });
 });
 
@@ -409,17 +481,6 @@ describe('batch commands', () => {
     expect(remove(['keyway-req-2'])).toBe('removed=keyway-req-2\n');
     expect(readdirSync(principals)).toEqual([]);
   });
-
-  it('removes every principal before the lock and the account checks, and again under the lock', () => {
-    const body = REVOKE_BATCH_SCRIPT.slice(REVOKE_BATCH_SCRIPT.indexOf('read_batch 5 "$@"'));
-    const first = body.indexOf('\nremove_all_principals');
-    expect(first).toBeGreaterThan(0);
-    for (const later of ['require_tools', 'take_lock', 'require_keyway_account', 'gpasswd', 'lock_account', 'end_processes']) {
-      expect(body.indexOf(`\n${later}`) === -1 ? body.indexOf(later) : body.indexOf(`\n${later}`), later).toBeGreaterThan(first);
-    }
-    expect(body.indexOf('\nremove_all_principals', body.indexOf('take_lock'))).toBeGreaterThan(body.indexOf('take_lock'));
-    expect(REVOKE_BATCH_SCRIPT).toContain('install -d -m 0700 -o root -g root "$LOCK_DIR"');
-  });
 });
 
 describe('the revoke batch, run with stand-ins for the server commands', () => {
@@ -495,5 +556,53 @@ gpasswd() { called gpasswd "$@"; echo "gpasswd: cannot lock /etc/group; try agai
     expect(result.calls.filter((c) => c.startsWith('setpriv '))).toEqual(['setpriv --reuid=60001 --regid=60001 --clear-groups kill -KILL -1']);
     expect(lines).toContain('principal-removed.1=1');
     expect(existsSync(join(result.principals, 'bob'))).toBe(false);
+  });
+  it('moves delivery hooks aside by rename into a private directory: links stay links, odd names stay one line', () => {
+    const home = mkdtempSync(join(dir, 'home-'));
+    writeFileSync(join(home, '.forward'), '|/bin/sh -c evil\n');
+    writeFileSync(join(home, '.qmail-default'), '|evil\n');
+    writeFileSync(join(home, '.qmail-x\nprincipal-removed.1=1'), '|evil\n');
+    writeFileSync(join(home, '.bashrc'), '# not a delivery hook\n');
+    symlinkSync('/etc/passwd', join(home, '.procmailrc'));
+    const omar = String.raw`
+getent() {
+  called getent "$@"
+  case $1 in
+    passwd) printf 'omar:x:60001:60001:keyway-managed:%s:/bin/sh\n' "$HOME_DIR" ;;
+    shadow) printf '%s\n' 'omar:*:19000:0:99999:7:::' ;;
+  esac
+}
+ps() { called ps "$@"; printf '%s\n' '  10     0     0     0 Ss'; }`;
+    const revokeOmar = (extra = '') => run(`HOME_DIR=${shellQuote(home)}\n${omar}\n${extra}`, ['1', 'omar', '60001', 'keyway-req-1', '', '1']);
+    const result = revokeOmar();
+    expect(result.status, result.stderr).toBe(0);
+    const lines = result.stdout.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(4); // hooks-moved, hooks-moved-to, access-ended, done: the odd name added no line
+    expect(lines[0]!.replace(/^hooks-moved\.1=/, '').split(' ').filter(Boolean).sort())
+      .toEqual(['.forward', '.procmailrc', '.qmail-default', '.qmail-x?principal-removed.1?1']);
+    const aside = lines[1]!.replace(/^hooks-moved-to\.1=/, '');
+    expect(lines.slice(2)).toEqual(['access-ended.1=1', 'done.1=1']);
+    expect(aside).toMatch(new RegExp(`^${home}/\\.keyway-revoked-\\w{6}$`));
+    expect(statSync(aside).mode & 0o777).toBe(0o700);
+    expect(readdirSync(home).sort()).toEqual(['.bashrc', aside.slice(home.length + 1)]);
+    expect(readlinkSync(join(aside, '.procmailrc'))).toBe('/etc/passwd');
+    expect(readFileSync(join(aside, '.forward'), 'utf8')).toBe('|/bin/sh -c evil\n');
+    expect(readFileSync(join(aside, '.qmail-x\nprincipal-removed.1=1'), 'utf8')).toBe('|evil\n');
+
+    // Nothing to move: nothing printed about hooks, no directory left behind.
+    const none = revokeOmar();
+    expect(none.stdout.split('\n').filter(Boolean)).toEqual(['access-ended.1=1', 'done.1=1']);
+    expect(readdirSync(home)).toHaveLength(2);
+
+    // A hook that cannot be moved (a mount point: rename fails) fails the revoke, to be retried, rather than stay.
+    writeFileSync(join(home, '.forward'), '|evil\n');
+    const stuck = revokeOmar('mv() { return 1; }');
+    expect(stuck.status, stuck.stderr).toBe(0);
+    const stuckLines = stuck.stdout.split('\n').filter(Boolean);
+    expect(stuckLines).toContain(`failed.1=${REMOTE_EXIT.hooksLeft}`);
+    expect(stuckLines.find((l) => l.startsWith('error.1='))).toMatch(/^error\.1=could not move aside \.forward in .*: remove them by hand/);
+    expect(stuckLines.filter((l) => l.startsWith('done.') || l.startsWith('access-ended.'))).toEqual([]);
+    // The hook stays where it was, and no new directory is left behind (only the first revoke's).
+    expect(readdirSync(home).sort()).toEqual(['.bashrc', '.forward', aside.slice(home.length + 1)]);
   });
 });

@@ -1,7 +1,8 @@
 // Many grants on one server at once: the grants due there are revoked (or provisioned) in one remote script run per
 // MAX_BATCH_GRANTS (one lock, one principals-file rewrite, one group pass and one kill pass per user), and each grant
 // still gets its own outcome: one refused grant fails alone. The same guarantees as provision.ts, whose checks and
-// account locks these share; see REVOKE_BATCH_SCRIPT and PROVISION_BATCH_SCRIPT for the order on the server.
+// account locks these share (account-rules.ts); see REVOKE_BATCH_SCRIPT and PROVISION_BATCH_SCRIPT for the order on
+// the server. provision.ts's revokeGrant is a batch of one of revokeGrants.
 import type { Outcome } from '../../access/target-driver.js';
 import { UserError } from '../../core/errors.js';
 import type { ServerRef } from '../../core/model.js';
@@ -9,7 +10,7 @@ import { allocateUid, liveManagedUser, markDeleted } from '../../store/managed-u
 import {
   accountLocks, accountRefusal, groupsOf, lockKey, MAX_UID_ATTEMPTS, parseAccountState, userFor,
   type GrantOnServer, type HostsContext, type RevokeInput, type RevokeResult,
-} from './provision.js';
+} from './account-rules.js';
 import {
   inspectAccountsCommand, MAX_BATCH_GRANTS, provisionBatchCommand, provisionPurpose, revokeBatchCommand, revokePurpose,
   type ProvisionSpec, type RevokeSpec,

@@ -6,7 +6,7 @@ import {
 } from './remote-values.js';
 import {
   BOOTSTRAP_SCRIPT, CHECK_SCRIPT, DELETE_ACCOUNT_SCRIPT, INSPECT_ACCOUNT_SCRIPT, INSPECT_BATCH_SCRIPT, PROVISION_BATCH_SCRIPT,
-  PROVISION_SCRIPT, REVOKE_BATCH_SCRIPT, REVOKE_SCRIPT,
+  PROVISION_SCRIPT, REVOKE_BATCH_SCRIPT,
 } from './remote-scripts.js';
 
 declare const built: unique symbol;
@@ -68,12 +68,9 @@ export function revokePurpose(spec: Pick<RevokeSpec, 'user' | 'principal'>): str
   return `revoke ${spec.principal} from ${spec.user}`;
 }
 
+/** A grant's five values: user, recorded UID (empty when none), principal, groups to remove, 1 = end access. */
 function revokeArgs(spec: RevokeSpec): string[] {
   return [spec.user, spec.uid === undefined ? '' : String(spec.uid), spec.principal, csv(spec.groupsToRemove), spec.endAccess ? '1' : '0'];
-}
-
-export function revokeAccessCommand(spec: RevokeSpec): RemoteCommand {
-  return sudoScript('keyway-revoke', revokePurpose(spec), REVOKE_SCRIPT, revokeArgs(spec));
 }
 
 /** The most grants one batch command carries: its arguments stay far below the kernel's limits, and its run short. */
@@ -93,8 +90,9 @@ function batchPurpose(verb: string, specs: ReadonlyArray<{ principal: Principal 
 }
 
 /**
- * Revokes the grants due on one server in one run of REVOKE_BATCH_SCRIPT: per grant, in order, the five values of
- * revokeAccessCommand. The script reports per grant (done.N / failed.N, error.N), see remote-scripts.ts.
+ * Revokes the grants due on one server in one run of REVOKE_BATCH_SCRIPT (the only revoke script: one grant is a
+ * batch of one): per grant, in order, the five values of revokeArgs (user, recorded UID or empty, principal, groups to
+ * remove, 1 = end access). The script reports per grant (done.N / failed.N, error.N), see remote-scripts.ts.
  */
 export function revokeBatchCommand(specs: readonly RevokeSpec[]): RemoteCommand {
   return sudoScript('keyway-revoke-batch', batchPurpose('revoke', specs), REVOKE_BATCH_SCRIPT, batchArgs(specs, revokeArgs));

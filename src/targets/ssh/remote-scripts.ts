@@ -113,23 +113,6 @@ require_keyway_account() {
   esac
 }
 
-# Rewrites the user's principals file without the principal (removes it when nothing is left), atomically, through
-# a temporary name sshd never reads. Sets principal_removed=1 when it removed something.
-remove_principal() {
-  file="$PRINCIPALS_DIR/$1"
-  if [ -f "$file" ] && grep -qxF -- "$2" "$file"; then
-    if new=$(mktemp "$PRINCIPALS_DIR/.keyway-new.XXXXXX") && { grep -vxF -- "$2" "$file" || [ $? -eq 1 ]; } > "$new"; then
-      if [ -s "$new" ]; then chmod 0644 "$new"; mv -f "$new" "$file"; else rm -f "$new" "$file"; fi
-    else
-      # No room for the rewrite (a user can fill a filesystem that keeps nothing back for root, like XFS): the whole
-      # file goes, which needs none. The user's other grants here lose their principals too: closed, never open.
-      rm -f "$new" "$file"
-      echo principals-file-removed=1
-    fi
-    principal_removed=1
-  fi
-}
-
 require_tools() {
   missing=
   for tool in "$@"; do command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"; done
@@ -179,6 +162,7 @@ lock_account() {
 # user's can swap a path under us; rename(2) moves a symlink as a link and never follows it, and an entry on another
 # filesystem (a mount point) is not copied but left. move_hooks_in takes the home and sets hooks_moved, hooks_aside
 # and hooks_left (what could not be moved); it runs no command at all when there is no hook (only the shell's tests).
+# A hook left fails the revoke (a mail system runs it even for a locked account), which is retried.
 move_hooks_in() {
   home=$1 hooks_moved= hooks_aside= hooks_left=
   if [ -z "$home" ] || [ "$home" = / ] || [ ! -d "$home" ] || [ -h "$home" ]; then return 0; fi
@@ -198,13 +182,6 @@ move_hooks_in() {
   if [ -n "$hooks_moved" ]; then hooks_aside=$aside; elif [ -n "$aside" ]; then rmdir "$aside" || :; fi
 }
 
-# The same for user $1, printing hooks-moved and hooks-moved-to; fails if any is left.
-move_delivery_hooks() {
-  move_hooks_in "$(getent passwd "$1" | cut -d: -f6)"
-  if [ -n "$hooks_moved" ]; then echo "hooks-moved=$hooks_moved"; echo "hooks-moved-to=$hooks_aside"; fi
-  # A mail system runs them even for a locked account: the revoke fails (and is retried) rather than leave one.
-  [ -z "$hooks_left" ] || fail "$EXIT_HOOKS_LEFT" "could not move aside$hooks_left in $home (a mount point there, or no room): remove them by hand; the account is locked and its processes ended"
-}
 `;
 
 function script(body: string): string {
@@ -244,45 +221,6 @@ file="$PRINCIPALS_DIR/$user"
 if [ ! -f "$file" ] || ! grep -qxF -- "$principal" "$file"; then printf '%s\n' "$principal" >> "$file"; fi
 chmod 0644 "$file"
 echo provisioned=1
-`);
-
-/**
- * $1 user, $2 UID Keyway recorded (may be empty), $3 principal, $4 groups to remove (comma-separated), $5 1 = end access.
- *
- * In this order: the principal goes first, before anything that could wait or fail (and once more under the lock,
- * since a Keyway operation holding it may have rewritten the file meanwhile). Then EVERY process of the user is
- * killed, on every revoke: a session cannot be tied to the certificate that opened it, so this is the only way to end
- * the revoked request's sessions (and port forwards) and every process holding a group about to be removed. Then the
- * grant's groups go; with $5 = 1 (no other live grant of the user here) the account is locked and its crontab, at
- * jobs and lingering services go; then every process is killed once more (a login under the other grant, or a cron
- * job, started in between), so that nothing runs with a removed group, and nothing at all when $5 = 1. Killing
- * first means no step that writes (and could fail on a full disk) stands between the revoke and the sessions'
- * end. With $5 = 0 the account stays open: sessions under the other grant end too, and log in again with its
- * certificate. Last (with $5 = 1), mail delivery hooks are moved aside, once nothing of the user's runs.
- */
-export const REVOKE_SCRIPT = script(String.raw`
-user=$1 uid=$2 principal=$3 groups=$4 end=$5
-principal_removed=0
-remove_principal "$user" "$principal"
-require_tools flock getent usermod gpasswd ps setpriv mktemp
-if [ -d "$KEYWAY_DIR" ]; then take_lock; fi
-remove_principal "$user" "$principal"
-if [ "$principal_removed" = 1 ]; then echo principal-removed=1; fi
-state=$(require_keyway_account "$user" "$uid")
-if [ "$state" = absent ]; then echo account=absent; exit 0; fi
-gid=$(id -g "$user")
-end_processes "$user" "$uid" "$gid"
-member_of=" $(id -nG "$user") "
-for group in $(printf '%s' "$groups" | tr ',' ' '); do
-  case $member_of in
-    *" $group "*) gpasswd -d "$user" "$group" >/dev/null; echo "group-removed=$group" ;;
-  esac
-done
-if [ "$end" = 1 ]; then lock_account "$user"; fi
-end_processes "$user" "$uid" "$gid"
-echo processes-ended=1
-if [ "$end" = 1 ]; then move_delivery_hooks "$user"; echo access-ended=1; fi
-echo revoked=1
 `);
 
 /** $1 user, $2 UID Keyway recorded (may be empty). */
@@ -870,14 +808,23 @@ report_batch() {
  * Revokes a batch of grants on this server: $1 N, then per grant five arguments: user, UID Keyway recorded (may be
  * empty), principal, groups to remove (comma-separated), 1 = end access (no other live grant of the user here).
  *
- * The order of REVOKE_SCRIPT, for every grant at once: first every principal of the batch goes (one rewrite of each
- * user's principals file, before anything that could wait or fail; one user's failure does not stop the others),
- * then the lock is taken and they go once more. Then, for all users together, each step once: the accounts are
- * checked to be Keyway's (one getent; a refusal fails that user's grants only, and nothing else of the account is
- * touched), every process of every user is killed (one ps per round for all, kill -KILL -1 as each user that has a
- * live process, until none has), the grants' groups go where the user is a member (a group that cannot be removed
- * fails only the grants that give it), the accounts whose every grant in the batch ends access are locked (usermod
- * only when not locked already), every process is killed again, and mail hooks are moved aside. Per grant:
+ * The only revoke script: a revoke of one grant is a batch of one. In this order, for every grant at once: first
+ * every principal of the batch goes (one rewrite of each user's principals file, before anything that could wait or
+ * fail; one user's failure does not stop the others; with no room for the rewrite the whole file goes: closed, never
+ * open), then the lock is taken and they go once more (a Keyway operation holding it may have rewritten a file
+ * meanwhile). Then, for all users together, each step once: the accounts are checked to be Keyway's (one getent; a
+ * refusal fails that user's grants only, and nothing else of the account is touched). Then EVERY process of every
+ * user is killed, on every revoke (one ps per round for all, kill -KILL -1 as each user that has a live process,
+ * until none has; zombies are dead already): a session cannot be tied to the certificate that opened it, so this is
+ * the only way to end the revoked request's sessions (and port forwards) and every process holding a group about to
+ * be removed; and killing first means no step that writes (and could fail on a full disk) stands between the revoke
+ * and the sessions' end. Then the grants' groups go where the user is a member (a group that cannot be removed fails
+ * only the grants that give it); the accounts whose every grant in the batch ends access (no other live grant of the
+ * user here) are locked and expired (usermod only when not locked already) and their crontab, at jobs and lingering
+ * services go; every process is killed once more (a login under another grant, or a cron job, started in between),
+ * so that nothing runs with a removed group, and nothing at all where access ends. An account that stays open (end
+ * access 0) keeps its other grants: their sessions end too, and log in again with their certificates. Last, where
+ * access ends, mail hooks are moved aside (by rename, once nothing of the user's runs). Per grant:
  * principal-removed, account=absent, group-removed (one line each), crontab-removed, hooks-moved, hooks-moved-to,
  * access-ended, then done=1 or failed=CODE with error=TEXT. Few commands per grant: the values live in shell variables
  * (named by number, never by value) and are compared by the shell itself.

@@ -11,6 +11,7 @@ import { demoCommand } from './commands/demo.js';
 import { startCommand } from './commands/start.js';
 import { grantCommand, revokeCommand, sweepCommand } from './commands/access.js';
 import { hostsBootstrap, hostsCheck, hostsTrust } from './commands/hosts.js';
+import { oncallWho } from './commands/oncall.js';
 
 export const COMMANDS: Command[] = [
   startCommand,
@@ -33,6 +34,7 @@ export const COMMANDS: Command[] = [
   hostsBootstrap,
   hostsCheck,
   hostsTrust,
+  oncallWho,
   auditList,
   auditVerify,
 ];

@@ -17,6 +17,7 @@ const GROUP_SUMMARIES: Record<string, string> = {
   grants: 'grants: the access an approved request gives on each server',
   hosts: 'prepare servers for Keyway, check them, re-pin a host key',
   audit: 'the audit log: show it, verify its hash chain',
+  oncall: 'on-call schedules the flows name: who is on call now',
 };
 
 const FOOTER = [

@@ -5,6 +5,7 @@ import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { CaKey } from './ca/ca-key.js';
 import type { AccessContext } from './access/context.js';
+import { attachOncall, createOncallResolver } from './access/oncall.js';
 import { createGrantRunner, type GrantRunner } from './access/grant-runner.js';
 import type { DriverRegistry, TargetDriver } from './access/target-driver.js';
 import type { AccessConfig } from './core/model.js';
@@ -48,6 +49,8 @@ export function composeKeyway(options: ComposeOptions): Composed {
   const { env, db, config, ca, logger } = options;
   const now = options.now ?? (() => Date.now());
   const ctx: AccessContext = { db, config, now, logger };
+  // Shift providers read their tokens from this environment (not only process.env), like the connector keys.
+  attachOncall(ctx, createOncallResolver({ config, env, now }));
   const pool = options.hosts ? undefined : openConnectionPool({ db, env, now, logger });
   const hosts = options.hosts ?? sshHostEffects({ pool: pool!, db, now });
   const drivers = new Map([...targetDrivers({ hosts, ca }), ...(options.drivers ?? [])]);

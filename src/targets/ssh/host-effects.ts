@@ -29,7 +29,7 @@ export function sshHostEffects(hosts: HostsContext): HostEffects {
       const [outcome] = await provisionGrants(hosts, ref, [{ linuxUser: grant.linuxUser, groups: grant.groups, principal: grant.principal }]);
       if (!outcome!.ok) throw outcome!.error;
     },
-    // Likewise a revoke: the batch script costs less CPU for one grant than the single-grant script (npm run bench).
+    // Likewise a revoke: REVOKE_BATCH_SCRIPT is the only revoke script (provision.ts revokeGrant is a batch of one too).
     async revoke(ref, grant, scope) {
       const [outcome] = await revokeGrants(hosts, ref, [{
         linuxUser: grant.linuxUser, groups: grant.groups, principal: grant.principal,

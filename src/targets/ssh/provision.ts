@@ -19,6 +19,11 @@ export type {
   AccountState, CleanupResult, GrantOnServer, HostsContext, ProvisionResult, RevokeInput, RevokeResult,
 } from './account-rules.js';
 
+/**
+ * One grant, inspected first (a refusal names the account as the server has it), then PROVISION_SCRIPT. Not a batch of
+ * one: on a test host PROVISION_BATCH_SCRIPT with one grant cost more CPU per grant than PROVISION_SCRIPT (user+sys,
+ * median of 3 rounds of 20: creating 69 against 47 ms, reopening 56 against 32 ms).
+ */
 export async function provisionGrant(ctx: HostsContext, ref: ServerRef, grant: GrantOnServer): Promise<ProvisionResult> {
   const user = userFor(ref, grant.linuxUser);
   const groups = groupsOf(grant.groups, grantableGroupIn(ref.integration));

@@ -44,7 +44,7 @@ describe.skipIf(!!reason)(`on-call auto-approval end to end on a real sshd${reas
   });
 
   it('an on-call requester is approved at once and the certificate logs in', async () => {
-    const now = Date.now();
+    const now = rig.ctx.now(); // Keyway's clock (set when the rig started): the shift's rest is measured from it
     pd.schedules.set('PSCHED1', [{ email: dev.email, start: now - 3600_000, end: now + 20 * 60_000 }]);
     const userKey = await generateUserKey(dir);
     await rig.slack.command(dev.id, `key ${userKey.publicKeyLine}`); // on call only: the shift lets them register too

@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { main } from '../../src/cli/main.js';
 import { openDatabase } from '../../src/store/open-database.js';
 import { submitRequest } from '../../src/access/requests.js';
+import { decideRequest } from '../../src/store/requests.js';
 import { loadAccessConfig } from '../../src/config/load.js';
 import { SAMPLE_KEY } from '../helpers/access-context.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -58,6 +59,20 @@ describe('empty lists', () => {
     expect(await keyway('revoke', String(request.id), '--reason', 'left the team')).toMatchObject({ code: 0, out: `Request ${request.id} has no grants.` });
     const audit = JSON.parse((await keyway('audit', '--json', '--subject', `request:${request.id}`)).out) as Array<{ action: string; details: unknown }>;
     expect(audit).toContainEqual(expect.objectContaining({ action: 'request.revoke_requested', details: { reason: 'left the team' } }));
+  });
+
+  it('requests list shows who decided and the decision record (e.g. an on-call auto-approval)', async () => {
+    expect((await keyway('keys', 'add', 'dev@example.com', SAMPLE_KEY)).code).toBe(0);
+    const db = openDatabase(env.KEYWAY_DATA_DIR!);
+    const config = loadAccessConfig(EXAMPLE);
+    const ctx = { db, config: () => config, now: () => Date.now(), logger: pino({ level: 'silent' }) };
+    const { request } = submitRequest(ctx, { email: 'dev@example.com' }, { servers: ['web-1'], duration: 1800, reason: 'INC-8' }, 'test');
+    const note = 'auto-approved: on call in PagerDuty schedule PSCHED1 (shift ends 18:00 UTC)';
+    expect(decideRequest(db, request.id, { state: 'approved', at: Date.now(), by: 'system', reason: note, accessExpiresAt: Date.now() + 1_800_000 })).toBe(true);
+    db.close();
+    const listed = await keyway('requests', 'list');
+    expect(listed.out.split('\n')[0]).toMatch(/ REASON +DECISION *$/);
+    expect(listed.out.split('\n')[1]).toMatch(/ INC-8 +system: auto-approved: on call in PagerDuty schedule PSCHED1 \(shift ends 18:00 UTC\) *$/);
   });
 
   it('audit prints a header above its entries', async () => {

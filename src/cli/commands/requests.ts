@@ -1,6 +1,6 @@
 import { REQUEST_STATES, type RequestState } from '../../core/lifecycle.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
-import { listRequests } from '../../store/requests.js';
+import { listRequests, type AccessRequest } from '../../store/requests.js';
 import { voteOnRequest, type Outcome } from '../../access/requests.js';
 import { UsageError, flag, JSON_OPTION, positiveId, printJson, stringOption, type CliIO, type Command } from '../command.js';
 import { isoTime, table } from '../format.js';
@@ -31,12 +31,19 @@ export const requestsList: Command = {
         io.out('No requests.');
         return;
       }
-      io.out(table(['ID', 'STATE', 'REQUESTER', 'SERVERS', 'DURATION', 'FLOW', 'CREATED', 'REASON'], requests.map((r) => [
+      io.out(table(['ID', 'STATE', 'REQUESTER', 'SERVERS', 'DURATION', 'FLOW', 'CREATED', 'REASON', 'DECISION'], requests.map((r) => [
         String(r.id), r.state, r.requesterEmail, r.servers.join(','), formatDuration(r.durationSeconds), r.flow, isoTime(r.createdAt), r.reason,
+        decisionOf(r),
       ])));
     }, { config: false, existing: true });
   },
 };
+
+/** Who decided and why, as the decision record says it ("auto-approved: on call in PagerDuty schedule …"). */
+function decisionOf(r: AccessRequest): string {
+  if (r.decidedBy === null) return '';
+  return r.decisionReason ? `${r.decidedBy}: ${r.decisionReason}` : r.decidedBy;
+}
 
 function describeOutcome(outcome: Outcome): string {
   const r = outcome.request;

@@ -10,7 +10,7 @@ import { caInit, caPublicKey, caSign } from './commands/ca.js';
 import { demoCommand } from './commands/demo.js';
 import { startCommand } from './commands/start.js';
 import { grantCommand, revokeCommand, sweepCommand } from './commands/access.js';
-import { hostsBootstrap, hostsCheck, hostsTrust } from './commands/hosts.js';
+import { hostsBootstrap, hostsCheck, hostsReconcile, hostsTrust } from './commands/hosts.js';
 import { oncallWho } from './commands/oncall.js';
 
 export const COMMANDS: Command[] = [
@@ -34,6 +34,7 @@ export const COMMANDS: Command[] = [
   hostsBootstrap,
   hostsCheck,
   hostsTrust,
+  hostsReconcile,
   oncallWho,
   auditList,
   auditVerify,

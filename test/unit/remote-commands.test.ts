@@ -7,11 +7,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   bootstrapCommand, checkBootstrapCommand, deleteAccountCommand, inspectAccountCommand, inspectAccountsCommand, MAX_BATCH_GRANTS,
-  provisionAccountCommand, provisionBatchCommand, revokeBatchCommand, revokePurpose, shellQuote, type RemoteCommand, type RevokeSpec,
+  provisionAccountCommand, provisionBatchCommand, reconcileInspectCommand, revokeBatchCommand, revokePurpose, shellQuote, type RemoteCommand,
+  type RevokeSpec,
 } from '../../src/targets/ssh/remote-commands.js';
+import { findUnknown, parseInventory } from '../../src/targets/ssh/reconcile.js';
 import {
   BOOTSTRAP_SCRIPT, CHECK_SCRIPT, DELETE_ACCOUNT_SCRIPT, INSPECT_ACCOUNT_SCRIPT, INSPECT_BATCH_SCRIPT, PROVISION_BATCH_SCRIPT, PROVISION_SCRIPT,
-  REMOTE_EXIT, REMOTE_PATHS, REVOKE_BATCH_SCRIPT,
+  RECONCILE_INSPECT_SCRIPT, REMOTE_EXIT, REMOTE_PATHS, REVOKE_BATCH_SCRIPT,
 } from '../../src/targets/ssh/remote-scripts.js';
 import {
   caPublicKeyLine, grantableGroup, groupName, loginShell, managedUserName, principal, uid,
@@ -604,5 +606,65 @@ ps() { called ps "$@"; printf '%s\n' '  10     0     0     0 Ss'; }`;
     expect(stuckLines.filter((l) => l.startsWith('done.') || l.startsWith('access-ended.'))).toEqual([]);
     // The hook stays where it was, and no new directory is left behind (only the first revoke's).
     expect(readdirSync(home).sort()).toEqual(['.bashrc', '.forward', aside.slice(home.length + 1)]);
+  });
+});
+
+describe('reconcile: what a server holds of Keyway (RECONCILE_INSPECT_SCRIPT)', () => {
+  it('runs the constant read-only script with no argument at all', () => {
+    const command = reconcileInspectCommand();
+    expect(argvReceivedBySudo(command)).toEqual(['-n', 'sh', '-c', RECONCILE_INSPECT_SCRIPT, 'keyway-reconcile-inspect']);
+    expect(command.purpose).toBe("list Keyway's principals and managed accounts");
+    // Its own part only reads: no lock, nothing written, nobody killed.
+    const body = RECONCILE_INSPECT_SCRIPT.slice(RECONCILE_INSPECT_SCRIPT.lastIndexOf('if [ -d "$PRINCIPALS_DIR" ]'));
+    expect(body).toContain('getent passwd');
+    expect(body).not.toMatch(/\b(usermod|userdel|useradd|gpasswd|rm|mv|kill|setpriv|take_lock|install|chmod|tee)\b|>(?!=)/);
+  });
+
+  it('lists every principals file line and only accounts marked keyway-managed with a UID of 1000 or more', () => {
+    const principalsDir = join(dir, 'reconcile-principals');
+    spawnSync('mkdir', ['-p', principalsDir]);
+    writeFileSync(join(principalsDir, 'devhba'), 'keyway-req-17\nkeyway-req-18');
+    writeFileSync(join(principalsDir, 'mallory'), 'keyway-req-3\n\n');
+    writeFileSync(join(principalsDir, '.keyway-batch.123'), 'keyway-req-99\n');
+    symlinkSync('/etc/hostname', join(principalsDir, 'linked'));
+    const passwd = join(dir, 'reconcile-passwd');
+    writeFileSync(passwd, [
+      'root:x:0:0:root:/root:/bin/bash',
+      'sysmarked:x:999:999:keyway-managed:/home/s:/bin/sh',
+      'mallory:x:61000:61000:keyway-managed:/home/mallory:/bin/bash',
+      'devhba:x:60001:60001:keyway-managed,extra:/home/devhba:/bin/bash',
+      'plain:x:1500:1500:Plain User:/home/plain:/bin/bash',
+      'lookalike:x:1501:1501:keyway-managed-not:/home/l:/bin/bash',
+      '',
+    ].join('\n'));
+    // The script's own text, with its principals directory pointed at the fixture and getent reading the fixture.
+    const script = `getent() { cat '${passwd}'; }\n${RECONCILE_INSPECT_SCRIPT.replace(`PRINCIPALS_DIR=${REMOTE_PATHS.principalsDir}`, `PRINCIPALS_DIR=${principalsDir}`)}`;
+    const out = shellOutput('sh', script);
+    expect(out.split('\n').filter(Boolean).sort()).toEqual([
+      'account=devhba 60001',
+      'account=mallory 61000',
+      'principal=devhba keyway-req-17',
+      'principal=devhba keyway-req-18',
+      'principal=mallory keyway-req-3',
+    ]);
+    const values = new Map<string, string[]>();
+    for (const line of out.split('\n').filter(Boolean)) {
+      const [key = '', value = ''] = [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)];
+      values.set(key, [...(values.get(key) ?? []), value]);
+    }
+    const inventory = parseInventory({ values });
+    const ref = { integration: integration('prod-linux', [server('web-1')]), server: server('web-1') };
+    const live = { principals: new Set(['devhba keyway-req-18']), accounts: new Map([['devhba', 60001]]) };
+    expect(findUnknown(ref, inventory, live)).toEqual([
+      { kind: 'principal', user: 'devhba', principal: 'keyway-req-17' },
+      { kind: 'principal', user: 'mallory', principal: 'keyway-req-3' },
+      { kind: 'account', user: 'mallory', uid: 61000 },
+    ]);
+    // An account the database knows under another UID is unknown too; a name Keyway never manages is left to a human.
+    const odd = findUnknown(ref, { principals: [{ user: 'root', principal: 'keyway-req-1' }], accounts: new Map([['devhba', 60002]]) }, live);
+    expect(odd).toEqual([
+      { kind: 'principal', user: 'root', principal: 'keyway-req-1', manual: expect.stringMatching(/remove it by hand$/) },
+      { kind: 'account', user: 'devhba', uid: 60002, recordedUid: 60001 },
+    ]);
   });
 });

@@ -1,14 +1,18 @@
-// keyway hosts bootstrap | check | trust: preparing servers for Keyway, checking them, and re-pinning a host key.
+// keyway hosts bootstrap | check | trust | reconcile: preparing servers for Keyway, checking them, re-pinning a host
+// key, and taking back access the database does not know (after a restore).
+import { createInterface } from 'node:readline/promises';
 import { loadCaKey } from '../../ca/ca-key.js';
 import { isUserError, UserError } from '../../core/errors.js';
 import type { AccessConfig, ServerRef } from '../../core/model.js';
 import { findServer } from '../../core/lookup.js';
 import { bootstrapServer, describeBootstrap, type BootstrapResult } from '../../targets/ssh/bootstrap.js';
 import { checkServer, describeHostCheck } from '../../targets/ssh/check.js';
+import { findUnknown, inspectServer, removeUnknown, type Finding, type FindingOutcome, type ServerInventory } from '../../targets/ssh/reconcile.js';
 import { validateFingerprint } from '../../targets/ssh/host-key-fingerprint.js';
 import { openConnectionPool } from '../../targets/ssh/open-pool.js';
 import { appendAudit } from '../../store/audit-log.js';
 import { getPinnedHostKey, pinHostKey } from '../../store/host-keys.js';
+import { liveAccessOnServer } from '../../store/reconcile.js';
 import { flag, JSON_OPTION, printJson, stringOption, UsageError, type CliIO, type Command, type Options, type ParsedArgs } from '../command.js';
 import { cliActor, withRuntime, type CliRuntime } from '../runtime.js';
 
@@ -142,6 +146,121 @@ export const hostsTrust: Command = {
       io.out(`Pinned the host key of ${server.name}: ${presented} (${was}).`);
       if (expected === undefined && previous !== presented) {
         io.out(`Check it on the server with: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub (next time, pass --fingerprint to pin only that key).`);
+      }
+    });
+  },
+};
+
+function describeFinding(finding: Finding): string {
+  if (finding.kind === 'principal') return `principal ${finding.principal} for ${finding.user}: no live grant`;
+  const recorded = finding.recordedUid === undefined ? '' : ` (it recorded UID ${finding.recordedUid})`;
+  return `account ${finding.user} (UID ${finding.uid}) marked keyway-managed, unknown to this database${recorded}`;
+}
+
+function plannedAction(finding: Finding): string {
+  if (finding.manual) return `Keyway will not remove it: ${finding.manual}`;
+  return finding.kind === 'principal' ? 'would remove' : 'would lock and end its processes';
+}
+
+function describeOutcome(outcome: FindingOutcome): string {
+  if (!outcome.ok) return `${outcome.done === 'removed' ? 'removed, but ' : ''}FAILED: ${outcome.error ?? 'unknown error'}`;
+  if (outcome.done === 'locked') return 'locked, processes ended';
+  return `${outcome.done ?? 'removed'}${outcome.note ? ` (${outcome.note})` : ''}`;
+}
+
+async function askYes(io: CliIO, question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(question);
+    return /^y(es)?$/i.test(answer.trim());
+  } catch {
+    io.err('no answer: nothing removed');
+    return false;
+  } finally {
+    rl.close();
+  }
+}
+
+interface Inspected { ref: ServerRef; inventory: ServerInventory; findings: Finding[] }
+
+export const hostsReconcile: Command = {
+  name: 'hosts reconcile',
+  summary: 'list, and with confirmation remove, principals and Keyway accounts on servers that the database does not know (after a restore)',
+  usage: 'keyway hosts reconcile (SERVER… | --all) [--dry-run] [--yes]',
+  args: SERVER_ARGS,
+  options: {
+    all: SERVER_OPTIONS.all!,
+    'dry-run': { type: 'boolean', description: 'only print what would be removed' },
+    yes: { type: 'boolean', short: 'y', description: 'remove without asking (without it, Keyway asks on a terminal and otherwise only prints the plan)' },
+  },
+  run(args, io) {
+    const dryRun = flag(args, 'dry-run');
+    const yes = flag(args, 'yes');
+    if (dryRun && yes) throw new UsageError('give --dry-run or --yes, not both');
+    return withRuntime(io, async (rt) => {
+      const refs = selectedServers(rt.config(), args);
+      const pool = openPool(rt, io);
+      try {
+        const ctx = { pool };
+        // The server is read before the database: whatever Keyway provisions meanwhile is recorded before it reaches a
+        // server, so it is never taken for unknown.
+        const outcomes = await eachServer(refs, (ref) => inspectServer(ctx, ref));
+        const inspected: Inspected[] = [];
+        let failed = false;
+        for (const { ref, result, error } of outcomes) {
+          if (error) {
+            failed = true;
+            io.out(`${ref.server.name}: FAILED: could not look at the server: ${error.message}`);
+            continue;
+          }
+          const findings = findUnknown(ref, result, liveAccessOnServer(rt.db, ref.integration.name, ref.server.name));
+          inspected.push({ ref, inventory: result, findings });
+          if (findings.length === 0) io.out(`${ref.server.name}: nothing unknown to this database`);
+          for (const finding of findings) io.out(`${ref.server.name}: ${describeFinding(finding)} → ${plannedAction(finding)}`);
+        }
+        const total = inspected.reduce((n, s) => n + s.findings.length, 0);
+        if (total === 0) return failed ? 1 : 0;
+        const note = 'Reconcile never deletes accounts or homes: cleanup is for accounts the database knows; delete a locked account by hand (userdel) once you have looked at it.';
+        if (dryRun) {
+          io.out(`Dry run: nothing changed (${total} finding${total === 1 ? '' : 's'}). Run again with --yes to remove them. ${note}`);
+          return failed ? 1 : 0;
+        }
+        if (!yes) {
+          if (!process.stdin.isTTY) {
+            io.out(`Nothing changed: stdin is not a terminal, so Keyway did not ask. Run again with --yes to remove them. ${note}`);
+            return 1;
+          }
+          if (!(await askYes(io, `Remove these ${total} finding${total === 1 ? '' : 's'} on ${inspected.filter((s) => s.findings.length > 0).length} server(s)? [y/N] `))) {
+            io.out('Nothing changed.');
+            return 1;
+          }
+        }
+        let left = false;
+        for (const { ref, inventory } of inspected) {
+          // Judged again against the database as it is now: a grant recorded meanwhile is never taken for unknown.
+          const live = liveAccessOnServer(rt.db, ref.integration.name, ref.server.name);
+          const findings = findUnknown(ref, inventory, live);
+          if (findings.length === 0) continue;
+          const results = await removeUnknown(ctx, ref, inventory, live, findings);
+          for (const outcome of results) {
+            const { finding } = outcome;
+            if (!outcome.ok) left = true;
+            io.out(`${ref.server.name}: ${describeFinding(finding)} → ${describeOutcome(outcome)}`);
+            const removedPrincipal = finding.kind === 'principal' && outcome.done === 'removed';
+            const locked = finding.kind === 'account' && outcome.ok;
+            if (!removedPrincipal && !locked) continue;
+            appendAudit(rt.db, {
+              actor: cliActor(), action: removedPrincipal ? 'reconcile.principal_removed' : 'reconcile.account_locked', subject: `server:${ref.server.name}`,
+              details: finding.kind === 'principal'
+                ? { integration: ref.integration.name, linuxUser: finding.user, principal: finding.principal }
+                : { integration: ref.integration.name, linuxUser: finding.user, uid: finding.uid },
+            }, rt.now());
+          }
+        }
+        io.out(note);
+        return failed || left ? 1 : 0;
+      } finally {
+        await pool.close();
       }
     });
   },

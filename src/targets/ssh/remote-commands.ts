@@ -6,7 +6,7 @@ import {
 } from './remote-values.js';
 import {
   BOOTSTRAP_SCRIPT, CHECK_SCRIPT, DELETE_ACCOUNT_SCRIPT, INSPECT_ACCOUNT_SCRIPT, INSPECT_BATCH_SCRIPT, PROVISION_BATCH_SCRIPT,
-  PROVISION_SCRIPT, REVOKE_BATCH_SCRIPT,
+  PROVISION_SCRIPT, RECONCILE_INSPECT_SCRIPT, REVOKE_BATCH_SCRIPT,
 } from './remote-scripts.js';
 
 declare const built: unique symbol;
@@ -125,4 +125,9 @@ export function bootstrapCommand(caKey: CaPublicKeyLine): RemoteCommand {
 
 export function checkBootstrapCommand(caKey: CaPublicKeyLine | undefined): RemoteCommand {
   return sudoScript('keyway-check', "check Keyway's settings", CHECK_SCRIPT, [caKey ?? '']);
+}
+
+/** Lists the server's principals files and its keyway-managed accounts (read-only; no arguments), for hosts reconcile. */
+export function reconcileInspectCommand(): RemoteCommand {
+  return sudoScript('keyway-reconcile-inspect', "list Keyway's principals and managed accounts", RECONCILE_INSPECT_SCRIPT, []);
 }

@@ -923,3 +923,22 @@ for user in $(batch_users); do
   done
 done
 `);
+
+/**
+ * Read-only: what Keyway access this server holds, for `keyway hosts reconcile`. No arguments. Prints
+ * `principal=<user> <principal>` for every line of every principals file in the principals directory (temporary files
+ * of a rewrite, named with a leading dot, are skipped), and `account=<user> <UID>` for every account marked
+ * keyway-managed with a UID of 1000 or more. The values are the server's: the caller validates them before acting.
+ */
+export const RECONCILE_INSPECT_SCRIPT = script(String.raw`
+if [ -d "$PRINCIPALS_DIR" ]; then
+  for file in "$PRINCIPALS_DIR"/*; do
+    [ -f "$file" ] && [ ! -h "$file" ] || continue
+    user=$(basename -- "$file")
+    while IFS= read -r line || [ -n "$line" ]; do
+      [ -z "$line" ] || printf 'principal=%s %s\n' "$user" "$line"
+    done < "$file"
+  done
+fi
+getent passwd | awk -F: -v m="$MARKER" '$3 >= 1000 && ($5 == m || index($5, m ",") == 1) { print "account=" $1 " " $3 }'
+`);

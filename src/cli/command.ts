@@ -65,8 +65,6 @@ export function positiveId(text: string | undefined, what = 'request id'): numbe
 
 export const JSON_OPTION: Options = { json: { type: 'boolean', short: 'j', description: 'print the result as JSON' } };
 
-export const LIMIT_OPTION: Options = { limit: { type: 'string', value: 'N', description: 'show at most N entries' } };
-
 export function printJson(io: CliIO, value: unknown): void {
   io.out(JSON.stringify(value, null, 2));
 }

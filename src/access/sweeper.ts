@@ -3,6 +3,7 @@
 // which), and re-send what is owed.
 // Safe to run at any time and any number of times: every step starts from what the database says.
 import { expiryWarningAt } from '../core/expiry-warning.js';
+import { GRANT_STATES_WITH_ACCESS } from '../core/lifecycle.js';
 import { appendAudit } from '../store/audit-log.js';
 import { grantsDueForRevoke, listGrants, moveGrant, type Grant } from '../store/grants.js';
 import { liveRequestsNotWarned, listRequests, markExpiryWarned, pendingRequestsPastTtl, type AccessRequest } from '../store/requests.js';
@@ -82,14 +83,12 @@ export function warningTimeOf(request: AccessRequest): number {
   return expiryWarningAt(request.decidedAt ?? request.createdAt, request.accessExpiresAt!);
 }
 
-const LIVE: Grant['state'][] = ['provisioning', 'provision_failed', 'active', 'revoking', 'revoke_failed'];
-
 /** Deletes the accounts each kind's driver says are due (SSH: users whose last grant on a server ended more than
  * cleanup_after_days ago), from what the grants stored: a server that has left the config is cleaned up too. */
 async function cleanUpAccounts(runner: GrantRunner, now: number): Promise<number> {
   const { ctx } = runner;
   const revoked = listGrants(ctx.db, { states: ['revoked'], limit: 5000 }).filter(isBound);
-  const live = listGrants(ctx.db, { states: LIVE, limit: 100_000 });
+  const live = listGrants(ctx.db, { states: GRANT_STATES_WITH_ACCESS, limit: 100_000 });
   let cleaned = 0;
   for (const [kind, driver] of runner.drivers) {
     const due = driver.accountsToClean(ctx, revoked.filter((g) => g.targetKind === kind), live.filter((g) => g.targetKind === kind || g.targetKind === null), now);

@@ -2,7 +2,7 @@
 // on the state indexes (they only hold the live rows' range), ended states come from state_counts (kept by triggers,
 // migration 0007), and events are read from the audit log after a cursor, by primary key.
 import type { Database } from 'better-sqlite3';
-import { GRANT_STATES, REQUEST_STATES, type GrantState, type RequestState } from '../core/lifecycle.js';
+import { GRANT_STATES, GRANT_STATES_WITH_ACCESS, REQUEST_STATES, type GrantState, type RequestState } from '../core/lifecycle.js';
 
 /** Throws when the database does not answer: what /healthz reports as database_unavailable. */
 export function pingDatabase(db: Database): void {
@@ -10,7 +10,6 @@ export function pingDatabase(db: Database): void {
 }
 
 const LIVE_REQUEST_STATES: readonly RequestState[] = ['pending'];
-const LIVE_GRANT_STATES: readonly GrantState[] = ['provisioning', 'provision_failed', 'active', 'revoking', 'revoke_failed'];
 
 /** Requests in each state, every state present (0 when none). */
 export function requestCountsByState(db: Database): Record<RequestState, number> {
@@ -19,7 +18,7 @@ export function requestCountsByState(db: Database): Record<RequestState, number>
 
 /** Grants in each state, every state present (0 when none). */
 export function grantCountsByState(db: Database): Record<GrantState, number> {
-  return countsByState(db, 'grants', 'grant', GRANT_STATES, LIVE_GRANT_STATES);
+  return countsByState(db, 'grants', 'grant', GRANT_STATES, GRANT_STATES_WITH_ACCESS);
 }
 
 export function requestsIn(db: Database, state: RequestState): number {

@@ -1,6 +1,7 @@
 // What every platform's grant message shows, gathered once: the driver of the request's grants builds the
 // credential view model (the certificate or password, where to connect, what is not ready yet, the admins' notes).
 // Platform-neutral; chat adapters render it.
+import { findIntegration } from '../core/lookup.js';
 import { grantsOfRequest } from '../store/grants.js';
 import { getRequest, type AccessRequest } from '../store/requests.js';
 import type { AccessContext } from './context.js';
@@ -27,5 +28,5 @@ export function credentialViewOf(runner: GrantRunner, requestId: number): OwedCr
 
 /** Who hears about failures of an integration: its owners. */
 export function ownersOf(ctx: AccessContext, integrationName: string): string[] {
-  return ctx.config().integrations.find((i) => i.name === integrationName)?.owners ?? [];
+  return findIntegration(ctx.config(), integrationName)?.owners ?? [];
 }

@@ -9,7 +9,7 @@ import type {
   AccountCleanup, BoundGrant, CredentialView, GrantTarget, Outcome, RevokeItem, RevokeNotes, TargetDriver,
 } from '../../access/target-driver.js';
 import { DEFAULT_GROUP, type Integration, type ServerRef } from '../../core/model.js';
-import { findServer } from '../../core/policy.js';
+import { findIntegration, findServer } from '../../core/lookup.js';
 import type { Grant } from '../../store/grants.js';
 import type { AccessRequest } from '../../store/requests.js';
 import { certificateOf, issueCertificate, needsCertificate } from './certificates.js';
@@ -75,7 +75,7 @@ export function serverRefOf(ctx: AccessContext, grant: Grant): ServerRef {
     }
     return ref;
   }
-  const integration = config.integrations.find((i) => i.name === grant.integration)
+  const integration = findIntegration(config, grant.integration)
     ?? goneIntegration(grant.integration, account.cleanupAfterDays ?? DEFAULT_CLEANUP_AFTER_DAYS);
   const configured = integration.servers.find((s) => s.name === grant.server);
   return {
@@ -85,7 +85,7 @@ export function serverRefOf(ctx: AccessContext, grant: Grant): ServerRef {
 }
 
 function cleanupAfterDaysOf(ctx: AccessContext, grant: Grant): number {
-  const integration = ctx.config().integrations.find((i) => i.name === grant.integration);
+  const integration = findIntegration(ctx.config(), grant.integration);
   return integration?.cleanupAfterDays ?? accountOf(grant).cleanupAfterDays ?? DEFAULT_CLEANUP_AFTER_DAYS;
 }
 
@@ -215,7 +215,7 @@ function certificateView(ctx: AccessContext, request: AccessRequest, grants: Gra
     if (ref) targets.push({ server: g.server, host: ref.server.host, port: ref.server.port });
   }
   if (targets.length === 0) return undefined;
-  const integration = config.integrations.find((i) => i.name === request.integration);
+  const integration = findIntegration(config, request.integration);
   return sshCredentialView({
     request, certificate: certificate.line, serial: certificate.serial, validBefore: certificate.validBefore, targets,
     notReady: grants.filter((g) => g.state === 'provisioning' || g.state === 'provision_failed').map((g) => g.server),

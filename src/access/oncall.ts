@@ -30,18 +30,18 @@ export interface OncallResolverOptions {
 
 export function createOncallResolver(options: OncallResolverOptions): OncallResolver {
   // One cached client per provider per loaded `oncall:` section (a reload with new settings starts afresh).
-  const clients = new WeakMap<OncallConfig, Map<OncallProviderName, OncallProvider | Error>>();
+  const clients = new WeakMap<OncallConfig, Map<OncallProviderName, OncallProvider>>();
   const clientFor = (oncall: OncallConfig, name: OncallProviderName): OncallProvider | Error => {
     let byName = clients.get(oncall);
     if (!byName) clients.set(oncall, (byName = new Map()));
-    let client = byName.get(name);
+    let client: OncallProvider | undefined = byName.get(name);
     if (!client) {
       const settings = oncall.providers[name]!;
       try {
         const provider = makeProvider(name, settings, readToken(settings.secret, options.env), oncall.timeoutSeconds * 1000, options.fetch);
         client = cachedProvider(provider, oncall.cacheSeconds * 1000, options.now);
       } catch (error) {
-        client = error as Error;
+        return error as Error; // not kept: a token put in place later counts at the next request
       }
       byName.set(name, client);
     }

@@ -66,6 +66,11 @@ export type Outcome =
  * A new request. `shifts` are who is on call now (access/oncall.ts resolves them before this is called, and
  * `person.onCall` must be `shifts.onCall`); without them nobody is on call.
  */
+/** A provider's failure as the request shows it: bounded, so it cannot grow a reason past what chat can show. */
+function brief(why: string): string {
+  return why.length <= 120 ? why : `${why.slice(0, 119)}…`;
+}
+
 export function submitRequest(ctx: AccessContext, person: Requester, ask: AccessAsk, source: string, shifts: ShiftFacts = NO_SHIFTS): Outcome {
   checkFreeText(ask.reason, 'reason');
   const config = ctx.config();
@@ -79,7 +84,7 @@ export function submitRequest(ctx: AccessContext, person: Requester, ask: Access
     ? shifts.failures.filter((f) => plan.flow.requesters.oncall?.includes(f.schedule) || plan.flow.approvers.oncall?.includes(f.schedule))
     : [];
   const why = unknown.length > 0
-    ? `not auto-approved: the on-call check failed (${unknown.map((f) => `${describeSchedule(f.schedule)}: ${f.why}`).join('; ')}), so approvers are asked`
+    ? `not auto-approved: the on-call check failed (${unknown.map((f) => `${describeSchedule(f.schedule)}: ${brief(f.why)}`).join('; ')}), so approvers are asked`
     : undefined;
   if (onCall) plan.duration = onCall.duration;
   if (why) plan.reason = plan.reason ? `${plan.reason} [${why}]` : `[${why}]`;

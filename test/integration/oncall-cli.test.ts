@@ -4,6 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { createOncallResolver } from '../../src/access/oncall.js';
+import { loadAccessConfig } from '../../src/config/load.js';
 import { startFakePagerDuty, type FakePagerDuty } from '../helpers/fake-pagerduty.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -62,6 +64,18 @@ describe('keyway oncall who', () => {
     const unknown = await keyway('oncall', 'who', 'nope');
     expect(unknown.code).toBe(1);
     expect(unknown.err).toMatch(/no flow called "nope"/);
+  });
+
+  it('does not keep a token it could not read: one put in place later counts at the next question', async () => {
+    const config = loadAccessConfig(env.KEYWAY_CONFIG!);
+    const later: NodeJS.ProcessEnv = {};
+    const resolver = createOncallResolver({ config: () => config, env: later, now: () => Date.now() });
+    const [before] = await resolver.whoIsOnCall(['pagerduty:PSCHED1']);
+    expect(before!.failure).toMatch(/PD_TOKEN/);
+    later.PD_TOKEN = pd.token;
+    const [after] = await resolver.whoIsOnCall(['pagerduty:PSCHED1']);
+    expect(after).toMatchObject({ schedule: 'pagerduty:PSCHED1', shifts: [expect.objectContaining({ email: 'ana@example.com' })] });
+    expect(after!.failure).toBeUndefined();
   });
 
   it('says a failing provider counts nobody as on call, and exits 1', async () => {

@@ -23,10 +23,6 @@ export function liveManagedUser(db: Database, integration: string, server: strin
     .get(integration, server, linuxUser) as ManagedUser | undefined;
 }
 
-export function isManaged(db: Database, integration: string, server: string, linuxUser: string): boolean {
-  return liveManagedUser(db, integration, server, linuxUser) !== undefined;
-}
-
 export interface AllocatedUid {
   uid: number;
   /** false when the user already had a live record and keeps its UID */

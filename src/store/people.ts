@@ -60,7 +60,3 @@ export function rememberChatIdentity(db: Database, platform: 'slack' | 'teams', 
     .run(platform, platformUserId, email.toLowerCase(), JSON.stringify(details), now);
 }
 
-export function chatIdentitiesOf(db: Database, email: string): Array<{ platform: 'slack' | 'teams'; platformUserId: string; details: Record<string, unknown> }> {
-  const rows = db.prepare('SELECT platform, platform_user_id, details FROM chat_identities WHERE email = ?').all(email.toLowerCase()) as Array<{ platform: 'slack' | 'teams'; platform_user_id: string; details: string }>;
-  return rows.map((r) => ({ platform: r.platform, platformUserId: r.platform_user_id, details: JSON.parse(r.details) as Record<string, unknown> }));
-}

@@ -297,11 +297,15 @@ function recordRevokeFailure(runner: GrantRunner, grant: Grant, error: unknown):
   const { ctx } = runner;
   const now = ctx.now();
   const attempts = grant.attempts + 1;
-  ctx.db.transaction(() => {
-    moveGrant(ctx.db, grant.id, 'revoking', 'revoke_failed', { at: now, error: errorText(error), nextAttemptAt: now + retryDelayMs(attempts), countAttempt: true });
+  // Compare-and-swap: when another Keyway process finished this revoke meanwhile, its outcome stands and nobody is
+  // told of a failure that did not happen.
+  const recorded = ctx.db.transaction(() => {
+    if (!moveGrant(ctx.db, grant.id, 'revoking', 'revoke_failed', { at: now, error: errorText(error), nextAttemptAt: now + retryDelayMs(attempts), countAttempt: true })) return false;
     appendAudit(ctx.db, { actor: 'system', action: 'grant.revoke_failed', subject: `grant:${grant.id}`, details: { server: grant.server, error: errorText(error), attempts } }, now);
     enqueueEvent(ctx.db, { kind: 'revoke_failing', grantId: grant.id, attempts, error: errorText(error) }, now);
+    return true;
   }).immediate();
+  if (!recorded) return getGrant(ctx.db, grant.id)?.state ?? 'revoke_failed';
   ctx.logger.error({ grantId: grant.id, server: grant.server, err: errorText(error), attempts, outage: isOutage(error) }, 'revoke failed; will retry');
   return 'revoke_failed';
 }

@@ -19,12 +19,14 @@ class RecordingHosts implements HostEffects {
   calls: string[] = [];
   down = new Set<string>();
   revokeNotes: Awaited<ReturnType<HostEffects['revoke']>> = undefined;
+  /** Runs inside a revoke, before it fails or returns (e.g. another Keyway process finishing the same revoke). */
+  duringRevoke: (() => void) | undefined;
   private act(what: string, server: string) {
     if (this.down.has(server)) throw new Error(`${server}: connect ECONNREFUSED`);
     this.calls.push(`${what} ${server}`);
   }
   async provision(ref: Parameters<HostEffects['provision']>[0]) { this.act('provision', ref.server.name); }
-  async revoke(ref: Parameters<HostEffects['revoke']>[0], _g: unknown, scope: Parameters<HostEffects['revoke']>[2]) { this.act(`revoke(other=${scope.otherGrantsLive})`, ref.server.name); return this.revokeNotes; }
+  async revoke(ref: Parameters<HostEffects['revoke']>[0], _g: unknown, scope: Parameters<HostEffects['revoke']>[2]) { this.duringRevoke?.(); this.act(`revoke(other=${scope.otherGrantsLive})`, ref.server.name); return this.revokeNotes; }
   async cleanup(ref: Parameters<HostEffects['cleanup']>[0], user: string) { this.act(`cleanup ${user}`, ref.server.name); }
 }
 
@@ -90,6 +92,19 @@ describe('ending access', () => {
     expect(grantsOfRequest(ctx.db, id).map((g) => g.state)).toEqual(['revoked']);
     expect(hosts.calls).toContain('revoke(other=false) web-2');
     expect(outboxKinds()).toContain('access_ended');
+  });
+
+  it('records no failure for a revoke another process finished meanwhile: its outcome stands, nobody is alarmed', async () => {
+    const { runner, hosts } = setup();
+    const id = approved(['web-2'], 600);
+    const [grant] = await provisionRequest(runner, id);
+    hosts.down.add('web-2');
+    hosts.duringRevoke = () => void moveGrant(ctx.db, grant!.id, 'revoking', 'revoked', { at: ctx.now() });
+    ctx.clock.now += 600_000;
+    await sweepOnce(runner);
+    expect(getGrant(ctx.db, grant!.id)!.state).toBe('revoked');
+    expect(listAudit(ctx.db).map((e) => e.action)).not.toContain('grant.revoke_failed');
+    expect(outboxKinds()).not.toContain('revoke_failing');
   });
 
   it('audits the files a revoke moved aside (mail delivery hooks) and where they went', async () => {

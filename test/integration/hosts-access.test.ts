@@ -1,13 +1,11 @@
 // Grants made real and taken back on real sshd test hosts; the proof is always the real ssh client with a Keyway
 // certificate.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCaKey } from '../../src/ca/ca-key.js';
-import { signCertificate, validityWindow } from '../../src/ca/certificate.js';
-import { parseUserPublicKey } from '../../src/ca/user-key.js';
 import type { ServerRef } from '../../src/core/model.js';
 import { bootstrapServer } from '../../src/targets/ssh/bootstrap.js';
 import { ConnectionPool } from '../../src/targets/ssh/connection-pool.js';
@@ -17,6 +15,7 @@ import { liveManagedUser } from '../../src/store/managed-users.js';
 import { openDatabase } from '../../src/store/open-database.js';
 import { integration, server } from '../helpers/access-config.js';
 import { rootTestSkipReason } from '../helpers/root.js';
+import { writeRequestCertificate } from '../helpers/request-certificate.js';
 import { generateUserKey, sshRun, startSshSession } from '../helpers/ssh-client.js';
 import { startTestHosts, stopAllTestHosts, type TestHost } from '../helpers/test-host.js';
 
@@ -57,15 +56,8 @@ describe.skipIf(!!reason)(`hosts: provision, revoke and cleanup on real servers$
   });
 
   /** The certificate Keyway would issue for request `requestId`, written next to the user's key. */
-  function certificateFor(requestId: number): string {
-    const signed = signCertificate(caKey, {
-      publicKey: parseUserPublicKey(userKey.publicKeyLine), serial: ++serial, keyId: `keyway-req-${requestId}_ana@example.com`,
-      principals: [`keyway-req-${requestId}`], ...validityWindow(new Date(), 3600),
-    });
-    const path = join(dir, `cert-${requestId}.pub`);
-    writeFileSync(path, `${signed.line}\n`);
-    return path;
-  }
+  const certificateFor = (requestId: number): string =>
+    writeRequestCertificate({ ca: caKey, publicKeyLine: userKey.publicKeyLine, person: 'ana@example.com', requestId, serial: ++serial, dir });
 
   const login = (host: TestHost, user: string, certPath: string | undefined, command = 'id -un', tty = false) =>
     sshRun(host, { user, keyPath: userKey.privateKeyPath, certPath, command, tty });

@@ -1,13 +1,11 @@
 // Security issue 11: nothing a granted user does on the server (hold Keyway's files locked, detach processes, keep
 // forking, plant mail delivery hooks) may delay or survive a revoke. Real sshd test host, real ssh client.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCaKey } from '../../src/ca/ca-key.js';
-import { signCertificate, validityWindow } from '../../src/ca/certificate.js';
-import { parseUserPublicKey } from '../../src/ca/user-key.js';
 import type { ServerRef } from '../../src/core/model.js';
 import { bootstrapServer } from '../../src/targets/ssh/bootstrap.js';
 import { ConnectionPool } from '../../src/targets/ssh/connection-pool.js';
@@ -16,6 +14,7 @@ import { provisionGrant, revokeGrant, type HostsContext, type RevokeInput } from
 import { openDatabase } from '../../src/store/open-database.js';
 import { integration, server } from '../helpers/access-config.js';
 import { rootTestSkipReason } from '../helpers/root.js';
+import { writeRequestCertificate } from '../helpers/request-certificate.js';
 import { generateUserKey, sshRun, startSshSession, type SshSession } from '../helpers/ssh-client.js';
 import { startTestHost, stopAllTestHosts, type ExecResult, type TestHost } from '../helpers/test-host.js';
 
@@ -86,15 +85,8 @@ describe.skipIf(!!reason)(`revoke hardening on a real server${reason ? ` (skippe
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function certificateFor(requestId: number): string {
-    const signed = signCertificate(caKey, {
-      publicKey: parseUserPublicKey(userKey.publicKeyLine), serial: ++serial, keyId: `keyway-req-${requestId}_test@example.com`,
-      principals: [`keyway-req-${requestId}`], ...validityWindow(new Date(), 3600),
-    });
-    const path = join(dir, `cert-${requestId}.pub`);
-    writeFileSync(path, `${signed.line}\n`);
-    return path;
-  }
+  const certificateFor = (requestId: number): string =>
+    writeRequestCertificate({ ca: caKey, publicKeyLine: userKey.publicKeyLine, person: 'test@example.com', requestId, serial: ++serial, dir });
 
   const login = (user: string, certPath: string, command = 'id -un'): Promise<ExecResult> =>
     sshRun(host, { user, keyPath: userKey.privateKeyPath, certPath, command, timeoutMs: 10_000 });

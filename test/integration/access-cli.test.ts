@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
+import { runKeyway } from '../helpers/run-keyway.js';
 import { rootTestSkipReason } from '../helpers/root.js';
 import { startTestHosts, type TestHost } from '../helpers/test-host.js';
 import { generateUserKey, sshRun } from '../helpers/ssh-client.js';
@@ -16,12 +16,7 @@ describe.skipIf(!!reason)(`keyway grant, revoke and sweep on real servers${reaso
   let env: NodeJS.ProcessEnv;
   let userKey: { privateKeyPath: string; publicKeyLine: string };
 
-  async function keyway(...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  }
+  const keyway = (...argv: string[]) => runKeyway(env, ...argv);
 
   beforeAll(async () => {
     temp = makeTempDir();

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { main } from '../../src/cli/main.js';
+import { runKeyway } from '../helpers/run-keyway.js';
 import { openDatabase } from '../../src/store/open-database.js';
 import { submitRequest } from '../../src/access/requests.js';
 import { decideRequest } from '../../src/store/requests.js';
@@ -24,15 +24,9 @@ beforeEach(() => {
 });
 afterEach(() => temp.remove());
 
-async function keyway(...argv: string[]): Promise<{ code: unknown; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = (into: string[]) => (text: string) => {
-    into.push(text);
-    return true as unknown as void; // what process.stdout.write gives back
-  };
-  const code = await main(argv, { out: write(out), err: write(err), env });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+async function keyway(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { code, out, err } = await runKeyway(env, ...argv);
+  return { code, out, err };
 }
 
 describe('empty lists', () => {

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { main } from '../../src/cli/main.js';
+import { runKeyway } from '../helpers/run-keyway.js';
 import { openDatabase } from '../../src/store/open-database.js';
 import { submitRequest } from '../../src/access/requests.js';
 import { loadAccessConfig } from '../../src/config/load.js';
@@ -20,12 +20,7 @@ beforeEach(() => {
 });
 afterEach(() => temp.remove());
 
-async function keyway(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const keyway = (...argv: string[]) => runKeyway(env, ...argv);
 
 describe('keyway config check', () => {
   it('accepts the shipped example', async () => {

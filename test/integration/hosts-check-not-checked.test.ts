@@ -5,19 +5,14 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runKeyway } from '../helpers/run-keyway.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 let temp: { dir: string; remove(): void };
 let env: NodeJS.ProcessEnv;
 let closedPort: number;
 
-async function keyway(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env });
-  return { code, out, err };
-}
+const keyway = (...argv: string[]) => runKeyway(env, ...argv);
 
 /** A loopback port nothing listens on: opened, then closed again. */
 async function freePort(): Promise<number> {
@@ -53,17 +48,17 @@ describe('keyway hosts check, when it cannot check', () => {
   it('says a server was not checked, and why, when its connector key is not set', async () => {
     const result = await keyway('hosts', 'check', 'web-1');
     expect(result.code).toBe(1);
-    expect(result.out).toEqual([
+    expect(result.outs).toEqual([
       'web-1: FAIL: not checked (Keyway did not connect: no usable connector key) — environment variable PROD_LINUX_SSH_KEY_BASE64 is not set: put the connector\'s private key there, as is or base64 (cat key.pem | base64)',
     ]);
-    expect(result.out.join('\n')).not.toMatch(/reachable|sudo/);
+    expect(result.outs.join('\n')).not.toMatch(/reachable|sudo/);
   });
 
   it('reports an unreachable server as UNREACHABLE and claims nothing about sudo or bootstrap', async () => {
     const result = await keyway('hosts', 'check', 'lab-1');
     expect(result.code).toBe(1);
-    expect(result.out).toHaveLength(1);
-    expect(result.out[0]).toMatch(new RegExp(
+    expect(result.outs).toHaveLength(1);
+    expect(result.outs[0]).toMatch(new RegExp(
       `^lab-1: FAIL: UNREACHABLE \\(could not connect and log in; sudo and bootstrap not checked\\), host key not pinned — Cannot reach server lab-1 \\(keyway@127\\.0\\.0\\.1:${closedPort}\\): connect ECONNREFUSED`,
     ));
   });
@@ -71,7 +66,7 @@ describe('keyway hosts check, when it cannot check', () => {
   it('says the same in --json: not_tried, with no reachable or sudo claimed', async () => {
     const result = await keyway('hosts', 'check', '--all', '--json');
     expect(result.code).toBe(1);
-    const checks = JSON.parse(result.out.join('\n')) as Array<Record<string, unknown>>;
+    const checks = JSON.parse(result.outs.join('\n')) as Array<Record<string, unknown>>;
     expect(checks).toEqual([
       { server: 'web-1', stage: 'not_tried', problem: expect.stringMatching(/PROD_LINUX_SSH_KEY_BASE64 is not set/), ok: false },
       { server: 'lab-1', stage: 'unreachable', reachable: false, problem: expect.stringMatching(/^Cannot reach server lab-1/), ok: false },

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
+import { runKeyway } from '../helpers/run-keyway.js';
 import { provisionRequest, type GrantRunner } from '../../src/access/grant-runner.js';
 import { submitRequest, voteOnRequest } from '../../src/access/requests.js';
 import { generateCaKey } from '../../src/ca/ca-key.js';
@@ -36,12 +36,7 @@ describe.skipIf(!!reason)(`keyway hosts reconcile${reason ? ` (skipped: ${reason
   let configDir: { dir: string; remove(): void };
   const people = new Map<string, { keyPath: string; certPath: string; requestId: number; uid: number }>();
 
-  async function keyway(...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env });
-    return { code, out, err };
-  }
+  const keyway = (...argv: string[]) => runKeyway(env, ...argv);
 
   beforeAll(async () => {
     host = await startTestHost({ name: 'recon' });
@@ -122,10 +117,10 @@ describe.skipIf(!!reason)(`keyway hosts reconcile${reason ? ` (skipped: ${reason
       `recon-1: account bob (UID ${people.get('bob')!.uid}) marked keyway-managed, unknown to this database → would lock and end its processes`,
     ];
     const dry = await keyway('hosts', 'reconcile', 'recon-1', '--dry-run');
-    expect(dry.err).toEqual([]);
+    expect(dry.errs).toEqual([]);
     expect(dry.code).toBe(0);
-    expect(dry.out.slice(0, -1)).toEqual(plan);
-    expect(dry.out.at(-1)).toMatch(/^Dry run: nothing changed \(5 findings\)\. .*never deletes accounts or homes/);
+    expect(dry.outs.slice(0, -1)).toEqual(plan);
+    expect(dry.outs.at(-1)).toMatch(/^Dry run: nothing changed \(5 findings\)\. .*never deletes accounts or homes/);
     // Nothing changed: the forgotten certificate still logs in, its processes run, the account is open.
     expect((await login('alice')).stdout.trim()).toBe('alice');
     expect(await processesOf('alice')).toBeGreaterThan(0);
@@ -136,15 +131,15 @@ describe.skipIf(!!reason)(`keyway hosts reconcile${reason ? ` (skipped: ${reason
       // Without --yes and without a terminal to ask on: the plan, nothing removed, exit 1 (unknown access is left).
       const unasked = await keyway('hosts', 'reconcile', '--all');
       expect(unasked.code).toBe(1);
-      expect(unasked.out.slice(0, -1)).toEqual(plan);
-      expect(unasked.out.at(-1)).toMatch(/^Nothing changed: stdin is not a terminal/);
+      expect(unasked.outs.slice(0, -1)).toEqual(plan);
+      expect(unasked.outs.at(-1)).toMatch(/^Nothing changed: stdin is not a terminal/);
       expect((await login('bob')).stdout.trim()).toBe('bob');
     }
 
     const done = await keyway('hosts', 'reconcile', 'recon-1', '--yes');
-    expect(done.err).toEqual([]);
+    expect(done.errs).toEqual([]);
     // The plan first, then what was done.
-    expect(done.out).toEqual([
+    expect(done.outs).toEqual([
       ...plan,
       ...plan.map((line) => line.replace(/dave: no live grant → would remove$/, 'dave: no live grant → removed (the account is not marked keyway-managed: left untouched)')
         .replace(/ → would remove$/, ' → removed').replace(/ → would lock and end its processes$/, ' → locked, processes ended')),

@@ -3,19 +3,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runKeyway } from '../helpers/run-keyway.js';
 import { SAMPLE_KEY } from '../helpers/access-context.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 let temp: { dir: string; remove(): void } | undefined;
 afterEach(() => temp?.remove());
 
-async function keyway(env: NodeJS.ProcessEnv, ...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const keyway = (env: NodeJS.ProcessEnv, ...argv: string[]) => runKeyway(env, ...argv);
 
 describe('keyway keys add', () => {
   it('registers a key for someone in no flow (with a note), and refuses a Linux name another person has', async () => {

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runKeyway } from '../helpers/run-keyway.js';
 import { createOncallResolver } from '../../src/access/oncall.js';
 import { loadAccessConfig } from '../../src/config/load.js';
 import { startFakePagerDuty, type FakePagerDuty } from '../helpers/fake-pagerduty.js';
@@ -44,12 +44,7 @@ describe('keyway oncall who', () => {
     temp.remove();
   });
 
-  async function keyway(...argv: string[]): Promise<{ code: number | void; out: string; err: string }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(argv, { out: (t) => void out.push(t), err: (t) => void err.push(t), env });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  }
+  const keyway = (...argv: string[]) => runKeyway(env, ...argv);
 
   it('prints who is on call in each schedule the flow names, with the end of the shift', async () => {
     const result = await keyway('oncall', 'who', 'oncall-debug');

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { main } from '../../src/cli/main.js';
+import { runKeyway } from '../helpers/run-keyway.js';
 import { accessJsonSchema, accessJsonSchemaText } from '../../src/config/json-schema.js';
 
 const EXAMPLE = 'config/access.example.yaml';
@@ -11,12 +11,7 @@ const COMMITTED = 'config/access.schema.json';
 
 type Schema = { type?: string | string[]; properties?: Record<string, Schema>; required?: string[]; items?: Schema; oneOf?: Schema[]; additionalProperties?: boolean | Schema; const?: unknown };
 
-async function keyway(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env: {} });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const keyway = (...argv: string[]) => runKeyway({}, ...argv);
 
 /**
  * Not a JSON Schema validator: the structural subset the schema uses for shape (object keys, required, closed

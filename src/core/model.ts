@@ -40,6 +40,65 @@ export interface SshIntegration extends IntegrationCommon {
   servers: Server[];
 }
 
+/** type: aws-ec2 — Linux servers over SSH, discovered with EC2 DescribeInstances (design.md). */
+export interface AwsEc2Integration extends IntegrationCommon {
+  type: 'aws-ec2';
+  regions: string[];
+  /** Instance tags to match (running instances only). */
+  tags: Record<string, string>;
+  address: 'private' | 'public' | 'private-dns' | 'public-dns';
+  /** The connector login on every discovered server. */
+  user: string;
+  /** The tag that names a server (default Name); else the instance id. */
+  nameTag: string;
+  /** Seconds between inventory refreshes. */
+  refresh: number;
+  /** A VPC endpoint or a test server. */
+  endpoint?: string;
+  roleArn?: string;
+  /** The latest inventory snapshot (from SQLite), never the cloud on the request path. */
+  servers: Server[];
+}
+
+/** type: azure-vm — Linux servers over SSH, discovered from a subscription's virtual machines (design.md). */
+export interface AzureVmIntegration extends IntegrationCommon {
+  type: 'azure-vm';
+  subscriptionId: string;
+  /** Empty: every resource group of the subscription. */
+  resourceGroups: string[];
+  tags: Record<string, string>;
+  address: 'private' | 'public';
+  user: string;
+  /** Seconds between inventory refreshes. */
+  refresh: number;
+  /** Resource Manager base URL (sovereign clouds, test servers). */
+  endpoint?: string;
+  /** Entra ID authority (sovereign clouds, test servers). */
+  authorityHost?: string;
+  /** The latest inventory snapshot (from SQLite). */
+  servers: Server[];
+}
+
+/** One Windows server reached over WinRM. `user` is the integration's admin account. */
+export interface RdpServer extends Server {
+  winrmPort: number;
+  rdpPort: number;
+  useSsl: boolean;
+}
+
+/** type: rdp — Windows servers over WinRM; the credential is a one-time password (design.md). */
+export interface RdpIntegration extends IntegrationCommon {
+  type: 'rdp';
+  servers: RdpServer[];
+  /** The admin account WinRM logs in as; `secret` is its password. userGroups defaults to [Remote Desktop Users]. */
+  user: string;
+  /** A windows-dc integration's name: grant the domain account instead of a local one. */
+  domain?: string;
+  tlsCaFile?: string;
+  /** Plain-HTTP WinRM (5985); refused unless set, and warned about at every start. */
+  allowUnencrypted: boolean;
+}
+
 /**
  * An integration: one member per type, discriminated on `type` (its target kind). Only ssh exists yet; aws-ec2,
  * azure-vm (Linux over SSH, servers from a cloud API), rdp and windows-dc join as siblings.

@@ -16,8 +16,12 @@ import { sshDriver, type SshDriverDeps } from './targets/ssh/ssh-driver.js';
 
 /** kind → driver: one line per target kind (an integration's `type`). */
 export function targetDrivers(ssh: SshDriverDeps): DriverRegistry {
+  const linuxOverSsh = sshDriver(ssh);
   return new Map<string, TargetDriver>([
-    ['ssh', sshDriver(ssh)],
+    ['ssh', linuxOverSsh],
+    // Linux over SSH too: only where the server list comes from differs (targets/cloud/).
+    ['aws-ec2', linuxOverSsh],
+    ['azure-vm', linuxOverSsh],
   ]);
 }
 

@@ -3,7 +3,7 @@
 import { formatDuration } from '../core/duration.js';
 import { validateGrantableGroup } from '../core/linux-names.js';
 import { UserError } from '../core/errors.js';
-import { DEFAULT_GROUP, type AccessConfig, type Flow, type Integration, type OncallProviderName } from '../core/model.js';
+import { DEFAULT_GROUP, isCloudIntegration, type AccessConfig, type Flow, type Integration, type OncallProviderName } from '../core/model.js';
 import type { ConfigProblem } from './config-error.js';
 import { findIntegration, findServer, selectServers } from '../core/lookup.js';
 import type { ConfigPath, SourceFile } from './source-locator.js';
@@ -117,6 +117,8 @@ function checkFlows({ config, yaml }: LocatedConfig): ConfigProblem[] {
 type Report = (path: ConfigPath, message: string) => void;
 
 function checkFlowResources(config: AccessConfig, flow: Flow, integration: Integration, at: Report): void {
+  // A cloud inventory's servers are only known after a refresh: names and tags there are checked against its snapshot.
+  if (isCloudIntegration(integration)) return;
   let unknownNames = false;
   flow.resources.servers.forEach((name, s) => {
     if (integration.servers.some((server) => server.name === name)) return;

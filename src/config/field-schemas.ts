@@ -213,3 +213,50 @@ export const apiUrl = z
       return false;
     }
   }, { error: 'api_url must be an http(s) URL like https://api.eu.pagerduty.com' });
+
+/** An AWS region name like eu-west-1 or us-gov-west-1. */
+export const awsRegion = z.string().refine((value) => /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/.test(value), {
+  error: (issue) => `${quoted(issue.input)} is not an AWS region: write a region name like eu-west-1`,
+});
+
+/** An IAM role to assume for DescribeInstances. */
+export const roleArn = z.string().refine((value) => /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(value), {
+  error: 'role_arn must be an IAM role ARN like arn:aws:iam::123456789012:role/keyway-inventory',
+});
+
+/** An Azure subscription id: a GUID. */
+export const subscriptionId = z.string().refine((value) => /^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/.test(value), {
+  error: (issue) => `${quoted(issue.input)} is not an Azure subscription id: write its GUID, like 00000000-0000-0000-0000-000000000000`,
+});
+
+/** An Azure resource group name: letters, digits, "_", "-", ".", "(", ")"; not ending in "."; at most 90. */
+export const resourceGroup = z.string().refine((value) => /^[-\w.()]{0,89}[-\w()]$/u.test(value), {
+  error: (issue) => `${quoted(issue.input)} is not an Azure resource group name: up to 90 letters, digits, "_", "-", ".", "(" and ")"`,
+});
+
+/** A base URL of a cloud API or token authority: https, or http for a local test server. */
+export function serviceUrl(field: string, example: string) {
+  return z.string().refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && url.password === '';
+    } catch {
+      return false;
+    }
+  }, { error: `${field} must be an http(s) URL like ${example}, without a user or password` });
+}
+
+/** How often a cloud inventory is listed again: from 30 seconds to a day. */
+export const refreshInterval = z
+  .string({ error: 'refresh must be a duration like 5m' })
+  .transform((value, context) => {
+    try {
+      const seconds = parseDuration(value);
+      if (seconds >= 30 && seconds <= 86_400) return seconds;
+      context.addIssue({ code: 'custom', message: `refresh must be from 30s to 1d, not ${formatDuration(seconds)}` });
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: `refresh: ${messageOf(error)}` });
+    }
+    return z.NEVER;
+  })
+  .prefault('5m');

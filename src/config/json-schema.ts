@@ -35,9 +35,10 @@ export function accessJsonSchema(): JsonSchema {
   for (const [name, description] of Object.entries(DESCRIPTIONS)) top[name] = { description, ...top[name] };
   for (const integration of (top.integrations!.items as { oneOf: JsonSchema[] }).oneOf) {
     const properties = integration.properties!;
-    properties.type = { ...properties.type, default: 'ssh' };
     properties.secret = SECRET;
     properties.user_groups = { ...properties.user_groups, default: ['Default'] };
+    if (properties.type?.const !== 'ssh') continue;
+    properties.type = { ...properties.type, default: 'ssh' };
     integration.required = integration.required!.filter((key) => key !== 'type');
     integration.oneOf = [{ required: ['servers'] }, { required: ['servers_file'] }];
   }

@@ -68,6 +68,7 @@ export function parseAccessConfig(text: string, file: string, readFile: ReadText
 }
 
 function finishIntegration(parsed: ParsedIntegration, fromFile: ServersFileResult | undefined, file: string): Integration {
+  if (parsed.type !== 'ssh') return { ...parsed, ...(parsed.secret !== undefined && { secret: resolveSecret(parsed.secret, file) }) };
   const { servers, serversFile: _serversFile, secret, ...rest } = parsed;
   return {
     ...rest,
@@ -82,6 +83,7 @@ function resolveSecret(secret: SecretRef, file: string): SecretRef {
 }
 
 function originsOf(parsed: ParsedIntegration, i: number, yaml: SourceFile, fromFile: ServersFileResult | undefined): ServerOrigin[] {
+  if (parsed.type !== 'ssh') return []; // a cloud inventory's servers are named by the refresh, not written here
   if (parsed.servers !== undefined) return parsed.servers.map((_, j) => ({ source: yaml, path: ['integrations', i, 'servers', j] }));
   return (fromFile?.servers ?? []).map((_, j) => ({ source: fromFile!.source, path: [j] }));
 }

@@ -2,9 +2,15 @@
 // Single-field rules live here; rules that relate fields to each other are in cross-checks.ts.
 import { z } from 'zod';
 import {
-  DEFAULT_MAX_PENDING_REQUESTS, DEFAULT_ONCALL_CACHE_SECONDS, DEFAULT_ONCALL_TIMEOUT_SECONDS, type OncallConfig, type Audience, type Flow, type FlowResources, type IntegrationCommon, type Person, type Server, type SshIntegration } from '../core/model.js';
+  DEFAULT_MAX_PENDING_REQUESTS, DEFAULT_ONCALL_CACHE_SECONDS, DEFAULT_ONCALL_TIMEOUT_SECONDS, type OncallConfig, type Audience, type AwsEc2Integration, type AzureVmIntegration, type Flow, type FlowResources, type IntegrationCommon, type Person, type Server, type SshIntegration } from '../core/model.js';
 import {
   apiUrl,
+  awsRegion,
+  refreshInterval,
+  resourceGroup,
+  roleArn,
+  serviceUrl,
+  subscriptionId,
   scheduleRef,
   cidr,
   connectorUser,
@@ -32,7 +38,10 @@ export const serverSchema = z
 export const serverListSchema = z.array(serverSchema).min(1, 'the server list must have at least one server');
 
 /** An SSH integration as written: its servers are either inline or still to be read from servers_file. */
-export type ParsedIntegration = Omit<SshIntegration, 'servers'> & { servers?: Server[]; serversFile?: string };
+export type ParsedSshIntegration = Omit<SshIntegration, 'servers'> & { servers?: Server[]; serversFile?: string };
+
+/** An integration as written; a cloud one's servers come later, from its inventory snapshot. */
+export type ParsedIntegration = ParsedSshIntegration | AwsEc2Integration | AzureVmIntegration;
 
 /** The settings every integration type takes (design.md "Integration settings"), whatever its kind. */
 const commonIntegrationFields = {
@@ -94,7 +103,7 @@ export const sshIntegrationSchema = z
     }
   })
   .transform(
-    (i): ParsedIntegration => ({
+    (i): ParsedSshIntegration => ({
       ...commonIntegration(i),
       type: i.type,
       ...(i.servers !== undefined && { servers: i.servers }),
@@ -102,10 +111,66 @@ export const sshIntegrationSchema = z
     }),
   );
 
-// One branch per integration type, discriminated on `type` (design.md): aws-ec2, azure-vm, rdp and windows-dc come as
-// siblings of ssh, each with commonIntegrationFields and its own settings.
-const INTEGRATION_TYPES = [sshIntegrationSchema] as const;
-const typeNames = ['ssh'];
+/** type: aws-ec2 — running EC2 instances with the given tags, in every listed region (design.md). */
+export const awsEc2IntegrationSchema = z
+  .strictObject({
+    type: z.literal('aws-ec2'),
+    ...commonIntegrationFields,
+    regions: z.array(awsRegion).min(1, 'regions must list at least one AWS region, like [eu-west-1]'),
+    tags,
+    address: z.enum(['private', 'public', 'private-dns', 'public-dns'], { error: 'address must be private, public, private-dns or public-dns' }).default('private'),
+    user: connectorUser,
+    name_tag: z.string().min(1, 'name_tag must name a tag').max(128, 'name_tag must be at most 128 characters').default('Name'),
+    refresh: refreshInterval,
+    endpoint: serviceUrl('endpoint', 'https://vpce-0abc.ec2.eu-west-1.vpce.amazonaws.com').optional(),
+    role_arn: roleArn.optional(),
+  })
+  .transform((i): AwsEc2Integration => ({
+    ...commonIntegration(i),
+    type: i.type,
+    regions: [...new Set(i.regions)],
+    tags: i.tags,
+    address: i.address,
+    user: i.user,
+    nameTag: i.name_tag,
+    refresh: i.refresh,
+    ...(i.endpoint !== undefined && { endpoint: i.endpoint }),
+    ...(i.role_arn !== undefined && { roleArn: i.role_arn }),
+    servers: [],
+  }));
+
+/** type: azure-vm — virtual machines of a subscription (or some of its resource groups) with the given tags. */
+export const azureVmIntegrationSchema = z
+  .strictObject({
+    type: z.literal('azure-vm'),
+    ...commonIntegrationFields,
+    subscription_id: subscriptionId,
+    resource_groups: z.array(resourceGroup).default([]),
+    tags,
+    address: z.enum(['private', 'public'], { error: 'address must be private or public' }).default('private'),
+    user: connectorUser,
+    refresh: refreshInterval,
+    endpoint: serviceUrl('endpoint', 'https://management.usgovcloudapi.net').optional(),
+    authority_host: serviceUrl('authority_host', 'https://login.microsoftonline.us').optional(),
+  })
+  .transform((i): AzureVmIntegration => ({
+    ...commonIntegration(i),
+    type: i.type,
+    subscriptionId: i.subscription_id.toLowerCase(),
+    resourceGroups: [...new Set(i.resource_groups)],
+    tags: i.tags,
+    address: i.address,
+    user: i.user,
+    refresh: i.refresh,
+    ...(i.endpoint !== undefined && { endpoint: i.endpoint }),
+    ...(i.authority_host !== undefined && { authorityHost: i.authority_host }),
+    servers: [],
+  }));
+
+// One branch per integration type, discriminated on `type` (design.md): rdp and windows-dc come as siblings, each
+// with commonIntegrationFields and its own settings.
+const INTEGRATION_TYPES = [sshIntegrationSchema, awsEc2IntegrationSchema, azureVmIntegrationSchema] as const;
+const typeNames = ['ssh', 'aws-ec2', 'azure-vm'];
 
 /** An integration without `type` is an ssh one (design.md: ssh is the default). */
 function defaultType(value: unknown): unknown {

@@ -100,10 +100,17 @@ export interface RdpIntegration extends IntegrationCommon {
 }
 
 /**
- * An integration: one member per type, discriminated on `type` (its target kind). Only ssh exists yet; aws-ec2,
- * azure-vm (Linux over SSH, servers from a cloud API), rdp and windows-dc join as siblings.
+ * An integration: one member per type, discriminated on `type` (its target kind). ssh, and aws-ec2 and azure-vm
+ * (Linux over SSH, servers from a cloud API's inventory snapshot); rdp and windows-dc join as siblings.
  */
-export type Integration = SshIntegration;
+export type Integration = SshIntegration | AwsEc2Integration | AzureVmIntegration;
+
+/** The integrations whose servers come from a cloud API, polled and kept as snapshots. */
+export type CloudIntegration = AwsEc2Integration | AzureVmIntegration;
+
+export function isCloudIntegration(integration: Integration): integration is CloudIntegration {
+  return integration.type === 'aws-ec2' || integration.type === 'azure-vm';
+}
 
 export type IntegrationType = Integration['type'];
 

@@ -53,8 +53,18 @@ describe('the JSON Schema of access.yaml', () => {
     expect(schema.required).toEqual(['integrations']);
     expect(schema.additionalProperties).toBe(false);
     const integrations = schema.properties!.integrations!.items!.oneOf!;
-    expect(integrations.map((branch) => branch.properties!.type!.const)).toEqual(['ssh']);
-    for (const integration of integrations) {
+    expect(integrations.map((branch) => branch.properties!.type!.const)).toEqual(['ssh', 'aws-ec2', 'azure-vm']);
+    const [ssh, ec2, azure] = integrations as [Schema, Schema, Schema];
+    // Cloud kinds: type must be written, their servers come from the inventory, never from the file.
+    expect(ec2.required).toEqual(['type', 'name', 'regions']);
+    expect(azure.required).toEqual(['type', 'name', 'subscription_id']);
+    for (const cloud of [ec2, azure]) {
+      expect(cloud.properties!.servers).toBeUndefined();
+      expect(cloud.properties!.secret!.oneOf!.map((form) => form.required)).toEqual([['env'], ['file']]);
+      expect(cloud.properties!.refresh).toMatchObject({ type: 'string', default: '5m' });
+      expect(cloud.properties!.address).toMatchObject({ default: 'private' });
+    }
+    for (const integration of [ssh]) {
       // type may be left out (ssh is the default), so only name is required, and servers or servers_file.
       expect(integration.required).toEqual(['name']);
       expect(integration.oneOf).toEqual([{ required: ['servers'] }, { required: ['servers_file'] }]);

@@ -10,6 +10,7 @@ import { createGrantRunner, type GrantRunner } from './access/grant-runner.js';
 import type { DriverRegistry, TargetDriver } from './access/target-driver.js';
 import type { AccessConfig } from './core/model.js';
 import type { ConnectionPool } from './targets/ssh/connection-pool.js';
+import { withInventories } from './targets/cloud/inventory-config.js';
 import { sshHostEffects, type HostEffects } from './targets/ssh/host-effects.js';
 import { openConnectionPool } from './targets/ssh/open-pool.js';
 import { sshDriver, type SshDriverDeps } from './targets/ssh/ssh-driver.js';
@@ -28,6 +29,7 @@ export function targetDrivers(ssh: SshDriverDeps): DriverRegistry {
 export interface ComposeOptions {
   env: NodeJS.ProcessEnv;
   db: Database;
+  /** The access file as loaded; cloud integrations get their servers from their inventory snapshots here. */
   config: () => AccessConfig;
   ca: CaKey;
   logger: Logger;
@@ -50,7 +52,8 @@ export interface Composed {
 }
 
 export function composeKeyway(options: ComposeOptions): Composed {
-  const { env, db, config, ca, logger } = options;
+  const { env, db, ca, logger } = options;
+  const config = withInventories(db, options.config);
   const now = options.now ?? (() => Date.now());
   const ctx: AccessContext = { db, config, now, logger };
   // Shift providers read their tokens from this environment (not only process.env), like the connector keys.

@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { SweepStatus } from './access/scheduler.js';
+import type { InventoryHealth } from './targets/cloud/inventory-refresher.js';
 import { createMetrics, type ConfigReloads } from './metrics.js';
 import type { ListenAddress } from './settings.js';
 import { pingDatabase } from './store/stats.js';
@@ -20,6 +21,8 @@ export interface HealthSources {
   configReloads?: ConfigReloads;
   /** Chat platforms and whether they answer. */
   chat: () => Record<string, { ok: boolean; error?: string; at: number }>;
+  /** Cloud inventories and how their last refresh went. */
+  inventory?: () => InventoryHealth[];
   now: () => number;
   /** Where the details behind a failing part go: /healthz itself shows only codes. */
   logger: Logger;
@@ -56,8 +59,12 @@ export function health(sources: HealthSources): { ok: boolean; body: Record<stri
   const chat = Object.fromEntries(
     Object.entries(sources.chat()).map(([platform, status]) => [platform, { ok: status.ok, ...(!status.ok && { code: 'unreachable' }), at: status.at }]),
   );
-  // A chat outage is reported but does not make Keyway unhealthy: revocation does not depend on chat.
-  return { ok: database.ok && sweeper.ok, body: { database, config, sweeper, chat } };
+  const inventories = Object.fromEntries((sources.inventory?.() ?? []).map((i) => [i.integration, {
+    ok: i.ok, ...(!i.ok && { code: i.snapshotAt === undefined ? 'no_snapshot' : 'refresh_failed_snapshot_kept' }),
+    servers: i.servers, snapshotAt: i.snapshotAt === undefined ? null : new Date(i.snapshotAt).toISOString(),
+  }]));
+  // A chat or cloud API outage is reported but does not make Keyway unhealthy: revocation depends on neither.
+  return { ok: database.ok && sweeper.ok, body: { database, config, sweeper, chat, ...(Object.keys(inventories).length > 0 && { inventories }) } };
 }
 
 /** Slack and Teams: only the routes given, everything else 404. */

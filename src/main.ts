@@ -16,6 +16,8 @@ import { createSlackFrontDoor, SLACK_EVENTS_PATH, type SlackFrontDoor } from './
 import { createTeamsFrontDoor, TEAMS_MESSAGES_PATH, type TeamsFrontDoor } from './chat/teams/teams-app.js';
 import { startMetricsServer, startPublicServer, type RequestListener } from './http-server.js';
 import { composeKeyway, type Composed } from './compose.js';
+import { cloudInventories } from './targets/cloud/clouds.js';
+import { startInventoryRefresher, type InventoryRefresher } from './targets/cloud/inventory-refresher.js';
 import { createLogger } from './logger.js';
 import { acquireLease, LEASE_MS, newLeaseHolder, releaseLease } from './store/lease.js';
 import { openDatabase } from './store/open-database.js';
@@ -79,6 +81,7 @@ export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = creat
   let keyway: Composed | undefined;
   let engine: Engine | undefined;
   let scheduler: ReturnType<typeof startScheduler> | undefined;
+  let inventories: InventoryRefresher | undefined;
   let slack: SlackFrontDoor | undefined;
   let teams: TeamsFrontDoor | undefined;
   let server: Server | undefined;
@@ -87,6 +90,7 @@ export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = creat
   const stop = () => (stopping ??= (async () => {
     logger.info('keyway stopping');
     scheduler?.stop();
+    await inventories?.stop();
     clearInterval(leaseTimer);
     await Promise.all([server, metricsServer].map((s) => s && closeServer(s)));
     await slack?.stop();
@@ -105,6 +109,8 @@ export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = creat
     for (const warning of ca.warnings) logger.warn(warning);
 
     keyway = composeKeyway({ env, db, config: watcher.current, ca: ca.caKey, logger });
+    // Cloud inventories: listed now and every `refresh`, into snapshots the live config reads (never on a request).
+    inventories = startInventoryRefresher({ db, config: watcher.current, env, now: keyway.ctx.now, logger, clouds: cloudInventories() });
     const platforms: ChatPlatform[] = [];
     engine = createEngine(keyway.runner, platforms);
 
@@ -137,14 +143,14 @@ export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = creat
     throw error;
   }
   const { ctx } = keyway;
-  const running = { engine, scheduler };
+  const running = { engine, scheduler, inventories: inventories! };
 
   let setting = 'HOST and PORT';
   try {
     server = await startPublicServer({ host: settings.host, port: settings.port }, routes);
     setting = 'METRICS_ADDR';
     metricsServer = await startMetricsServer(settings.metrics, {
-      db, sweep: running.scheduler.status, configError: () => configError, configReloads, chat: () => running.engine.platformStatus, now: ctx.now, logger,
+      db, sweep: running.scheduler.status, configError: () => configError, configReloads, chat: () => running.engine.platformStatus, inventory: () => running.inventories.health(), now: ctx.now, logger,
     });
   } catch (error) {
     await stop(); // a port already taken must not leave a half-started Keyway holding the sweeper lease

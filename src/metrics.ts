@@ -9,6 +9,7 @@ import type { Database } from 'better-sqlite3';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { connectMetricsPort, type MetricsPort } from './access/metrics-port.js';
 import type { SweepStatus } from './access/scheduler.js';
+import type { InventoryHealth } from './targets/cloud/inventory-refresher.js';
 import { packageRoot } from './package-root.js';
 import { undeliveredCount } from './store/outbox.js';
 import { auditHeadSeq, grantCountsByState, grantsIn, metricEventsBetween, requestCountsByState, requestsIn } from './store/stats.js';
@@ -25,6 +26,8 @@ export interface MetricsSources {
   /** Set while the last config reload failed. */
   configError: () => string | undefined;
   configReloads?: ConfigReloads;
+  /** Cloud inventories: their refreshes since start and their snapshots. */
+  inventory?: () => InventoryHealth[];
 }
 
 export interface KeywayMetrics {
@@ -110,6 +113,31 @@ export function createMetrics(sources: MetricsSources): KeywayMetrics {
   new Gauge({
     name: 'keyway_config_last_reload_success', help: '1 if the access config in force is the file as it is now, 0 if the last reload failed.', registers,
     collect() { this.set(sources.configError() === undefined ? 1 : 0); },
+  });
+
+  const inventory = sources.inventory ?? (() => []);
+  new Counter({
+    name: 'keyway_inventory_refresh_total', help: 'Cloud inventory refreshes since start, by integration and result (a failed one keeps the last snapshot).',
+    labelNames: ['integration', 'result'], registers,
+    collect() {
+      this.reset();
+      for (const i of inventory()) {
+        this.inc({ integration: i.integration, result: 'success' }, i.successes);
+        this.inc({ integration: i.integration, result: 'failure' }, i.failures);
+      }
+    },
+  });
+  new Gauge({
+    name: 'keyway_inventory_servers', help: 'Servers in each cloud integration\'s inventory snapshot in force.', labelNames: ['integration'], registers,
+    collect() { this.reset(); for (const i of inventory()) this.set({ integration: i.integration }, i.servers); },
+  });
+  new Gauge({
+    name: 'keyway_inventory_snapshot_timestamp_seconds', help: 'When the snapshot in force of each cloud integration was taken (Unix seconds; 0: none yet).', labelNames: ['integration'], registers,
+    collect() { this.reset(); for (const i of inventory()) this.set({ integration: i.integration }, i.snapshotAt ? Math.floor(i.snapshotAt / 1000) : 0); },
+  });
+  new Gauge({
+    name: 'keyway_inventory_last_refresh_success', help: '1 if the last refresh of each cloud integration worked, 0 if it failed (the older snapshot stays in force).', labelNames: ['integration'], registers,
+    collect() { this.reset(); for (const i of inventory()) this.set({ integration: i.integration }, i.ok ? 1 : 0); },
   });
 
   let cursor = auditHeadSeq(db);

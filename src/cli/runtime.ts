@@ -14,6 +14,7 @@ import type { CliIO } from './command.js';
 import { loadCaKey } from '../ca/ca-key.js';
 import type { GrantRunner } from '../access/grant-runner.js';
 import { composeKeyway } from '../compose.js';
+import { withInventories } from '../targets/cloud/inventory-config.js';
 
 export interface CliRuntime extends AccessContext {
   settings: Settings;
@@ -38,7 +39,8 @@ export function openRuntime(io: CliIO, options: RuntimeOptions = {}): CliRuntime
   return {
     settings,
     db,
-    config: () => (config ??= loadAccessConfig(settings.configPath)),
+    // Cloud integrations' servers come from their inventory snapshots in this database.
+    config: withInventories(db, () => (config ??= loadAccessConfig(settings.configPath))),
     now: () => Date.now(),
     logger: pino({ level: 'silent' }),
     close: () => db.close(),

@@ -35,6 +35,8 @@ export interface FakeEc2 {
   calls: Ec2Call[];
   /** Set: every call is answered 503 Unavailable, as during an outage. */
   down: boolean;
+  /** The most instances one page holds, whatever MaxResults asks (EC2 may return fewer than asked). */
+  pageLimit: number;
   close(): Promise<void>;
 }
 
@@ -45,7 +47,7 @@ const STATE_CODES = { pending: 0, running: 16, 'shutting-down': 32, terminated: 
 const SCOPE = /^AWS4-HMAC-SHA256 Credential=[A-Z0-9]+\/\d{8}\/([a-z0-9-]+)\/ec2\/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$/;
 
 export async function startFakeEc2(instances: FakeInstance[] = []): Promise<FakeEc2> {
-  const fake: FakeEc2 = { endpoint: '', instances, calls: [], down: false, close: async () => undefined };
+  const fake: FakeEc2 = { endpoint: '', instances, calls: [], down: false, pageLimit: 1000, close: async () => undefined };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -69,7 +71,7 @@ export async function startFakeEc2(instances: FakeInstance[] = []): Promise<Fake
       }
       const matching = fake.instances.filter((i) => i.region === call.region && matches(i, call.filters));
       const offset = call.nextToken === undefined ? 0 : Number(Buffer.from(call.nextToken, 'base64url').toString('utf8'));
-      const size = call.maxResults ?? matching.length;
+      const size = Math.min(call.maxResults ?? matching.length, fake.pageLimit);
       const page = matching.slice(offset, offset + size);
       const next = offset + size < matching.length ? Buffer.from(String(offset + size)).toString('base64url') : undefined;
       xml(200, describeInstancesResponse(page, next));

@@ -3,7 +3,7 @@
 // servers that leave the cloud while granted.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { submitRequest, voteOnRequest } from '../../src/access/requests.js';
-import type { AccessConfig, AwsEc2Integration } from '../../src/core/model.js';
+import type { AccessConfig } from '../../src/core/model.js';
 import { findServer } from '../../src/core/lookup.js';
 import { listAudit } from '../../src/store/audit-log.js';
 import { grantsOfRequest, moveGrant } from '../../src/store/grants.js';
@@ -13,15 +13,8 @@ import { withInventories } from '../../src/targets/cloud/inventory-config.js';
 import { refreshAllInventories, type RefreshDeps } from '../../src/targets/cloud/inventory-refresh.js';
 import { accessConfig, flow } from '../helpers/access-config.js';
 import { registerKey, testContext, type TestContext } from '../helpers/access-context.js';
+import { ec2Integration } from '../helpers/ec2-integration.js';
 import { FAKE_AWS_ENV, startFakeEc2, type FakeEc2, type FakeInstance } from '../helpers/fake-ec2.js';
-
-export function ec2Integration(name: string, endpoint: string, extra: Partial<AwsEc2Integration> = {}): AwsEc2Integration {
-  return {
-    name, type: 'aws-ec2', regions: ['eu-west-1', 'us-east-1'], tags: { env: 'prod' }, address: 'private', user: 'keyway', nameTag: 'Name',
-    refresh: 300, endpoint, servers: [], userGroups: ['Default'], loginShell: '/bin/bash', userKeyName: 'id_ed25519',
-    uidRange: { min: 60000, max: 64999 }, cleanupAfterDays: 7, owners: ['platform@example.com'], allowPrivilegedGroups: false, ...extra,
-  };
-}
 
 const instance = (id: string, region: string, name: string | undefined, extra: Partial<FakeInstance> = {}): FakeInstance => ({
   id, region, privateIp: `10.1.0.${Number.parseInt(id.slice(-2), 16)}`, publicIp: `203.0.113.${Number.parseInt(id.slice(-2), 16)}`,

@@ -12,6 +12,7 @@ import { startCommand } from './commands/start.js';
 import { grantCommand, revokeCommand, sweepCommand } from './commands/access.js';
 import { hostsBootstrap, hostsCheck, hostsReconcile, hostsTrust } from './commands/hosts.js';
 import { oncallWho } from './commands/oncall.js';
+import { inventoryList, inventoryRefresh } from './commands/inventory.js';
 
 export const COMMANDS: Command[] = [
   startCommand,
@@ -35,6 +36,8 @@ export const COMMANDS: Command[] = [
   hostsCheck,
   hostsTrust,
   hostsReconcile,
+  inventoryList,
+  inventoryRefresh,
   oncallWho,
   auditList,
   auditVerify,

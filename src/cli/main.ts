@@ -16,6 +16,7 @@ const GROUP_SUMMARIES: Record<string, string> = {
   requests: 'access requests',
   grants: 'grants: the access an approved request gives on each server',
   hosts: 'prepare servers for Keyway, check them, re-pin a host key',
+  inventory: 'the servers of every integration; refresh the cloud inventories (EC2, Azure)',
   audit: 'the audit log: show it, verify its hash chain',
   oncall: 'on-call schedules the flows name: who is on call now',
 };

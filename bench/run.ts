@@ -2,6 +2,7 @@
 // `npm run bench -- slack` runs only the parts whose name contains one of the words given.
 import { benchCa } from './ca.js';
 import { benchHosts } from './hosts.js';
+import { benchInventory } from './inventory.js';
 import { benchRevocationLag } from './revocation-lag.js';
 import { benchRevokeCpu } from './revoke-cpu.js';
 import { benchSlack } from './slack.js';
@@ -12,6 +13,7 @@ const parts: Array<[string, () => Promise<string[]>]> = [
   ['servers over SSH (test hosts; needs root)', benchHosts],
   ['revocation lag (test hosts; needs root)', benchRevocationLag],
   ['slack acknowledgements', benchSlack],
+  ['cloud inventory at scale', benchInventory],
 ];
 
 const only = process.argv.slice(2);

@@ -74,12 +74,21 @@ function groupsText(groups: readonly string[]): string {
   return groups.length === 0 || (groups.length === 1 && groups[0] === DEFAULT_GROUP) ? 'own group only' : groups.join(', ');
 }
 
+/** The dataset the request form's server picker asks Teams to search (server-search.ts answers it). */
+export const SERVER_SEARCH_DATASET = 'keyway.servers';
+/** More servers than this, and the form lists only the first ones and lets Teams search the rest as the person types. */
+export const STATIC_CHOICES_LIMIT = 100;
+
 /** The request form: only the servers this person may request. */
 export function requestForm(servers: ReadonlyArray<{ name: string; integration: string }>, needsKey: boolean, defaults: { duration?: string } = {}): Card {
   const body: Element[] = [heading('Request SSH access')];
   if (needsKey) body.push(text('⚠️ You have no SSH public key on file yet: send `key ssh-ed25519 AAAA… you@laptop` first, or the request waits for it.', { color: 'Warning' }));
   body.push(
-    { type: 'Input.ChoiceSet', id: 'servers', label: 'Servers', isMultiSelect: true, isRequired: true, errorMessage: 'Choose at least one server.', choices: servers.map((s) => ({ title: `${s.name} (${s.integration})`, value: s.name })) },
+    {
+      type: 'Input.ChoiceSet', id: 'servers', label: 'Servers', isMultiSelect: true, isRequired: true, errorMessage: 'Choose at least one server.',
+      choices: servers.slice(0, STATIC_CHOICES_LIMIT).map((s) => ({ title: `${s.name} (${s.integration})`, value: s.name })),
+      ...(servers.length > STATIC_CHOICES_LIMIT && { style: 'filtered', placeholder: 'Type to search servers', 'choices.data': { type: 'Data.Query', dataset: SERVER_SEARCH_DATASET } }),
+    },
     { type: 'Input.Text', id: 'duration', label: 'For how long (45m, 2h, 1h30m)', placeholder: 'the flow\'s default', value: defaults.duration ?? '' },
     { type: 'Input.Text', id: 'reason', label: 'Reason', placeholder: 'INC-42: disk full on web-1', isMultiline: true, maxLength: MAX_REASON_LENGTH },
   );

@@ -14,6 +14,7 @@ import type { ChatPlatform } from '../../access/chat-port.js';
 import { RecentKeys } from '../ttl-cache.js';
 import { createTeamsPlatform } from './teams-platform.js';
 import { handleInstall, handleMessage } from './handlers.js';
+import { handleServerSearch, SEARCH_INVOKE } from './server-search.js';
 import { createTeamsIdentity, tenantOf } from './identity.js';
 import type { TeamsDeps } from './messenger.js';
 
@@ -103,6 +104,7 @@ export function createTeamsFrontDoor(options: TeamsFrontDoorOptions): TeamsFront
     // Teams may deliver an activity again; one click is one action.
     if (activity.id && !deps.firstTime(`activity:${activity.conversation?.id ?? ''}:${activity.id}`)) return;
     if (activity.type === ActivityTypes.Message) await handleMessage(deps, identity, context);
+    else if (activity.type === ActivityTypes.Invoke && activity.name === SEARCH_INVOKE) await handleServerSearch(deps, identity, context);
     else if (activity.type === ActivityTypes.ConversationUpdate || activity.type === ActivityTypes.InstallationUpdate) await handleInstall(deps, identity, context);
   }
 

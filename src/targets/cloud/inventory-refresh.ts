@@ -73,7 +73,7 @@ export async function refreshInventory(deps: RefreshDeps, integration: CloudInte
   // A server the cloud no longer lists while someone has access there stays until that access has ended.
   const listed = new Set(servers.map((s) => s.name));
   const live = serversWithLiveGrants(db, integration.name);
-  const kept = (latestSnapshot(db, integration.name)?.servers ?? [])
+  const kept = (live.size === 0 ? [] : latestSnapshot(db, integration.name)?.servers ?? [])
     .filter((s) => !listed.has(s.name) && live.has(s.name))
     .map((s) => ({ ...s, missingSince: s.missingSince ?? startedAt }));
   for (const s of kept) logger.warn({ integration: integration.name, server: s.name, instance: s.cloudId }, 'the cloud no longer lists a server with live grants: kept until they are revoked');

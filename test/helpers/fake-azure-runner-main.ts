@@ -1,16 +1,22 @@
-// Child-process entry for the Azure inventory tests: runs discoverAzureInventory once with this process's
+// Child-process entry for the Azure tests: runs discoverAzureInventory (or azureDeletedVms) once with this process's
 // environment (where NODE_EXTRA_CA_CERTS trusts the stand-in's CA; Node reads it only at start) and prints one JSON
-// line: { inventory } or { error: { name, code, kind, message } }. argv: the settings as JSON, and optionally
-// the milliseconds after which to abort through the signal.
+// line: { inventory } / { deleted } or { error: { name, code, kind, message } }.
+// argv: 'inventory' SETTINGS_JSON [ABORT_AFTER_MS] | 'deleted' SETTINGS_JSON IDS_JSON.
 import { discoverAzureInventory } from '../../src/targets/cloud/azure-vm-discovery.js';
+import { azureDeletedVms } from '../../src/targets/cloud/azure-vm-gone.js';
 import type { AzureVmIntegration } from '../../src/core/model.js';
 
-const settings = JSON.parse(process.argv[2] ?? '{}') as AzureVmIntegration;
-const abortAfter = process.argv[3] ? Number(process.argv[3]) : undefined;
-const signal = abortAfter === undefined ? undefined : AbortSignal.timeout(abortAfter);
+const [mode, settingsJson = '{}', extra] = process.argv.slice(2);
+const settings = JSON.parse(settingsJson) as AzureVmIntegration;
 try {
-  const inventory = await discoverAzureInventory(settings, { env: process.env, ...(signal ? { signal } : {}) });
-  process.stdout.write(`${JSON.stringify({ inventory })}\n`);
+  if (mode === 'deleted') {
+    const deleted = await azureDeletedVms(settings, JSON.parse(extra ?? '[]') as string[], { env: process.env });
+    process.stdout.write(`${JSON.stringify({ deleted: [...deleted] })}\n`);
+  } else {
+    const signal = extra === undefined ? undefined : AbortSignal.timeout(Number(extra));
+    const inventory = await discoverAzureInventory(settings, { env: process.env, ...(signal ? { signal } : {}) });
+    process.stdout.write(`${JSON.stringify({ inventory })}\n`);
+  }
 } catch (error) {
   const e = error as { name?: string; code?: string; kind?: string; message?: string };
   process.stdout.write(`${JSON.stringify({ error: { name: e.name, code: e.code, kind: e.kind, message: e.message } })}\n`);

@@ -39,6 +39,7 @@ export async function buildAzureRunner(): Promise<AzureRunner> {
 
 export interface AzureRun {
   inventory?: AzureInventory;
+  deleted?: string[];
   error?: { name: string; code: string; kind: string; message: string };
   /** Everything the child printed (stdout and stderr). */
   output: string;
@@ -48,8 +49,17 @@ export interface AzureRun {
 export async function runAzureInventory(
   runner: AzureRunner, settings: AzureVmIntegration, env: NodeJS.ProcessEnv, options: { abortAfterMs?: number; timeoutMs?: number } = {},
 ): Promise<AzureRun> {
-  const args = [runner.main, JSON.stringify(settings), ...(options.abortAfterMs === undefined ? [] : [String(options.abortAfterMs)])];
-  const { code, output, stdout } = await run(process.execPath, args, { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, options.timeoutMs ?? 25_000);
+  const extra = options.abortAfterMs === undefined ? [] : [String(options.abortAfterMs)];
+  return runChild(runner, ['inventory', JSON.stringify(settings), ...extra], env, options.timeoutMs ?? 25_000);
+}
+
+/** azureDeletedVms in a child, as runAzureInventory. */
+export async function runAzureDeletedVms(runner: AzureRunner, settings: AzureVmIntegration, ids: string[], env: NodeJS.ProcessEnv): Promise<AzureRun> {
+  return runChild(runner, ['deleted', JSON.stringify(settings), JSON.stringify(ids)], env, 25_000);
+}
+
+async function runChild(runner: AzureRunner, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<AzureRun> {
+  const { code, output, stdout } = await run(process.execPath, [runner.main, ...args], { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeoutMs);
   const line = stdout.trim().split('\n').pop() ?? '';
   if (code !== 0 || !line.startsWith('{')) throw new Error(`the Azure inventory runner exited ${code}:\n${output}`);
   return { ...(JSON.parse(line) as Omit<AzureRun, 'output'>), output };

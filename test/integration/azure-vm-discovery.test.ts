@@ -1,9 +1,11 @@
 // The azure-vm inventory through the real Azure SDK (@azure/identity, @azure/arm-compute, @azure/arm-network)
 // against the local Azure stand-in over HTTPS, in a child process that trusts the stand-in's CA through
 // NODE_EXTRA_CA_CERTS, as Keyway itself would be run.
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeAzure, type FakeAzure } from '../helpers/fake-azure.js';
-import { azureSettings, buildAzureRunner, runAzureInventory, type AzureRunner } from '../helpers/fake-azure-runner.js';
+import { azureSettings, buildAzureRunner, runAzureDeletedVms, runAzureInventory, type AzureRunner } from '../helpers/fake-azure-runner.js';
 
 let fake: FakeAzure;
 let runner: AzureRunner;
@@ -154,4 +156,51 @@ describe('the azure-vm inventory', () => {
     expect(error!.message).toMatch(/no Entra ID token: endpoints_resolution_error.*could not be reached.*TLS certificate is trusted/);
     expect(fake.requests).toEqual([]);
   }, 45_000);
+});
+
+describe('deleted VMs (for grants on servers that left the inventory)', () => {
+  it('reports the VMs Resource Manager answers 404 for, and not a stopped one', async () => {
+    fake.vms = [{ name: 'web-1', resourceGroup: 'rg-web', powerState: 'deallocated' }, { name: 'web-2', resourceGroup: 'rg-web' }];
+    const id = (group: string, name: string) => `/subscriptions/${fake.subscriptionId}/resourceGroups/${group}/providers/Microsoft.Compute/virtualMachines/${name}`;
+    const ids = [id('RG-WEB', 'web-1'), id('rg-web', 'web-9'), id('rg-gone', 'old-1')];
+    const { deleted, error } = await runAzureDeletedVms(runner, azureSettings(fake), ids, fake.env());
+    expect(error).toBeUndefined();
+    expect(deleted).toEqual([ids[1], ids[2]]);
+  });
+
+  it('rejects, rather than call anything deleted, when Resource Manager fails', async () => {
+    fake.armFailure = { status: 403 };
+    const { deleted, error } = await runAzureDeletedVms(runner, azureSettings(fake), [`/subscriptions/${fake.subscriptionId}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/x`], fake.env());
+    expect(deleted).toBeUndefined();
+    expect(error!.message).toContain('Resource Manager answered 403');
+  });
+});
+
+describe('the Azure stand-in', () => {
+  async function call(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; body: { access_token?: string } }> {
+    return new Promise((resolve, reject) => {
+      const req = request(`${fake.endpoint}${path}`, { method, headers, ca: readFileSync(fake.caFile) }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (s: string) => (text += s)).on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+      });
+      req.on('error', reject).end(body);
+    });
+  }
+
+  it('refuses Resource Manager calls without an issued bearer token or with an unknown api-version, as Azure does', async () => {
+    fake.vms = [{ name: 'web-1', resourceGroup: 'rg-web' }];
+    const list = `/subscriptions/${fake.subscriptionId}/providers/Microsoft.Compute/virtualMachines`;
+    expect(await call('GET', `${list}?api-version=2025-04-01`)).toMatchObject({ status: 401, body: { error: { code: 'AuthenticationFailed' } } });
+    expect(await call('GET', `${list}?api-version=2025-04-01`, { authorization: 'Bearer made-up' })).toMatchObject({ status: 401, body: { error: { code: 'InvalidAuthenticationToken' } } });
+    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: fake.clientId, client_secret: fake.clientSecret, scope: `${fake.endpoint}/.default` });
+    const token = await call('POST', `/${fake.tenantId}/oauth2/v2.0/token`, { 'content-type': 'application/x-www-form-urlencoded' }, form.toString());
+    expect(token).toMatchObject({ status: 200, body: { token_type: 'Bearer' } });
+    const auth = { authorization: `Bearer ${token.body.access_token}` };
+    expect(await call('GET', list, auth)).toMatchObject({ status: 400, body: { error: { code: 'MissingApiVersionParameter' } } });
+    expect(await call('GET', `${list}?api-version=2019-01-01`, auth)).toMatchObject({ status: 400, body: { error: { code: 'NoRegisteredProviderFound' } } });
+    expect(await call('GET', `${list}?api-version=2025-04-01`, auth)).toMatchObject({ status: 200, body: { value: [{ name: 'web-1' }] } });
+    const wrongScope = new URLSearchParams({ ...Object.fromEntries(form), scope: 'https://management.azure.com/.default' });
+    expect(await call('POST', `/${fake.tenantId}/oauth2/v2.0/token`, { 'content-type': 'application/x-www-form-urlencoded' }, wrongScope.toString()))
+      .toMatchObject({ status: 400, body: { error: 'invalid_resource' } });
+  });
 });

@@ -8,19 +8,18 @@ import type { AzureVmIntegration } from '../../src/core/model.js';
 
 const [mode, settingsJson = '{}', extra] = process.argv.slice(2);
 const settings = JSON.parse(settingsJson) as AzureVmIntegration;
+let result: unknown;
 try {
   if (mode === 'deleted') {
-    const deleted = await azureDeletedVms(settings, JSON.parse(extra ?? '[]') as string[], { env: process.env });
-    process.stdout.write(`${JSON.stringify({ deleted: [...deleted] })}\n`);
+    result = { deleted: [...await azureDeletedVms(settings, JSON.parse(extra ?? '[]') as string[], { env: process.env })] };
   } else {
     const signal = extra === undefined ? undefined : AbortSignal.timeout(Number(extra));
-    const inventory = await discoverAzureInventory(settings, { env: process.env, ...(signal ? { signal } : {}) });
-    process.stdout.write(`${JSON.stringify({ inventory })}\n`);
+    result = { inventory: await discoverAzureInventory(settings, { env: process.env, ...(signal ? { signal } : {}) }) };
   }
 } catch (error) {
   const e = error as { name?: string; code?: string; kind?: string; message?: string };
-  process.stdout.write(`${JSON.stringify({ error: { name: e.name, code: e.code, kind: e.kind, message: e.message } })}\n`);
+  result = { error: { name: e.name, code: e.code, kind: e.kind, message: e.message } };
 }
-// After an abort the SDK leaves its per-request timeout timers (30 s) running; they do nothing but keep a process
-// that has finished alive. (stdout is a pipe here: written synchronously on Linux.)
-process.exit(0);
+// Exits once the line is written: after an abort the SDK leaves its per-request timeout timers (30 s) running,
+// which do nothing but keep a finished process alive.
+process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));

@@ -5,6 +5,7 @@ import type { CloudInventory } from './inventory-refresh.js';
 
 const ec2 = () => import('./ec2-discovery.js');
 const azure = () => import('./azure-vm-discovery.js');
+const azureGone = () => import('./azure-vm-gone.js');
 
 export function cloudInventories(): ReadonlyMap<CloudIntegration['type'], CloudInventory> {
   return new Map<CloudIntegration['type'], CloudInventory>([
@@ -12,7 +13,9 @@ export function cloudInventories(): ReadonlyMap<CloudIntegration['type'], CloudI
       discover: async (settings, options) => (await ec2()).discoverEc2Instances(settings as AwsEc2Integration, options),
       terminated: async (settings, ids, options) => (await ec2()).ec2TerminatedInstances(settings as AwsEc2Integration, ids, options),
     }],
-    // Azure: a VM missing from the list is kept while granted and its revoke retried; no terminated check yet.
-    ['azure-vm', { discover: async (settings, options) => (await azure()).discoverAzureVms(settings as AzureVmIntegration, options) }],
+    ['azure-vm', {
+      discover: async (settings, options) => (await azure()).discoverAzureVms(settings as AzureVmIntegration, options),
+      terminated: async (settings, ids, options) => (await azureGone()).azureDeletedVms(settings as AzureVmIntegration, ids, options),
+    }],
   ]);
 }

@@ -656,7 +656,7 @@ getent() {
     ]);
     // ana is open, has her shell and every group: nothing to change; bob was locked: opened again; carl is new.
     expect(result.calls.filter((c) => /^(useradd|usermod) /.test(c))).toEqual([
-      'useradd --create-home --user-group --uid 60003 --shell /bin/sh --comment keyway-managed --password * --groups keyway-users,developers,ops carl',
+      'useradd --create-home --user-group --uid 60003 --shell /bin/sh --comment keyway-managed --password * --expiredate  --groups keyway-users,developers,ops carl',
       "usermod --password * --expiredate  --shell /bin/sh --append --groups keyway-users,ops bob",
     ]);
     expect(result.stdout.split('\n').filter(Boolean)).toEqual(['done.1=1', 'done.2=1', 'created.3=1', 'done.3=1', 'done.4=1']);

@@ -883,8 +883,9 @@ KEYWAY_PASSWD
     val "a_3_$k"
     shell=$v
     val "a_1_$k"
+    # No expiry date, whatever useradd's defaults say (a revoke sets one; a new grant clears it, as usermod does).
     if msg=$(useradd --create-home --user-group --uid "$uid" --shell "$shell" --comment "$MARKER" --password '*' \
-      --groups "$csv" "$v" 2>&1 </dev/null); then
+      --expiredate '' --groups "$csv" "$v" 2>&1 </dev/null); then
       eval "new_$k=1"
     else
       fail_user "$k" "$?" "$msg"

@@ -9,7 +9,7 @@ import { benchSlack } from './slack.js';
 
 const parts: Array<[string, () => Promise<string[]>]> = [
   ['certificate authority', benchCa],
-  ['revoke CPU (test host; needs root)', benchRevokeCpu],
+  ['remote script CPU, revoke and provision (test host; needs root)', benchRevokeCpu],
   ['servers over SSH (test hosts; needs root)', benchHosts],
   ['revocation lag (test hosts; needs root)', benchRevocationLag],
   ['slack acknowledgements', benchSlack],

@@ -156,10 +156,11 @@ export async function provisionGrants(runner: GrantRunner, grantIds: readonly nu
       const driver = driverFor(runner.drivers, group[0]!.grant.targetKind);
       const outcomes = await perGrant(group, driver.provisionBatch && ((items) => driver.provisionBatch!(ctx, items.map((i) => i.grant))),
         (item) => driver.provision(ctx, item.grant));
-      group.forEach(({ grant }, i) => {
+      // The target's outcomes in one commit (synchronous=FULL: one fsync for the batch, not one per grant).
+      ctx.db.transaction(() => group.forEach(({ grant }, i) => {
         const outcome = outcomes[i]!;
         states.set(grant.id, outcome.ok ? recordActive(runner, grant) : recordProvisionFailure(runner, grant, outcome.error));
-      });
+      })).immediate();
     }));
     return states;
   });
@@ -242,26 +243,22 @@ export async function revokeGrants(runner: GrantRunner, grantIds: readonly numbe
   const { ctx } = runner;
   return exclusively(runner, grantIds, async () => {
     const states = new Map<number, GrantState | undefined>();
-    const due: Grant[] = [];
-    for (const grantId of new Set(grantIds)) {
+    // Every grant moved to revoking in one commit (each move still a compare-and-swap of its own).
+    const due = ctx.db.transaction(() => [...new Set(grantIds)].flatMap((grantId) => {
       const grant = getGrant(ctx.db, grantId);
       if (grant && REVOCABLE.includes(grant.state)) {
         const now = ctx.now();
-        const moved = ctx.db.transaction(() => {
-          if (!moveGrant(ctx.db, grant.id, grant.state, 'revoking', { at: now, error: grant.lastError })) return false;
-          appendAudit(ctx.db, { actor: by, action: 'grant.revoking', subject: `grant:${grant.id}`, details: { server: grant.server, from: grant.state } }, now);
-          return true;
-        }).immediate();
-        if (!moved) {
+        if (!moveGrant(ctx.db, grant.id, grant.state, 'revoking', { at: now, error: grant.lastError })) {
           states.set(grantId, getGrant(ctx.db, grantId)?.state);
-          continue;
+          return [];
         }
+        appendAudit(ctx.db, { actor: by, action: 'grant.revoking', subject: `grant:${grant.id}`, details: { server: grant.server, from: grant.state } }, now);
       } else if (grant?.state !== 'revoking') {
         states.set(grantId, grant?.state);
-        continue;
+        return [];
       }
-      due.push(getGrant(ctx.db, grantId)!);
-    }
+      return [getGrant(ctx.db, grantId)!];
+    })).immediate();
     // Scopes once every grant of the batch is `revoking`: none of them keeps another's groups or account alive.
     const items: RevokeItem[] = [];
     for (const grant of due) {
@@ -284,10 +281,11 @@ export async function revokeGrants(runner: GrantRunner, grantIds: readonly numbe
       const driver = driverFor(runner.drivers, group[0]!.grant.targetKind);
       const outcomes = await perGrant(group, driver.revokeBatch && ((batch) => driver.revokeBatch!(ctx, batch)),
         (item) => driver.revoke(ctx, item.grant, item.scope));
-      group.forEach(({ grant }, i) => {
+      // The target's outcomes in one commit, as for provisioning.
+      ctx.db.transaction(() => group.forEach(({ grant }, i) => {
         const outcome = outcomes[i]!;
         states.set(grant.id, outcome.ok ? recordRevoked(runner, grant, outcome.value) : recordRevokeFailure(runner, grant, outcome.error));
-      });
+      })).immediate();
     }));
     return states;
   });

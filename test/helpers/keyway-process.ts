@@ -195,12 +195,24 @@ if [ -f "$d/TOOL.delay" ]; then
 fi
 exec "$d/TOOL.real" "$@"
 `;
+// The same, sleeping once the real command has done its work (and then exiting with its status).
+const WRAPPER_AFTER = String.raw`#!/bin/sh
+d=/run/keyway-slow
+status=0
+"$d/TOOL.real" "$@" || status=$?
+if [ -f "$d/TOOL.delay" ]; then
+  echo "$PPID $$" > "$d/TOOL.caller.tmp" && mv -f "$d/TOOL.caller.tmp" "$d/TOOL.caller"
+  sleep "$(cat "$d/TOOL.delay")" 9>&-
+fi
+exit "$status"
+`;
 
 /**
  * Puts a wrapper over a command (e.g. usermod, chmod) inside the test host's own mount namespace only: a bind mount
- * over the binary, which the machine outside never sees. The wrapper does nothing until delay() is set.
+ * over the binary, which the machine outside never sees. The wrapper does nothing until delay() is set; then each
+ * call sleeps before the command runs, or with `after` once it has run.
  */
-export async function slowTool(host: TestHost, tool: string): Promise<SlowTool> {
+export async function slowTool(host: TestHost, tool: string, options: { after?: boolean } = {}): Promise<SlowTool> {
   if (!/^[a-z]+$/.test(tool)) throw new Error(`not a tool name: ${tool}`);
   const control = join(host.dir, 'run/keyway-slow');
   const installed = await host.exec(String.raw`set -eu
@@ -208,7 +220,7 @@ real=$(command -v ${tool})
 mkdir -p /run/keyway-slow
 cp "$real" /run/keyway-slow/${tool}.real
 cat > /run/keyway-slow/${tool}.wrapper <<'KEYWAY_WRAPPER'
-${WRAPPER.replaceAll('TOOL', tool)}KEYWAY_WRAPPER
+${(options.after ? WRAPPER_AFTER : WRAPPER).replaceAll('TOOL', tool)}KEYWAY_WRAPPER
 chmod 0755 /run/keyway-slow/${tool}.wrapper
 mount --bind /run/keyway-slow/${tool}.wrapper "$real"
 `);

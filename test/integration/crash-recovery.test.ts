@@ -33,11 +33,10 @@ describe.skipIf(!!reason)(`kill -9 during provisioning and revocation${reason ? 
   let cli: KeywayCli;
   let env: NodeJS.ProcessEnv;
   let db: Database;
-  // Hold a step on host 2 open: usermod runs after useradd and before the principal is written (provision), and
-  // after the principal is removed and before the account is locked and its processes ended (revoke); chmod runs
-  // right after the principal is written (provision).
+  // Hold a step on host 2 open: usermod runs after the principal is removed and before the account is locked and its
+  // processes ended (revoke); useradd, held once it has created the account, before the principal is written (provision).
   let usermod2: SlowTool;
-  let chmod2: SlowTool;
+  let useradd2: SlowTool;
   const running: RunningKeyway[] = [];
   const sessions: SshSession[] = [];
 
@@ -151,12 +150,12 @@ describe.skipIf(!!reason)(`kill -9 during provisioning and revocation${reason ? 
     const bootstrap = await keyway('hosts', 'bootstrap', '--all');
     expect(bootstrap.code, bootstrap.out + bootstrap.err).toBe(0);
     db = openDatabaseReadOnly(env.KEYWAY_DATA_DIR!);
-    [usermod2, chmod2] = await Promise.all([slowTool(hosts[1]!, 'usermod'), slowTool(hosts[1]!, 'chmod')]);
+    [usermod2, useradd2] = await Promise.all([slowTool(hosts[1]!, 'usermod'), slowTool(hosts[1]!, 'useradd', { after: true })]);
   }, 120_000);
 
   afterEach(async () => {
     usermod2?.delay(undefined);
-    chmod2?.delay(undefined);
+    useradd2?.delay(undefined);
     for (const session of sessions.splice(0)) session.kill();
     await killKeywayChildren();
     await Promise.all(running.splice(0).map((k) => k.stop()));
@@ -210,7 +209,7 @@ describe.skipIf(!!reason)(`kill -9 during provisioning and revocation${reason ? 
     it('killed while one server is half provisioned, and down past the expiry: a sweep after restart ends the access that was live', async () => {
       const person = await newPerson('crashp2');
       // host 2: the account exists, the principal is not written yet
-      const rows = await killGrantWhileHost2Waits(person, usermod2, '5s', 'host 1 active with a certificate while host 2 is mid-provisioning');
+      const rows = await killGrantWhileHost2Waits(person, useradd2, '5s', 'host 1 active with a certificate while host 2 is mid-provisioning');
       const requestId = rows[0]!.request_id;
       expect(accountOn(hosts[1]!, person.user)).toBe(true);
 
@@ -232,10 +231,11 @@ describe.skipIf(!!reason)(`kill -9 during provisioning and revocation${reason ? 
 
     it('killed after host 2 has the principal but before Keyway recorded it: the restart finishes, and the expiry ends it', async () => {
       const person = await newPerson('crashp3');
-      // host 2: the principal is written, the provisioning has not returned
-      const rows = await killGrantWhileHost2Waits(person, chmod2, '8s', 'host 1 active while host 2 has the principal but is still provisioning');
+      // host 2: Keyway is killed mid-provisioning; the server-side step outlives it and writes the principal, which
+      // Keyway never learns of
+      const rows = await killGrantWhileHost2Waits(person, useradd2, '8s', 'host 1 active while host 2 is still provisioning');
       const requestId = rows[0]!.request_id;
-      expect(principalsOn(hosts[1]!, person.user)).toContain(`keyway-req-${requestId}`);
+      await waitFor('the orphaned step on host 2 to write the principal', () => principalsOn(hosts[1]!, person.user).includes(`keyway-req-${requestId}`), 10_000, 20);
       const certPath = writeCertificate(person, requestId);
 
       await startRecovery();

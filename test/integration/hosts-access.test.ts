@@ -175,7 +175,7 @@ describe.skipIf(!!reason)(`hosts: provision, revoke and cleanup on real servers$
     const before = (await hostA.exec('getent passwd bob svcbackup mallory; getent shadow bob svcbackup mallory; id -nG bob')).stdout;
 
     await expect(provisionGrant(ctx, refA, { linuxUser: 'bob', groups: ['developers'], principal: 'keyway-req-6' }))
-      .rejects.toMatchObject({ code: 'account_not_managed', message: expect.stringMatching(/bob already exists on access-1 .*not created by Keyway/) });
+      .rejects.toMatchObject({ code: 'account_not_managed', message: expect.stringMatching(/^Refused to provision bob .* on access-1 .*: bob already exists and was not created by Keyway/) });
     await expect(provisionGrant(ctx, refA, { linuxUser: 'svcbackup', groups: [], principal: 'keyway-req-6' }))
       .rejects.toMatchObject({ code: 'account_not_managed', message: expect.stringMatching(/system account/) });
     await expect(provisionGrant(ctx, refA, { linuxUser: 'mallory', groups: [], principal: 'keyway-req-6' }))
@@ -201,8 +201,10 @@ describe.skipIf(!!reason)(`hosts: provision, revoke and cleanup on real servers$
   });
 
   it('skips UIDs the server already uses, and refuses groups the server does not have', async () => {
-    expect((await hostA.exec("useradd -M -p '*' -u 60002 squatter")).code).toBe(0);
-    expect(await provisionGrant(ctx, refA, { linuxUser: 'dave', groups: [], principal: 'keyway-req-8' })).toMatchObject({ created: true, uid: 60003 });
+    // The UID Keyway would hand out next (refused grants above gave up the UIDs chosen for them) is taken on the server.
+    const next = (db.prepare("SELECT MAX(uid) FROM managed_users WHERE server = 'access-1'").pluck().get() as number) + 1;
+    expect((await hostA.exec(`useradd -M -p '*' -u ${next} squatter`)).code).toBe(0);
+    expect(await provisionGrant(ctx, refA, { linuxUser: 'dave', groups: [], principal: 'keyway-req-8' })).toMatchObject({ created: true, uid: next + 1 });
 
     await expect(provisionGrant(ctx, refA, { linuxUser: 'erin', groups: ['nosuchgroup'], principal: 'keyway-req-9' })).rejects.toMatchObject({
       code: 'remote_command_failed',

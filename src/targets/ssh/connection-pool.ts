@@ -260,6 +260,9 @@ export class ConnectionPool {
       this.opened++;
       this.options.logger?.debug({ server: ref.server.name }, 'opening ssh connection');
       client.connect(config);
+      // Every command is a few small packets each way (channel open, exec, exit status, close): with Nagle's algorithm
+      // each waited for the server's delayed ACK, ~85 ms per command on a test host against ~5 ms without.
+      client.setNoDelay(true);
     });
     // A failed connection leaves the pool, so that the next command tries again.
     connection.ready.catch(() => this.discard(connection));

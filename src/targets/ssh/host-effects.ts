@@ -39,7 +39,8 @@ export function sshHostEffects(hosts: HostsContext): HostEffects {
       return notesOf(outcome!.value);
     },
     async provisionBatch(ref, grants) {
-      return provisionGrants(hosts, ref, grants.map((g) => ({ linuxUser: g.linuxUser, groups: g.groups, principal: g.principal })));
+      const outcomes = await provisionGrants(hosts, ref, grants.map((g) => ({ linuxUser: g.linuxUser, groups: g.groups, principal: g.principal })));
+      return outcomes.map((o) => (o.ok ? { ok: true, value: undefined } : o));
     },
     async revokeBatch(ref, items) {
       const outcomes = await revokeGrants(hosts, ref, items.map(({ grant, scope }) => ({

@@ -9,7 +9,7 @@ import type { ServerRef } from '../../core/model.js';
 import { allocateUid, liveManagedUser, markDeleted } from '../../store/managed-users.js';
 import {
   accountLocks, accountRefusal, groupsOf, lockKey, MAX_UID_ATTEMPTS, parseAccountState, userFor,
-  type GrantOnServer, type HostsContext, type RevokeInput, type RevokeResult,
+  type GrantOnServer, type HostsContext, type ProvisionResult, type RevokeInput, type RevokeResult,
 } from './account-rules.js';
 import {
   inspectAccountsCommand, MAX_BATCH_GRANTS, provisionBatchCommand, provisionPurpose, revokeBatchCommand, revokePurpose,
@@ -105,14 +105,15 @@ export async function revokeGrants(ctx: HostsContext, ref: ServerRef, inputs: re
   return outcomes;
 }
 
-interface PendingProvision { index: number; spec: Omit<ProvisionSpec, 'uid'> }
+interface PendingProvision { index: number; spec: Omit<ProvisionSpec, 'uid' | 'recorded'> }
 
 /**
- * Provisions the grants (all on ref's server) in one provisioning run per MAX_BATCH_GRANTS; a UID found taken is
- * given up for good, and that user's grants tried again after an inspection of the server.
+ * Provisions the grants (all on ref's server) in one provisioning run per MAX_BATCH_GRANTS (one grant is a batch of
+ * one: PROVISION_BATCH_SCRIPT is the only provisioning script); a UID found taken is given up for good, and that
+ * user's grants tried again after an inspection of the server. The result at index i belongs to grants[i].
  */
-export async function provisionGrants(ctx: HostsContext, ref: ServerRef, grants: readonly GrantOnServer[]): Promise<Array<Outcome<void>>> {
-  const outcomes: Array<Outcome<void>> = new Array(grants.length);
+export async function provisionGrants(ctx: HostsContext, ref: ServerRef, grants: readonly GrantOnServer[]): Promise<Array<Outcome<ProvisionResult>>> {
+  const outcomes: Array<Outcome<ProvisionResult>> = new Array(grants.length);
   const valid: PendingProvision[] = [];
   const grantable = grantableGroupIn(ref.integration);
   grants.forEach((grant, index) => {
@@ -137,13 +138,14 @@ export async function provisionGrants(ctx: HostsContext, ref: ServerRef, grants:
   return outcomes;
 }
 
-async function provisionChunk(ctx: HostsContext, ref: ServerRef, chunk: PendingProvision[], outcomes: Array<Outcome<void>>): Promise<void> {
+async function provisionChunk(ctx: HostsContext, ref: ServerRef, chunk: PendingProvision[], outcomes: Array<Outcome<ProvisionResult>>): Promise<void> {
   const { integration: { name: integration }, server: { name: server } } = ref;
   const range = { min: toUid(ref.integration.uidRange.min), max: toUid(ref.integration.uidRange.max) };
   const takenOnServer = new Set<number>();
   const mustInspect = new Set<ManagedUserName>();
-  // UIDs chosen in this call without looking at the server first: given up for good if the account proves not Keyway's.
-  const chosenBlind = new Set<ManagedUserName>();
+  // Users whose UID was chosen in this call: their account must not exist yet (the script refuses one that does), and
+  // the UID is given up for good if the account proves not Keyway's.
+  const chosenNow = new Set<ManagedUserName>();
   let pending = chunk;
   for (let attempt = 1; pending.length > 0; attempt++) {
     const users = [...new Set(pending.map((p) => p.spec.user))];
@@ -162,23 +164,28 @@ async function provisionChunk(ctx: HostsContext, ref: ServerRef, chunk: PendingP
           markDeleted(ctx.db, integration, server, user, ctx.now());
           record = undefined;
         }
-        if (!record) allocateUid(ctx.db, integration, server, user, ref.integration.uidRange, ctx.now(), (candidate) => takenOnServer.has(candidate));
+        if (!record) {
+          allocateUid(ctx.db, integration, server, user, ref.integration.uidRange, ctx.now(), (candidate) => takenOnServer.has(candidate));
+          chosenNow.add(user);
+        } else {
+          chosenNow.delete(user);
+        }
       });
     }
-    // A user without a record gets its UID recorded before the account exists (as provisionGrant does), without a
-    // round trip first: the provisioning script refuses an account that is not absent or Keyway's own with that
-    // UID, and a UID that is taken, so a wrong guess costs a retry, never a wrong account.
+    // A user without a record gets its UID recorded before the account exists, without a round trip first: the
+    // provisioning script refuses any account for a UID chosen now (and a taken UID), and an account that is not
+    // Keyway's own with the recorded UID, so a wrong guess costs a retry, never a wrong account.
     for (const user of users) {
       if (refused.has(user) || liveManagedUser(ctx.db, integration, server, user)) continue;
       allocateUid(ctx.db, integration, server, user, ref.integration.uidRange, ctx.now(), (candidate) => takenOnServer.has(candidate));
-      chosenBlind.add(user);
+      chosenNow.add(user);
     }
     for (const p of pending) {
       const refusal = refused.get(p.spec.user);
       if (refusal) outcomes[p.index] = failed(refusal);
     }
     const runnable = pending.filter((p) => !refused.has(p.spec.user)).map((p) => ({
-      ...p, spec: { ...p.spec, uid: toUid(liveManagedUser(ctx.db, integration, server, p.spec.user)!.uid) },
+      ...p, spec: { ...p.spec, uid: toUid(liveManagedUser(ctx.db, integration, server, p.spec.user)!.uid), recorded: !chosenNow.has(p.spec.user) },
     }));
     pending = [];
     if (runnable.length === 0) return;
@@ -197,11 +204,13 @@ async function provisionChunk(ctx: HostsContext, ref: ServerRef, chunk: PendingP
         pending.push(r);
         return;
       }
-      if (!outcome.ok && (code === REMOTE_EXIT.notManaged || code === REMOTE_EXIT.systemAccount) && chosenBlind.has(r.spec.user) && recorded()) {
+      if (!outcome.ok && (code === REMOTE_EXIT.notManaged || code === REMOTE_EXIT.systemAccount) && chosenNow.has(r.spec.user) && recorded()) {
         // Not Keyway's account: the record made for it in this call names nothing Keyway created (its UID stays used).
         markDeleted(ctx.db, integration, server, r.spec.user, ctx.now());
       }
-      outcomes[r.index] = outcome;
+      outcomes[r.index] = outcome.ok
+        ? { ok: true, value: { created: output.first(`created.${i + 1}`) === '1', uid: r.spec.uid, groups: [...r.spec.groups] } }
+        : outcome;
     });
   }
 }

@@ -5,8 +5,8 @@ import {
   FIRST_REGULAR_UID, type CaPublicKeyLine, type GroupName, type LoginShell, type ManagedUserName, type Principal, type Uid,
 } from './remote-values.js';
 import {
-  BOOTSTRAP_SCRIPT, CHECK_SCRIPT, DELETE_ACCOUNT_SCRIPT, INSPECT_ACCOUNT_SCRIPT, INSPECT_BATCH_SCRIPT, PROVISION_BATCH_SCRIPT,
-  PROVISION_SCRIPT, RECONCILE_INSPECT_SCRIPT, REVOKE_BATCH_SCRIPT,
+  BOOTSTRAP_SCRIPT, CHECK_SCRIPT, DELETE_ACCOUNT_SCRIPT, INSPECT_BATCH_SCRIPT, PROVISION_BATCH_SCRIPT, RECONCILE_INSPECT_SCRIPT,
+  REVOKE_BATCH_SCRIPT,
 } from './remote-scripts.js';
 
 declare const built: unique symbol;
@@ -35,23 +35,16 @@ function csv(groups: readonly GroupName[]): string {
   return [...new Set(groups)].join(',');
 }
 
-export function inspectAccountCommand(user: ManagedUserName, uidRange: { min: Uid; max: Uid }): RemoteCommand {
-  return sudoScript('keyway-inspect', `inspect the account ${user}`, INSPECT_ACCOUNT_SCRIPT,
-    [user, String(Math.max(uidRange.min, FIRST_REGULAR_UID)), String(uidRange.max)]);
-}
-
 export interface ProvisionSpec {
   user: ManagedUserName;
   uid: Uid;
+  /** Keyway recorded the account with this UID before this call: it may exist (and is opened again). false: the UID
+   * is chosen now, and the account must not exist yet. */
+  recorded: boolean;
   shell: LoginShell;
   principal: Principal;
   /** Beyond the user's own group and keyway-users; empty for Default. */
   groups: readonly GroupName[];
-}
-
-export function provisionAccountCommand(spec: ProvisionSpec): RemoteCommand {
-  return sudoScript('keyway-provision', provisionPurpose(spec), PROVISION_SCRIPT,
-    [spec.user, String(spec.uid), spec.shell, spec.principal, csv(spec.groups)]);
 }
 
 export interface RevokeSpec {
@@ -109,10 +102,14 @@ export function provisionPurpose(spec: Pick<ProvisionSpec, 'user' | 'principal'>
   return `provision ${spec.user} for ${spec.principal}`;
 }
 
-/** Provisions the grants that land on one server in one run of PROVISION_BATCH_SCRIPT: per grant the five values of provisionAccountCommand. */
+/**
+ * Provisions the grants that land on one server in one run of PROVISION_BATCH_SCRIPT (the only provisioning script:
+ * one grant is a batch of one): per grant, in order, user, UID, login shell, principal, groups (comma-separated, may be
+ * empty), 1 = recorded (see ProvisionSpec). The script reports per grant (created.N, done.N / failed.N, error.N).
+ */
 export function provisionBatchCommand(specs: readonly ProvisionSpec[]): RemoteCommand {
   return sudoScript('keyway-provision-batch', batchPurpose('provision', specs), PROVISION_BATCH_SCRIPT,
-    batchArgs(specs, (spec) => [spec.user, String(spec.uid), spec.shell, spec.principal, csv(spec.groups)]));
+    batchArgs(specs, (spec) => [spec.user, String(spec.uid), spec.shell, spec.principal, csv(spec.groups), spec.recorded ? '1' : '0']));
 }
 
 export function deleteAccountCommand(user: ManagedUserName, uid: Uid): RemoteCommand {

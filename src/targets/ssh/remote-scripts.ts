@@ -188,41 +188,6 @@ function script(body: string): string {
   return `${HEADER}\n${FUNCTIONS}\n${body.trim()}\n`;
 }
 
-/** $1 user, $2 first UID of the range, $3 last UID. Prints account=… and uid-taken=N for each UID in the range. */
-export const INSPECT_ACCOUNT_SCRIPT = script(String.raw`
-user=$1 min=$2 max=$3
-state=$(account_state "$user")
-echo "account=$state"
-getent passwd | awk -F: -v min="$min" -v max="$max" '$3 >= min && $3 <= max { print "uid-taken=" $3 }'
-`);
-
-/** $1 user, $2 UID, $3 login shell, $4 principal, $5 groups (comma-separated, may be empty). */
-export const PROVISION_SCRIPT = script(String.raw`
-user=$1 uid=$2 shell=$3 principal=$4 groups=$5
-require_tools flock getent useradd usermod
-if [ ! -d "$PRINCIPALS_DIR" ] || ! getent group "$KEYWAY_GROUP" >/dev/null; then
-  fail "$EXIT_NOT_BOOTSTRAPPED" "Keyway is not set up on this server (no $PRINCIPALS_DIR or group $KEYWAY_GROUP): run keyway hosts bootstrap"
-fi
-[ -x "$shell" ] || fail "$EXIT_SHELL_MISSING" "the login shell $shell does not exist on this server: install it or change login_shell"
-for group in $(printf '%s' "$groups" | tr ',' ' '); do
-  getent group "$group" >/dev/null || fail "$EXIT_GROUP_MISSING" "the group $group does not exist on this server: create it, or change grant_groups"
-done
-take_lock
-state=$(require_keyway_account "$user" "$uid")
-if [ "$state" = absent ]; then
-  if getent passwd "$uid" >/dev/null; then fail "$EXIT_UID_TAKEN" "UID $uid is already used by another account"; fi
-  useradd --create-home --user-group --uid "$uid" --shell "$shell" --comment "$MARKER" --password '*' "$user"
-  echo created=1
-fi
-# A revoke locked and expired the account; a new grant opens it again (password '*': no password login).
-if [ -n "$groups" ]; then all_groups="$KEYWAY_GROUP,$groups"; else all_groups=$KEYWAY_GROUP; fi
-usermod --password '*' --expiredate '' --shell "$shell" --append --groups "$all_groups" "$user"
-file="$PRINCIPALS_DIR/$user"
-if [ ! -f "$file" ] || ! grep -qxF -- "$principal" "$file"; then printf '%s\n' "$principal" >> "$file"; fi
-chmod 0644 "$file"
-echo provisioned=1
-`);
-
 /** $1 user, $2 UID Keyway recorded (may be empty). */
 export const DELETE_ACCOUNT_SCRIPT = script(String.raw`
 user=$1 uid=$2
@@ -390,110 +355,21 @@ fi
 `);
 
 // The batch protocol (revoke and provision): $1 is the number of grants N, then N groups of a fixed number of
-// arguments, one group per grant, numbered 1..N in order. Each grant's part runs in a subshell of its own (step), so
-// that a refusal (fail) or an error ends only that part: the script exits 0 once it has tried every grant, and reports
-// per grant `<key>.<n>=<value>` lines, ending with either `done.<n>=1` or `failed.<n>=<exit code>` plus
-// `error.<n>=<what the server said>`. It exits non-zero only for what stops every grant (bad arguments, missing
-// tools, the lock): then no grant is done and each is retried.
+// arguments, one group per grant, numbered 1..N in order. A refusal or an error ends only the part of the grants it
+// concerns (fail_user, for one user's grants): the script exits 0 once it has tried every grant, and reports per grant
+// `<key>.<n>=<value>` lines, ending with either `done.<n>=1` or `failed.<n>=<exit code>` plus `error.<n>=<what the
+// server said>`. It exits non-zero only for what stops every grant (bad arguments, missing tools, the lock): then no
+// grant is done and each is retried.
+//
+// Both scripts keep their state in shell variables named by a constant prefix and a number (never by a value):
+// a_I_N the Ith argument of grant N, o_N the number of the first grant of N's user (K below), and per user K: pl_K its
+// grants' principals (one per line), gl_K the union of their groups, st_K absent | managed | refused, puid_K, pgid_K,
+// home_K, shell_K from its passwd entry, code_K and err_K its first failure. Only the shell's builtins, except where a
+// command must act: one getent per table for every user at once, and one account-database command per user (each
+// such command rewrites and fsyncs /etc/passwd, /etc/shadow, /etc/group or /etc/gshadow: what a batch costs most).
 const BATCH_FUNCTIONS = String.raw`
 NL='
 '
-
-# Runs "$@" in a subshell with set -e and stdin closed, capturing its output and error text together: a failure ends
-# this step only. Sets step_out and step_status. Never called as a condition (that would switch set -e off inside).
-step() {
-  set +e
-  step_out=$( (set -e; "$@") 2>&1 </dev/null )
-  step_status=$?
-  set -e
-}
-
-# The error text of a captured step: its lines that are not key=value results, on one line.
-step_error() {
-  printf '%s\n' "$step_out" | awk '!/^[a-z][a-z0-9-]*=/ && NF { printf "%s%s", sep, $0; sep = " / " } END { print "" }'
-}
-
-# The key=value lines of a captured step.
-step_results() {
-  printf '%s\n' "$step_out" | awk '/^[a-z][a-z0-9-]*=/'
-}
-
-# Reads the argument groups into records: one line per grant, "n field1 field2 …", an empty value written as "-",
-# and into the variables a_I_N (the Ith value of grant N). Every value must be one word of the characters validated
-# values use: no value can split a record, and none can be taken for a pattern or an option.
-read_batch() {
-  per=$1
-  shift
-  count=$1
-  shift
-  case $count in ''|*[!0-9]*) fail 2 "the first argument must be the number of grants" ;; esac
-  [ "$#" -eq "$((count * per))" ] || fail 2 "expected $count groups of $per arguments, got $# arguments"
-  records=
-  n=0
-  while [ "$#" -gt 0 ]; do
-    n=$((n + 1))
-    record=$n
-    i=0
-    while [ "$i" -lt "$per" ]; do
-      value=$1
-      shift
-      i=$((i + 1))
-      [ -n "$value" ] || value=-
-      case $value in *[!A-Za-z0-9._@,/-]*) fail 2 "argument $i of grant $n is not a value Keyway sends" ;; esac
-      record="$record $value"
-      eval "a_$i""_$n=\$value"
-    done
-    records="$records$record
-"
-  done
-}
-
-# The records of user $1, and the distinct users in order of first appearance (field 2 of every record).
-records_of() { printf '%s' "$records" | awk -v u="$1" '$2 == u'; }
-batch_users() { printf '%s' "$records" | awk '!seen[$2]++ { print $2 }'; }
-
-# Removes every principal listed in $2 (one per line) from user $1's principals file in one atomic rewrite (the file
-# goes when nothing is left, or when there is no room to rewrite it: closed, never open). Prints removed=P for each,
-# and sets found (the principals removed, one per line). The file is read by the shell itself: a user none of whose
-# principals is there costs no command at all. The new file is written under a name only root can create (the
-# directory is root's), mode 0644 from the umask. Returns non-zero only when a principal may still be there.
-remove_principals() {
-  file="$PRINCIPALS_DIR/$1" found=
-  [ -f "$file" ] || return 0
-  while IFS= read -r line || [ -n "$line" ]; do
-    case "$NL$2$NL" in *"$NL$line$NL"*) [ -z "$line" ] || found="$found$line$NL" ;; esac
-  done < "$file"
-  [ -n "$found" ] || return 0
-  new="$PRINCIPALS_DIR/.keyway-batch.$$"
-  rewritten=
-  if { grep -vxF -- "$2" "$file" || [ $? -eq 1 ]; } > "$new"; then
-    if [ ! -s "$new" ]; then rewritten=empty
-    elif mv -f "$new" "$file"; then rewritten=yes
-    fi
-  fi
-  if [ "$rewritten" != yes ]; then
-    # No room for the rewrite (a user can fill a filesystem that keeps nothing back for root, like XFS): the whole
-    # file goes, which needs none. The user's other grants here lose their principals too: closed, never open.
-    rm -f "$new" "$file" || return 1
-    if [ "$rewritten" != empty ]; then echo principals-file-removed=1; fi
-  fi
-  old_ifs=$IFS
-  IFS=$NL
-  set -f
-  for line in $found; do echo "removed=$line"; done
-  set +f
-  IFS=$old_ifs
-}
-`;
-
-// The revoke batch keeps its state in shell variables named by a constant prefix and a grant's number (never by a
-// value): a_I_N the Ith argument of grant N, o_N the number of the first grant of N's user (K below), and per user K:
-// pl_K its grants' principals (one per line), gl_K the union of their groups, end_K 1 when every grant of the user in
-// the batch ends access, st_K absent | managed | refused, puid_K, pgid_K, home_K from its passwd entry, code_K and
-// err_K its first failure, rm_K the principals removed, rg_K / fg_K the groups removed / not removable (gerr_K why),
-// cr_K crontab removed, hm_K / hto_K the hooks moved and where. Only the shell's builtins, except where a command
-// must act: one getent per table, one ps per kill round for every user at once.
-const REVOKE_BATCH_FUNCTIONS = String.raw`
 val() { eval "v=\$$1"; }
 append() { eval "$1=\"\$$1\$2\""; }
 
@@ -511,6 +387,123 @@ fail_user() {
   eval "code_$1=\$2 err_$1=\$joined"
 }
 
+# Reads the argument groups into the variables a_I_N (the Ith value of grant N), an empty value written as "-". Every
+# value must be one word of the characters validated values use: none can be taken for a pattern or an option.
+read_batch() {
+  per=$1
+  shift
+  count=$1
+  shift
+  case $count in ''|*[!0-9]*) fail 2 "the first argument must be the number of grants" ;; esac
+  [ "$#" -eq "$((count * per))" ] || fail 2 "expected $count groups of $per arguments, got $# arguments"
+  n=0
+  while [ "$#" -gt 0 ]; do
+    n=$((n + 1))
+    i=0
+    while [ "$i" -lt "$per" ]; do
+      value=$1
+      shift
+      i=$((i + 1))
+      [ -n "$value" ] || value=-
+      case $value in *[!A-Za-z0-9._@,/-]*) fail 2 "argument $i of grant $n is not a value Keyway sends" ;; esac
+      eval "a_$i""_$n=\$value"
+    done
+  done
+}
+
+# Removes every principal listed in $2 (one per line) from user $1's principals file in one atomic rewrite (the file
+# goes when nothing is left, or when there is no room to rewrite it: closed, never open). Sets found (the principals
+# removed, one per line). The file is read and written by the shell itself: one command (mv or rm) per user whose
+# file changes, none for the others. The new file is written under a name only root can create (the directory is
+# root's), mode 0644 from the umask. Returns non-zero only when a principal may still be there.
+remove_principals() {
+  file="$PRINCIPALS_DIR/$1" found= kept=
+  [ -f "$file" ] || return 0
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$NL$2$NL" in
+      *"$NL$line$NL"*) [ -z "$line" ] || found="$found$line$NL" ;;
+      *) kept="$kept$line$NL" ;;
+    esac
+  done < "$file"
+  [ -n "$found" ] || return 0
+  new="$PRINCIPALS_DIR/.keyway-batch.$$"
+  case $kept in *[!$NL]*) ;; *) kept= ;; esac
+  if [ -n "$kept" ] && { printf '%s' "$kept" > "$new"; } 2>/dev/null && mv -f "$new" "$file"; then return 0; fi
+  # Nothing left, or no room for the rewrite (a user can fill a filesystem that keeps nothing back for root, like
+  # XFS): the whole file goes, which needs none. The user's other grants here lose their principals too: closed, never open.
+  rm -f "$new" "$file"
+}
+
+# Checks every user in users_idx has an account that is Keyway's (absent, or marked and with the UID uid_K, "-" when
+# Keyway has no record of it), from one getent call: sets st_K, puid_K, pgid_K, home_K, shell_K, and managed (the
+# users whose account is Keyway's). A refusal fails that user's grants only.
+require_keyway_accounts() {
+  names= managed=
+  for k in $users_idx; do val "a_1_$k"; names="$names $v"; done
+  entries=$(getent passwd $names) || [ $? -eq 2 ] || fail 3 "getent passwd failed: $entries"
+  while IFS=: read -r name _ puid pgid gecos phome pshell; do
+    [ -n "$name" ] || continue
+    for k in $users_idx; do
+      val "a_1_$k"
+      [ "$v" = "$name" ] || continue
+      val "st_$k"
+      [ "$v" = absent ] || break
+      val "uid_$k"
+      want=$v
+      [ "$want" != - ] || want=
+      eval "st_$k=refused"
+      if [ "$puid" -lt 1000 ]; then
+        fail_user "$k" "$EXIT_SYSTEM_ACCOUNT" "$name is a system account (UID $puid): Keyway never touches it"
+      else
+        case $gecos in
+          "$MARKER"|"$MARKER",*)
+            if [ -n "$want" ] && [ "$puid" = "$want" ]; then
+              eval "st_$k=managed puid_$k=\$puid pgid_$k=\$pgid home_$k=\$phome shell_$k=\$pshell"
+              managed="$managed $k"
+            elif [ -z "$want" ]; then
+              fail_user "$k" "$EXIT_NOT_MANAGED" "$name is marked $MARKER but Keyway has no record of creating it: refusing to touch it"
+            else
+              fail_user "$k" "$EXIT_NOT_MANAGED" "$name has UID $puid, not the UID $want Keyway created it with: refusing to touch it"
+            fi ;;
+          *) fail_user "$k" "$EXIT_NOT_MANAGED" "$name already exists and was not created by Keyway (no $MARKER marker): refusing to touch it" ;;
+        esac
+      fi
+      break
+    done
+  done <<KEYWAY_PASSWD
+$entries
+KEYWAY_PASSWD
+}
+
+# Sets group_table to the getent group lines of the groups named in $1 (space-separated; those that do not exist are
+# simply not there), and group_names to the names found (space-padded).
+read_groups() {
+  group_table= group_names=' '
+  [ -n "$1" ] || return 0
+  group_table=$(getent group $1) || [ $? -eq 2 ] || fail 3 "getent group failed: $group_table"
+  while IFS=: read -r gname _; do
+    [ -z "$gname" ] || group_names="$group_names$gname "
+  done <<KEYWAY_GROUPS
+$group_table
+KEYWAY_GROUPS
+}
+
+# Sets member_of to the groups among $2 (space-separated) that user $1 is a member of, from group_table.
+groups_of_user() {
+  member_of=
+  while IFS=: read -r gname _ _ members; do
+    case " $2 " in *" $gname "*) ;; *) continue ;; esac
+    case ",$members," in *",$1,"*) member_of="$member_of $gname" ;; esac
+  done <<KEYWAY_GROUPS
+$group_table
+KEYWAY_GROUPS
+}
+`;
+
+// The revoke batch, on top of BATCH_FUNCTIONS: per user K also end_K 1 when every grant of the user in the batch ends
+// access, rm_K the principals removed, rg_K / fg_K the groups removed / not removable (gerr_K why), cr_K crontab
+// removed, hm_K / hto_K the hooks moved and where.
+const REVOKE_BATCH_FUNCTIONS = String.raw`
 # Numbers the users: users_idx lists, for each distinct user, the number of its first grant.
 index_batch() {
   users_idx= n=0
@@ -552,55 +545,11 @@ remove_all_principals() {
     val "a_1_$k"
     user=$v
     val "pl_$k"
-    if remove_principals "$user" "$v" >/dev/null; then
+    if remove_principals "$user" "$v"; then
       [ -z "$found" ] || append "rm_$k" "$found"
     else
       principal_error="$principal_error $k"
     fi
-  done
-}
-
-# Checks every account is Keyway's (as require_keyway_account does), from one getent call: sets st_K, puid_K, pgid_K,
-# home_K, and managed (the users to act on). A refusal fails that user's grants only.
-require_keyway_accounts() {
-  names=
-  for k in $users_idx; do val "a_1_$k"; names="$names $v"; done
-  entries=$(getent passwd $names) || [ $? -eq 2 ] || fail 3 "getent passwd failed: $entries"
-  while IFS=: read -r name _ puid pgid gecos phome _; do
-    [ -n "$name" ] || continue
-    for k in $users_idx; do
-      val "a_1_$k"
-      [ "$v" = "$name" ] || continue
-      val "st_$k"
-      [ "$v" = absent ] || break
-      val "uid_$k"
-      want=$v
-      [ "$want" != - ] || want=
-      eval "st_$k=refused"
-      if [ "$puid" -lt 1000 ]; then
-        fail_user "$k" "$EXIT_SYSTEM_ACCOUNT" "$name is a system account (UID $puid): Keyway never touches it"
-      else
-        case $gecos in
-          "$MARKER"|"$MARKER",*)
-            if [ -n "$want" ] && [ "$puid" = "$want" ]; then
-              eval "st_$k=managed puid_$k=\$puid pgid_$k=\$pgid home_$k=\$phome"
-            elif [ -z "$want" ]; then
-              fail_user "$k" "$EXIT_NOT_MANAGED" "$name is marked $MARKER but Keyway has no record of creating it: refusing to touch it"
-            else
-              fail_user "$k" "$EXIT_NOT_MANAGED" "$name has UID $puid, not the UID $want Keyway created it with: refusing to touch it"
-            fi ;;
-          *) fail_user "$k" "$EXIT_NOT_MANAGED" "$name already exists and was not created by Keyway (no $MARKER marker): refusing to touch it" ;;
-        esac
-      fi
-      break
-    done
-  done <<KEYWAY_PASSWD
-$entries
-KEYWAY_PASSWD
-  managed=
-  for k in $users_idx; do
-    val "st_$k"
-    if [ "$v" = managed ]; then managed="$managed $k"; fi
   done
 }
 
@@ -647,57 +596,77 @@ KEYWAY_PS
   done
 }
 
-# Removes the grants' groups from the managed users, only where the user is a member (one getent for every group of
-# the batch). A group that cannot be removed fails only the grants that give it.
-remove_batch_groups() {
-  all=
+# One account-database change per managed user: the grants' groups it is a member of go (one getent for every group
+# of the batch) and, when every grant of the user ends access, the account is locked and expired (unless it is
+# already: one getent shadow for all), all in ONE usermod. If that usermod fails (a usermod older than shadow 4.13 has
+# no --remove; a group file that cannot be written), each change is made on its own, so that a group that cannot be
+# removed fails only the grants that give it.
+close_accounts() {
+  all= names=
   for k in $managed; do
     val "gl_$k"
     for group in $v; do
       case " $all " in *" $group "*) ;; *) all="$all $group" ;; esac
     done
-  done
-  [ -n "$all" ] || return 0
-  table=$(getent group $all) || [ $? -eq 2 ] || fail 3 "getent group failed: $table"
-  while IFS=: read -r gname _ _ members; do
-    [ -n "$gname" ] || continue
-    for k in $managed; do
-      val "gl_$k"
-      case " $v " in *" $gname "*) ;; *) continue ;; esac
-      val "a_1_$k"
-      user=$v
-      case ",$members," in *",$user,"*) ;; *) continue ;; esac
-      if msg=$(gpasswd -d "$user" "$gname" 2>&1 >/dev/null </dev/null); then
-        append "rg_$k" " $gname"
-      else
-        append "fg_$k" " $gname"
-        eval "gerr_$k=\"\$gname: \$msg\""
-      fi
-    done
-  done <<KEYWAY_GROUPS
-$table
-KEYWAY_GROUPS
-}
-
-# Locks and expires the accounts of the users whose every grant ends access (usermod only when not locked and expired
-# already: one getent shadow for all), and removes what would act for them later without a login (as lock_account).
-lock_accounts() {
-  names= lock=
-  for k in $managed; do
     val "end_$k"
-    [ "$v" = 1 ] || continue
-    val "a_1_$k"
-    names="$names $v"
-    lock="$lock $k"
+    [ "$v" != 1 ] || { val "a_1_$k"; names="$names $v"; }
   done
-  [ -n "$lock" ] || return 0
-  shadow=$(getent shadow $names) || [ $? -eq 2 ] || fail 3 "getent shadow failed: $shadow"
+  read_groups "$all"
   locked=' '
-  while IFS=: read -r name pw _ _ _ _ _ expire _; do
-    case $pw in '!'*) if [ "$expire" = 1 ]; then locked="$locked$name "; fi ;; esac
-  done <<KEYWAY_SHADOW
+  if [ -n "$names" ]; then
+    shadow=$(getent shadow $names) || [ $? -eq 2 ] || fail 3 "getent shadow failed: $shadow"
+    while IFS=: read -r name pw _ _ _ _ _ expire _; do
+      case $pw in '!'*) if [ "$expire" = 1 ]; then locked="$locked$name "; fi ;; esac
+    done <<KEYWAY_SHADOW
 $shadow
 KEYWAY_SHADOW
+  fi
+  for k in $managed; do
+    val "a_1_$k"
+    user=$v
+    val "gl_$k"
+    groups_of_user "$user" "$v"
+    lock=
+    val "end_$k"
+    if [ "$v" = 1 ]; then case $locked in *" $user "*) ;; *) lock=1 ;; esac; fi
+    [ -n "$member_of" ] || [ -n "$lock" ] || continue
+    csv= sep=
+    for group in $member_of; do csv="$csv$sep$group" sep=,; done
+    if [ -n "$lock" ] && [ -n "$csv" ]; then set -- --lock --expiredate 1 --remove --groups "$csv"
+    elif [ -n "$lock" ]; then set -- --lock --expiredate 1
+    else set -- --remove --groups "$csv"
+    fi
+    if usermod "$@" "$user" >/dev/null 2>&1 </dev/null; then
+      eval "rg_$k=\$member_of"
+      continue
+    fi
+    if [ -n "$member_of" ]; then
+      now=" $(id -nG "$user" 2>/dev/null </dev/null) " || now=
+      for group in $member_of; do
+        case $now in *" $group "*) ;; *) append "rg_$k" " $group"; continue ;; esac
+        if msg=$(gpasswd -d "$user" "$group" 2>&1 >/dev/null </dev/null); then
+          append "rg_$k" " $group"
+        else
+          append "fg_$k" " $group"
+          eval "gerr_$k=\"\$group: \$msg\""
+        fi
+      done
+    fi
+    if [ -n "$lock" ]; then
+      msg=$(usermod --lock --expiredate 1 "$user" 2>&1 </dev/null) || fail_user "$k" "$?" "$msg"
+    fi
+  done
+}
+
+# For the users whose every grant ends access: removes what would act for them later without a login (as
+# lock_account does): lingering user services, the crontab, at jobs.
+stop_later_runs() {
+  lock=
+  for k in $managed; do
+    val "end_$k"
+    [ "$v" != 1 ] || lock="$lock $k"
+  done
+  [ -n "$lock" ] || return 0
   systemd=
   if [ -d /run/systemd/system ] && command -v loginctl >/dev/null 2>&1; then systemd=1; fi
   crontab=
@@ -705,10 +674,6 @@ KEYWAY_SHADOW
   for k in $lock; do
     val "a_1_$k"
     user=$v
-    case $locked in
-      *" $user "*) ;;
-      *) msg=$(usermod --lock --expiredate 1 "$user" 2>&1 </dev/null) || { fail_user "$k" "$?" "$msg"; continue; } ;;
-    esac
     if [ -n "$systemd" ]; then
       msg=$(timeout 10 loginctl disable-linger "$user" 2>&1 </dev/null) || { fail_user "$k" "$?" "$msg"; continue; }
       if timeout 10 loginctl show-user "$user" >/dev/null 2>&1 </dev/null; then
@@ -804,6 +769,217 @@ report_batch() {
 }
 `;
 
+// The provisioning batch, on top of BATCH_FUNCTIONS: per grant N gcode_N / gerr_N when its shell or a group is
+// missing on this server; per user K new_K 1 when its account was created now.
+const PROVISION_BATCH_FUNCTIONS = String.raw`
+not_bootstrapped() {
+  fail "$EXIT_NOT_BOOTSTRAPPED" "Keyway is not set up on this server (no $PRINCIPALS_DIR or group $KEYWAY_GROUP): run keyway hosts bootstrap"
+}
+
+# Checks each grant's login shell and groups (one getent for every group of the batch and keyway-users, whose absence
+# stops the batch): a missing one fails that grant only (gcode_N, gerr_N).
+check_grants() {
+  all=$KEYWAY_GROUP n=0
+  while [ "$n" -lt "$count" ]; do
+    n=$((n + 1))
+    val "a_5_$n"
+    [ "$v" != - ] || continue
+    old_ifs=$IFS
+    IFS=,
+    for group in $v; do case " $all " in *" $group "*) ;; *) all="$all $group" ;; esac; done
+    IFS=$old_ifs
+  done
+  read_groups "$all"
+  case $group_names in *" $KEYWAY_GROUP "*) ;; *) not_bootstrapped ;; esac
+  n=0
+  while [ "$n" -lt "$count" ]; do
+    n=$((n + 1))
+    eval "gcode_$n= gerr_$n="
+    val "a_3_$n"
+    if [ ! -x "$v" ]; then
+      eval "gcode_$n=\$EXIT_SHELL_MISSING gerr_$n=\"the login shell \$v does not exist on this server: install it or change login_shell\""
+      continue
+    fi
+    val "a_5_$n"
+    [ "$v" != - ] || continue
+    old_ifs=$IFS
+    IFS=,
+    for group in $v; do
+      case $group_names in *" $group "*) continue ;; esac
+      eval "gcode_$n=\$EXIT_GROUP_MISSING gerr_$n=\"the group \$group does not exist on this server: create it, or change grant_groups\""
+      break
+    done
+    IFS=$old_ifs
+  done
+}
+
+# Numbers the users of the grants that passed the checks (users_idx and o_N, as the revoke does), with per user K the
+# union of their groups gl_K and their principals pl_K; UID, shell and record flag are those of its first grant (the
+# same for every grant of a user on one server). uid_K is "-" when the UID is chosen now: the account must be absent.
+index_provision() {
+  users_idx= n=0
+  while [ "$n" -lt "$count" ]; do
+    n=$((n + 1))
+    eval "o_$n="
+    val "gcode_$n"
+    [ -z "$v" ] || continue
+    val "a_1_$n"
+    user=$v owner=$n
+    for k in $users_idx; do
+      val "a_1_$k"
+      if [ "$v" = "$user" ]; then owner=$k; break; fi
+    done
+    eval "o_$n=\$owner"
+    if [ "$owner" = "$n" ]; then
+      users_idx="$users_idx $n"
+      eval "pl_$n= gl_$n= st_$n=absent code_$n= err_$n= new_$n= uid_$n=-"
+      val "a_6_$n"
+      [ "$v" != 1 ] || eval "uid_$n=\$a_2_$n"
+    fi
+    val "a_4_$n"
+    append "pl_$owner" "$v$NL"
+    val "a_5_$n"
+    if [ "$v" != - ]; then
+      old_ifs=$IFS
+      IFS=,
+      for group in $v; do
+        val "gl_$owner"
+        case " $v " in *" $group "*) ;; *) append "gl_$owner" " $group" ;; esac
+      done
+      IFS=$old_ifs
+    fi
+  done
+}
+
+# Sets csv to keyway-users and user $1's groups gl_K, comma-separated.
+groups_csv() {
+  csv=$KEYWAY_GROUP
+  val "gl_$1"
+  for group in $v; do csv="$csv,$group"; done
+}
+
+# Creates the absent accounts, each with all its groups in one useradd, after one getent for all their UIDs: a UID
+# another account holds fails that user's grants (the caller then gives it up and tries another).
+create_accounts() {
+  absent= uids=
+  for k in $users_idx; do
+    val "st_$k"
+    [ "$v" = absent ] || continue
+    absent="$absent $k"
+    val "a_2_$k"
+    uids="$uids $v"
+  done
+  [ -n "$absent" ] || return 0
+  entries=$(getent passwd $uids) || [ $? -eq 2 ] || fail 3 "getent passwd failed: $entries"
+  taken=' '
+  while IFS=: read -r _ _ tuid _; do taken="$taken$tuid "; done <<KEYWAY_PASSWD
+$entries
+KEYWAY_PASSWD
+  for k in $absent; do
+    val "a_2_$k"
+    uid=$v
+    case $taken in *" $uid "*) fail_user "$k" "$EXIT_UID_TAKEN" "UID $uid is already used by another account"; continue ;; esac
+    groups_csv "$k"
+    val "a_3_$k"
+    shell=$v
+    val "a_1_$k"
+    # No expiry date, whatever useradd's defaults say (a revoke sets one; a new grant clears it, as usermod does).
+    if msg=$(useradd --create-home --user-group --uid "$uid" --shell "$shell" --comment "$MARKER" --password '*' \
+      --expiredate '' --groups "$csv" "$v" 2>&1 </dev/null); then
+      eval "new_$k=1"
+    else
+      fail_user "$k" "$?" "$msg"
+    fi
+  done
+}
+
+# Opens Keyway's existing accounts again (a revoke locked and expired them; password '*': no password login) with
+# their grants' groups and the login shell: one usermod each, only where something is to change (one getent shadow
+# for all, the group table read under the lock).
+open_accounts() {
+  [ -n "$managed" ] || return 0
+  names=
+  for k in $managed; do val "a_1_$k"; names="$names $v"; done
+  shadow=$(getent shadow $names) || [ $? -eq 2 ] || fail 3 "getent shadow failed: $shadow"
+  open=' '
+  while IFS=: read -r name pw _ _ _ _ _ expire _; do
+    if [ "$pw" = '*' ] && [ -z "$expire" ]; then open="$open$name "; fi
+  done <<KEYWAY_SHADOW
+$shadow
+KEYWAY_SHADOW
+  for k in $managed; do
+    val "a_1_$k"
+    user=$v
+    val "gl_$k"
+    wanted="$KEYWAY_GROUP$v"
+    groups_of_user "$user" "$wanted"
+    change=
+    for group in $wanted; do case " $member_of " in *" $group "*) ;; *) change=1 ;; esac; done
+    case $open in *" $user "*) ;; *) change=1 ;; esac
+    val "a_3_$k"
+    shell=$v
+    val "shell_$k"
+    [ "$v" = "$shell" ] || change=1
+    [ -n "$change" ] || continue
+    groups_csv "$k"
+    msg=$(usermod --password '*' --expiredate '' --shell "$shell" --append --groups "$csv" "$user" 2>&1 </dev/null) \
+      || fail_user "$k" "$?" "$msg"
+  done
+}
+
+# Adds each user's missing principals to its principals file in one write by the shell itself (no command; a new file
+# gets mode 0644 from the umask).
+add_all_principals() {
+  for k in $users_idx; do
+    val "code_$k"
+    [ -z "$v" ] || continue
+    val "a_1_$k"
+    file="$PRINCIPALS_DIR/$v"
+    val "pl_$k"
+    missing=$v
+    if [ -f "$file" ]; then
+      have=$NL missing=
+      while IFS= read -r line || [ -n "$line" ]; do have="$have$line$NL"; done < "$file"
+      old_ifs=$IFS
+      IFS=$NL
+      set -f
+      for p in $v; do case $have in *"$NL$p$NL"*) ;; *) missing="$missing$p$NL" ;; esac; done
+      set +f
+      IFS=$old_ifs
+    fi
+    [ -n "$missing" ] || continue
+    { printf '%s' "$missing" >> "$file"; } 2>/dev/null || fail_user "$k" 1 "could not write $file"
+  done
+}
+
+# Per grant, in order: created=1 when its account was created now, then done=1 or failed=CODE with error=TEXT.
+report_provision() {
+  n=0
+  while [ "$n" -lt "$count" ]; do
+    n=$((n + 1))
+    val "gcode_$n"
+    if [ -n "$v" ]; then
+      echo "failed.$n=$v"
+      val "gerr_$n"
+      echo "error.$n=$v"
+      continue
+    fi
+    val "o_$n"
+    k=$v
+    val "new_$k"
+    [ -z "$v" ] || echo "created.$n=1"
+    val "code_$k"
+    if [ -n "$v" ]; then
+      echo "failed.$n=$v"
+      val "err_$k"
+      echo "error.$n=$v"
+    else
+      echo "done.$n=1"
+    fi
+  done
+}
+`;
+
 /**
  * Revokes a batch of grants on this server: $1 N, then per grant five arguments: user, UID Keyway recorded (may be
  * empty), principal, groups to remove (comma-separated), 1 = end access (no other live grant of the user here).
@@ -818,10 +994,11 @@ report_batch() {
  * until none has; zombies are dead already): a session cannot be tied to the certificate that opened it, so this is
  * the only way to end the revoked request's sessions (and port forwards) and every process holding a group about to
  * be removed; and killing first means no step that writes (and could fail on a full disk) stands between the revoke
- * and the sessions' end. Then the grants' groups go where the user is a member (a group that cannot be removed fails
- * only the grants that give it); the accounts whose every grant in the batch ends access (no other live grant of the
- * user here) are locked and expired (usermod only when not locked already) and their crontab, at jobs and lingering
- * services go; every process is killed once more (a login under another grant, or a cron job, started in between),
+ * and the sessions' end. Then, in ONE usermod per user, the grants' groups go where the user is a member and the
+ * accounts whose every grant in the batch ends access (no other live grant of the user here) are locked and expired
+ * (unless they are already); should that usermod fail, each change is made on its own, so that a group that cannot be
+ * removed fails only the grants that give it. Where access ends, the crontab, at jobs and lingering services go;
+ * every process is killed once more (a login under another grant, or a cron job, started in between),
  * so that nothing runs with a removed group, and nothing at all where access ends. An account that stays open (end
  * access 0) keeps its other grants: their sessions end too, and log in again with their certificates. Last, where
  * access ends, mail hooks are moved aside (by rename, once nothing of the user's runs). Per grant:
@@ -841,8 +1018,8 @@ remove_all_principals
 for k in $principal_error; do val "a_1_$k"; fail_user "$k" 1 "could not rewrite $PRINCIPALS_DIR/$v"; done
 require_keyway_accounts
 end_processes_of_batch "$managed"
-remove_batch_groups
-lock_accounts
+close_accounts
+stop_later_runs
 end_processes_of_batch "$managed"
 move_batch_hooks
 report_batch
@@ -861,67 +1038,27 @@ getent passwd | awk -F: -v min="$min" -v max="$max" '$3 >= min && $3 <= max { pr
 `);
 
 /**
- * Provisions a batch of grants on this server: $1 N, then per grant five arguments: user, UID, login shell, principal,
- * groups (comma-separated, may be empty). What PROVISION_SCRIPT does, under one lock: per grant its shell and groups
- * are checked (a missing one fails that grant only); per user, in one step each, the account is checked to be
- * Keyway's (or created), opened again with the union of its grants' groups, and its principals are added in one
- * write. Per grant: created=1 when its account was created now, then done=1 or failed=CODE with error=TEXT.
+ * Provisions a batch of grants on this server: $1 N, then per grant six arguments: user, UID, login shell, principal,
+ * groups (comma-separated, may be empty), 1 = Keyway recorded this account with this UID (it may exist, and is opened
+ * again) or 0 = the UID is chosen now (the account must not exist). The only provisioning script: one grant is a batch
+ * of one. Per grant its shell and groups are checked (a missing one fails that grant only); then under the lock, for
+ * all users together, each step once: the accounts are checked to be absent or Keyway's (one getent; a refusal fails
+ * that user's grants only), the absent ones created with all their groups in one useradd each (after one getent for
+ * their UIDs), Keyway's opened again in one usermod each where something is to change, and each user's principals
+ * added in one write. Per grant: created=1 when its account was created now, then done=1 or failed=CODE with error=TEXT.
  */
-export const PROVISION_BATCH_SCRIPT = script(BATCH_FUNCTIONS + String.raw`
-read_batch 5 "$@"
+export const PROVISION_BATCH_SCRIPT = script(BATCH_FUNCTIONS + PROVISION_BATCH_FUNCTIONS + String.raw`
+read_batch 6 "$@"
 require_tools flock getent useradd usermod
-if [ ! -d "$PRINCIPALS_DIR" ] || ! getent group "$KEYWAY_GROUP" >/dev/null; then
-  fail "$EXIT_NOT_BOOTSTRAPPED" "Keyway is not set up on this server (no $PRINCIPALS_DIR or group $KEYWAY_GROUP): run keyway hosts bootstrap"
-fi
-check_grant() {
-  [ -x "$1" ] || fail "$EXIT_SHELL_MISSING" "the login shell $1 does not exist on this server: install it or change login_shell"
-  for group in $(printf '%s' "$2" | tr ',' ' '); do
-    [ "$group" != - ] || continue
-    getent group "$group" >/dev/null || fail "$EXIT_GROUP_MISSING" "the group $group does not exist on this server: create it, or change grant_groups"
-  done
-}
-# $1 user, $2 UID, $3 shell, $4 groups (comma-separated, may be empty), $5 principals (one per line).
-provision_user() {
-  if [ -n "$4" ]; then all_groups="$KEYWAY_GROUP,$4"; else all_groups=$KEYWAY_GROUP; fi
-  state=$(require_keyway_account "$1" "$2")
-  if [ "$state" = absent ]; then
-    if getent passwd "$2" >/dev/null; then fail "$EXIT_UID_TAKEN" "UID $2 is already used by another account"; fi
-    useradd --create-home --user-group --uid "$2" --shell "$3" --comment "$MARKER" --password '*' "$1"
-    echo created=1
-  fi
-  # A revoke locked and expired the account; a new grant opens it again (password '*': no password login).
-  usermod --password '*' --expiredate '' --shell "$3" --append --groups "$all_groups" "$1"
-  file="$PRINCIPALS_DIR/$1"
-  if [ -f "$file" ]; then
-    missing=$(printf '%s\n' "$5" | grep -vxF -f "$file" || [ $? -eq 1 ])
-  else
-    missing=$5
-  fi
-  if [ -n "$missing" ]; then printf '%s\n' "$missing" >> "$file"; fi
-  chmod 0644 "$file"
-}
-
-checked=
-for record in $(printf '%s' "$records" | awk '{ print $1 ":" $4 ":" $6 }'); do
-  n=$(printf '%s' "$record" | cut -d: -f1)
-  step check_grant "$(printf '%s' "$record" | cut -d: -f2)" "$(printf '%s' "$record" | cut -d: -f3)"
-  if [ "$step_status" -eq 0 ]; then checked="$checked $n"
-  else echo "failed.$n=$step_status"; echo "error.$n=$(step_error)"; fi
-done
+[ -d "$PRINCIPALS_DIR" ] || not_bootstrapped
 take_lock
-for user in $(batch_users); do
-  mine=$(records_of "$user" | awk -v ok="$checked " 'index(" " ok, " " $1 " ")')
-  [ -n "$mine" ] || continue
-  step provision_user "$user" "$(printf '%s\n' "$mine" | awk 'NR == 1 { print $3 }')" "$(printf '%s\n' "$mine" | awk 'NR == 1 { print $4 }')" \
-    "$(printf '%s\n' "$mine" | awk '{ print $6 }' | tr ',' '\n' | awk '$0 != "-" && !seen[$0]++ { printf "%s%s", sep, $0; sep = "," }')" \
-    "$(printf '%s\n' "$mine" | awk '{ print $5 }')"
-  results=$(step_results)
-  error=$(step_error)
-  printf '%s\n' "$mine" | while read -r n _; do
-    if [ -n "$results" ]; then printf '%s\n' "$results" | sed "s/=/.$n=/"; fi
-    if [ "$step_status" -eq 0 ]; then echo "done.$n=1"; else echo "failed.$n=$step_status"; echo "error.$n=$error"; fi
-  done
-done
+check_grants
+index_provision
+require_keyway_accounts
+create_accounts
+open_accounts
+add_all_principals
+report_provision
 `);
 
 /**

@@ -23,6 +23,9 @@ export interface LocatedConfig {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/** The kinds whose accounts are Linux accounts: their groups are Linux groups. */
+const LINUX_KINDS: readonly string[] = ['ssh', 'aws-ec2', 'azure-vm'];
+
 export function crossCheckConfig(located: LocatedConfig): ConfigProblem[] {
   return [...checkIntegrations(located), ...checkPeople(located), ...checkFlows(located)];
 }
@@ -44,6 +47,13 @@ function checkIntegrations({ config, yaml, serverOrigins }: LocatedConfig): Conf
     }
 
     problems.push(...checkGroups(integration, integration.userGroups, 'user_groups', (g, message) => yaml.problemAt(['integrations', i, 'user_groups', g], message)));
+    if (integration.type === 'rdp' && integration.domain !== undefined) {
+      const domain = findIntegration(config, integration.domain);
+      if (domain?.type !== 'windows-dc') {
+        const known = config.integrations.filter((c) => c.type === 'windows-dc').map((c) => c.name).join(', ') || 'none';
+        problems.push(yaml.problemAt(['integrations', i, 'domain'], `domain "${integration.domain}" is not a windows-dc integration (windows-dc integrations: ${known})`));
+      }
+    }
 
     integration.servers.forEach((server, j) => {
       const origin = serverOrigins[i]![j]!;
@@ -105,6 +115,9 @@ function checkFlows({ config, yaml }: LocatedConfig): ConfigProblem[] {
       const known = config.integrations.map((candidate) => candidate.name).join(', ');
       at(['resources', 'integration'], `unknown integration "${flow.resources.integration}" (known integrations: ${known})`);
       return;
+    }
+    if (integration.type === 'windows-dc' && flow.grantGroups.some((g) => g !== DEFAULT_GROUP)) {
+      at(['grant_groups'], `grant_groups has no meaning for windows-dc integration "${integration.name}": its groups are the resources people request (resources.servers)`);
     }
     problems.push(...checkGroups(integration, flow.grantGroups, 'grant_groups', (g, message) => yaml.problemAt(['flows', f, 'grant_groups', g], message)));
     checkFlowResources(config, flow, integration, at);
@@ -178,6 +191,8 @@ function checkGroups(
   problemAt: (index: number, message: string) => ConfigProblem,
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  // Windows groups are checked by the rules AD applies, in the schema; these are the Linux rules.
+  if (!LINUX_KINDS.includes(integration.type)) return problems;
   groups.forEach((group, g) => {
     if (group === DEFAULT_GROUP) return;
     try {

@@ -16,6 +16,12 @@ const SECRET: JsonSchema = {
   ],
 };
 
+const SECRET_DESCRIPTIONS: Record<string, string> = {
+  ssh: SECRET.description as string,
+  rdp: 'Where the WinRM admin password is: { env: NAME } or { file: PATH }. Never the password itself.',
+  'windows-dc': 'Where the bind password of bind_dn is: { env: NAME } or { file: PATH }. Never the password itself.',
+};
+
 const DESCRIPTIONS: Record<string, string> = {
   integrations: 'Sets of servers reached the same way, with their owners and defaults.',
   people: 'People whose Linux username is not the local part of their e-mail.',
@@ -35,8 +41,10 @@ export function accessJsonSchema(): JsonSchema {
   for (const [name, description] of Object.entries(DESCRIPTIONS)) top[name] = { description, ...top[name] };
   for (const integration of (top.integrations!.items as { oneOf: JsonSchema[] }).oneOf) {
     const properties = integration.properties!;
+    const type = (properties.type as { const?: string }).const;
+    properties.secret = { ...SECRET, description: SECRET_DESCRIPTIONS[type ?? 'ssh'] };
+    if (type !== 'ssh') continue;
     properties.type = { ...properties.type, default: 'ssh' };
-    properties.secret = SECRET;
     properties.user_groups = { ...properties.user_groups, default: ['Default'] };
     integration.required = integration.required!.filter((key) => key !== 'type');
     integration.oneOf = [{ required: ['servers'] }, { required: ['servers_file'] }];

@@ -19,7 +19,7 @@ export interface UidRange {
 /** What every integration has, whatever its type (design.md "Integration settings"). */
 export interface IntegrationCommon {
   name: string;
-  /** The connector's credential: an SSH private key for Linux kinds (a bind password for windows-dc, later). */
+  /** The connector's credential: an SSH private key for Linux kinds, a password for rdp, the bind password for windows-dc. */
   secret?: SecretRef;
   /** ['Default'] means: only the user's own group. */
   userGroups: string[];
@@ -100,10 +100,34 @@ export interface RdpIntegration extends IntegrationCommon {
 }
 
 /**
- * An integration: one member per type, discriminated on `type` (its target kind). Only ssh exists yet; aws-ec2,
- * azure-vm (Linux over SSH, servers from a cloud API), rdp and windows-dc join as siblings.
+ * type: windows-dc — an Active Directory domain over LDAPS (or LDAP with StartTLS); `secret` is the bind password.
+ * Its resources are its AD groups: `servers` holds one Server per group (name = the group's sAMAccountName,
+ * host/port = the domain controller, user = the bind DN, no tags), so requests, flows and lookups name a group as
+ * they name a server.
  */
-export type Integration = SshIntegration;
+export interface WindowsDcIntegration extends IntegrationCommon {
+  type: 'windows-dc';
+  /** ldaps://host[:port] or ldap://host[:port] (then startTls is true). */
+  url: string;
+  startTls: boolean;
+  bindDn: string;
+  baseDn: string;
+  /** The OU where Keyway's accounts live (a DN under baseDn): Keyway touches no account outside it. */
+  ou: string;
+  /** The AD groups that may be requested (sAMAccountName). */
+  groups: string[];
+  tlsCaFile?: string;
+  /** The port shown for RDP to servers of the domain (default 3389). */
+  rdpPort: number;
+  /** One per group: see above. */
+  servers: Server[];
+}
+
+/**
+ * An integration: one member per type, discriminated on `type` (its target kind). aws-ec2 and azure-vm (Linux over
+ * SSH, servers from a cloud API) join as siblings.
+ */
+export type Integration = SshIntegration | RdpIntegration | WindowsDcIntegration;
 
 export type IntegrationType = Integration['type'];
 

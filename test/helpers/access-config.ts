@@ -1,15 +1,16 @@
 // Builds AccessConfig objects for tests without YAML: defaults as the config loader applies them.
-import type { AccessConfig, Flow, Integration, Server } from '../../src/core/model.js';
+import type { AccessConfig, Flow, Integration, Server, SshIntegration } from '../../src/core/model.js';
 
 export function server(name: string, extra: Partial<Server> = {}): Server {
   return { name, host: '127.0.0.1', user: 'keyway', port: 22, tags: {}, ...extra };
 }
 
-export function integration(name: string, servers: Server[], extra: Partial<Integration> = {}): Integration {
-  return {
+export function integration(name: string, servers: Server[], extra: Partial<SshIntegration> = {}): Integration {
+  const ssh: SshIntegration = {
     name, type: 'ssh', servers, userGroups: ['Default'], loginShell: '/bin/bash', userKeyName: 'id_ed25519',
     uidRange: { min: 60000, max: 64999 }, cleanupAfterDays: 7, owners: [], allowPrivilegedGroups: false, ...extra,
   };
+  return ssh;
 }
 
 export function flow(name: string, integrationName: string, extra: Partial<Flow> = {}): Flow {

@@ -53,8 +53,18 @@ describe('the JSON Schema of access.yaml', () => {
     expect(schema.required).toEqual(['integrations']);
     expect(schema.additionalProperties).toBe(false);
     const integrations = schema.properties!.integrations!.items!.oneOf!;
-    expect(integrations.map((branch) => branch.properties!.type!.const)).toEqual(['ssh']);
-    for (const integration of integrations) {
+    expect(integrations.map((branch) => branch.properties!.type!.const)).toEqual(['ssh', 'rdp', 'windows-dc']);
+    for (const integration of integrations.slice(1)) {
+      expect(integration.properties!.secret!.oneOf!.map((form) => form.required)).toEqual([['env'], ['file']]);
+      // The Linux account settings are not asked of a Windows kind.
+      expect(Object.keys(integration.properties!)).not.toEqual(expect.arrayContaining(['login_shell']));
+      expect(Object.keys(integration.properties!)).not.toEqual(expect.arrayContaining(['uid_range']));
+    }
+    const windowsDc = integrations[2]!;
+    expect(windowsDc.required).toEqual(expect.arrayContaining(['type', 'name', 'secret', 'url', 'bind_dn', 'base_dn', 'ou', 'groups']));
+    const rdpServer = integrations[1]!.properties!.servers!.items!;
+    expect(rdpServer.properties!.use_ssl).toMatchObject({ default: true });
+    for (const integration of integrations.slice(0, 1)) {
       // type may be left out (ssh is the default), so only name is required, and servers or servers_file.
       expect(integration.required).toEqual(['name']);
       expect(integration.oneOf).toEqual([{ required: ['servers'] }, { required: ['servers_file'] }]);

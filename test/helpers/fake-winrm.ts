@@ -33,6 +33,10 @@ export interface FakeWinrmOptions {
   adminPassword: string;
   /** Accept Basic (WinRM's Auth/Basic); default true. */
   basic?: boolean;
+  /** Accept Negotiate (NTLM); default true. */
+  ntlm?: boolean;
+  /** Loopback address to listen on (default 127.0.0.1). */
+  listenHost?: string;
   computerName?: string;
   groups?: string[];
 }
@@ -98,7 +102,7 @@ export class FakeWinrm {
 
   static async start(options: FakeWinrmOptions): Promise<FakeWinrm> {
     const fake = new FakeWinrm(options);
-    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => fake.server.listen(0, options.listenHost ?? '127.0.0.1', resolve));
     fake.port = (fake.server.address() as AddressInfo).port;
     return fake;
   }
@@ -170,7 +174,7 @@ export class FakeWinrm {
     const state = this.connections.get(req.socket) ?? { authenticated: false };
     this.connections.set(req.socket, state);
     const authorization = req.headers.authorization ?? '';
-    const offered = ['Negotiate', ...(this.options.basic === false ? [] : ['Basic realm="WSMAN"'])];
+    const offered = [...(this.options.ntlm === false ? [] : ['Negotiate']), ...(this.options.basic === false ? [] : ['Basic realm="WSMAN"'])];
     const unauthorized = (headers: Record<string, string | string[]> = { 'WWW-Authenticate': offered }) => {
       res.writeHead(401, { ...headers, 'Content-Length': '0' }).end();
     };
@@ -186,7 +190,7 @@ export class FakeWinrm {
         return;
       }
       auth = 'basic';
-    } else if (scheme === 'Negotiate') {
+    } else if (scheme === 'Negotiate' && this.options.ntlm !== false) {
       const message = Buffer.from(token, 'base64');
       if (message.length >= 12 && message.readUInt32LE(8) === 1) {
         state.challenge = challengeFor(message, this.computerName, 'WORKGROUP');

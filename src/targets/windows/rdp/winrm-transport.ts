@@ -50,6 +50,8 @@ interface Answer {
   authenticate: string[];
   body: string;
   socket: Socket;
+  /** DER of the server's certificate (HTTPS), for NTLM's channel binding. */
+  certificate?: Buffer;
 }
 
 const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME/;
@@ -104,9 +106,11 @@ export class WinrmTransport {
     } catch (e) {
       throw new UserError('config_invalid', `WinRM on ${this.target.host}:${this.target.port}: ${(e as Error).message}.`);
     }
-    const certificate = this.target.useSsl ? (first.socket as TLSSocket).getPeerCertificate?.()?.raw : undefined;
+    if (this.target.useSsl && !first.certificate) {
+      throw new OutageError('host_unreachable', `WinRM on ${this.target.host}:${this.target.port} presented no certificate to bind NTLM to.`);
+    }
     const identity = ntlmIdentity(this.target.user, this.target.password);
-    const authenticate = authenticateMessage(challenge, identity, certificate);
+    const authenticate = authenticateMessage(challenge, identity, first.certificate);
     const second = await this.request(xml, `Negotiate ${authenticate.toString('base64')}`);
     if (second.socket !== first.socket) {
       throw new OutageError('host_unreachable', `WinRM on ${this.target.host}:${this.target.port} closed the connection between the two legs of NTLM authentication.`);
@@ -129,6 +133,8 @@ export class WinrmTransport {
           Authorization: authorization,
         },
       }, (res) => {
+        const socket = res.socket;
+        const certificate = this.target.useSsl ? (socket as TLSSocket).getPeerCertificate().raw : undefined;
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
@@ -143,7 +149,8 @@ export class WinrmTransport {
             status: res.statusCode ?? 0,
             authenticate: res.headersDistinct['www-authenticate'] ?? [],
             body: Buffer.concat(chunks).toString('utf8'),
-            socket: res.socket,
+            socket,
+            ...(certificate === undefined ? {} : { certificate }),
           });
         });
       });

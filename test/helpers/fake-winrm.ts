@@ -42,6 +42,7 @@ export interface FakeWinrmOptions {
 }
 
 interface ShellCommand {
+  consoleStdin: boolean;
   command: string;
   args: string[];
   stdin: Buffer[];
@@ -285,7 +286,8 @@ export class FakeWinrm {
       const command = line && findFirst(line, 'Command')?.text.trim();
       if (!command) return this.invalid('Command needs a CommandLine with a Command');
       const id = randomUUID().toUpperCase();
-      commands.set(id, { command, args: findAll(line, 'Arguments').map((a) => a.text), stdin: [], stdinEnded: false, done: false });
+      const consoleStdin = findAll(header!, 'Option').find((o) => o.attributes['Name'] === 'WINRS_CONSOLEMODE_STDIN')?.text.trim() !== 'FALSE';
+      commands.set(id, { consoleStdin, command, args: findAll(line, 'Arguments').map((a) => a.text), stdin: [], stdinEnded: false, done: false });
       return reply(`${NS.shell}/CommandResponse`, `<rsp:CommandResponse><rsp:CommandId>${id}</rsp:CommandId></rsp:CommandResponse>`);
     }
     const commandIdIn = (name: string) => (soapBody && findFirst(soapBody, name)?.attributes['CommandId']) ?? '';
@@ -293,6 +295,8 @@ export class FakeWinrm {
       const stream = findFirst(soapBody!, 'Stream');
       const running = commands.get(commandIdIn('Stream'));
       if (!stream || stream.attributes['Name'] !== 'stdin' || !running) return this.invalid('Send needs a stdin Stream of a running command');
+      // A console stdin (WINRS_CONSOLEMODE_STDIN TRUE) is not the pipe a script reads with [Console]::In.
+      if (running.consoleStdin) return this.invalid('Send to a command started with WINRS_CONSOLEMODE_STDIN TRUE');
       running.stdin.push(Buffer.from(stream.text.trim(), 'base64'));
       if (stream.attributes['End'] === 'true') running.stdinEnded = true;
       return reply(`${NS.shell}/SendResponse`, '<rsp:SendResponse/>');

@@ -42,7 +42,7 @@ export class WinrmShell {
   async run(command: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
     const to = this.transport.endpoint;
     const seconds = operationSeconds(this.target);
-    const commandId = commandIdOf(await call(this.transport, this.target, commandEnvelope(to, this.shellId, command, args, seconds)));
+    const commandId = commandIdOf(await call(this.transport, this.target, commandEnvelope(to, this.shellId, command, args, seconds, options.stdin !== undefined)));
     try {
       if (options.stdin !== undefined) {
         await call(this.transport, this.target, sendEnvelope(to, this.shellId, commandId, Buffer.from(options.stdin, 'utf8'), seconds));

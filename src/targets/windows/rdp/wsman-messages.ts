@@ -69,9 +69,15 @@ export function createShellEnvelope(to: string, operationTimeoutSeconds: number)
     '<rsp:Shell><rsp:InputStreams>stdin</rsp:InputStreams><rsp:OutputStreams>stdout stderr</rsp:OutputStreams></rsp:Shell>');
 }
 
-export function commandEnvelope(to: string, shellId: string, command: string, args: readonly string[], operationTimeoutSeconds: number): Envelope {
+/**
+ * Starts a command. With `pipedStdin` its stdin is a pipe Keyway writes with Send (WINRS_CONSOLEMODE_STDIN FALSE,
+ * as Ansible does to feed a script on stdin); else a console, so nothing waits for input.
+ */
+export function commandEnvelope(to: string, shellId: string, command: string, args: readonly string[], operationTimeoutSeconds: number,
+  pipedStdin = false): Envelope {
   const argumentsXml = args.map((a) => `<rsp:Arguments>${escapeXml(a)}</rsp:Arguments>`).join('');
-  return envelope({ to, action: ACTION.command, shellId, operationTimeoutSeconds, options: { WINRS_CONSOLEMODE_STDIN: 'TRUE', WINRS_SKIP_CMD_SHELL: 'FALSE' } },
+  const options = { WINRS_CONSOLEMODE_STDIN: pipedStdin ? 'FALSE' : 'TRUE', WINRS_SKIP_CMD_SHELL: 'FALSE' };
+  return envelope({ to, action: ACTION.command, shellId, operationTimeoutSeconds, options },
     `<rsp:CommandLine><rsp:Command>${escapeXml(command)}</rsp:Command>${argumentsXml}</rsp:CommandLine>`);
 }
 

@@ -35,6 +35,10 @@ export interface FakeWinrmOptions {
   basic?: boolean;
   /** Accept Negotiate (NTLM); default true. */
   ntlm?: boolean;
+  /** Answer this many Receives of each command with the w:TimedOut fault first (a slow command). */
+  timedOutReceives?: number;
+  /** Hand stdout out over two Receives, the first with CommandState Running. */
+  outputInTwoParts?: boolean;
   /** Loopback address to listen on (default 127.0.0.1). */
   listenHost?: string;
   computerName?: string;
@@ -48,6 +52,8 @@ interface ShellCommand {
   stdin: Buffer[];
   stdinEnded: boolean;
   done: boolean;
+  receives: number;
+  outcome?: Outcome;
 }
 
 interface ConnectionState {
@@ -287,7 +293,7 @@ export class FakeWinrm {
       if (!command) return this.invalid('Command needs a CommandLine with a Command');
       const id = randomUUID().toUpperCase();
       const consoleStdin = findAll(header!, 'Option').find((o) => o.attributes['Name'] === 'WINRS_CONSOLEMODE_STDIN')?.text.trim() !== 'FALSE';
-      commands.set(id, { consoleStdin, command, args: findAll(line, 'Arguments').map((a) => a.text), stdin: [], stdinEnded: false, done: false });
+      commands.set(id, { consoleStdin, command, args: findAll(line, 'Arguments').map((a) => a.text), stdin: [], stdinEnded: false, done: false, receives: 0 });
       return reply(`${NS.shell}/CommandResponse`, `<rsp:CommandResponse><rsp:CommandId>${id}</rsp:CommandId></rsp:CommandResponse>`);
     }
     const commandIdIn = (name: string) => (soapBody && findFirst(soapBody, name)?.attributes['CommandId']) ?? '';
@@ -305,14 +311,20 @@ export class FakeWinrm {
       const commandId = commandIdIn('DesiredStream');
       const running = commands.get(commandId);
       if (!running || running.done) return this.invalid(`Receive for an unknown or finished command ${commandId}`);
-      if (this.needsStdin(running) && !running.stdinEnded) {
+      running.receives++;
+      if ((this.needsStdin(running) && !running.stdinEnded) || running.receives <= (this.options.timedOutReceives ?? 0)) {
         return this.fault('s:Receiver', 'w:TimedOut', 'The WS-Management service cannot complete the operation within the time specified in OperationTimeout.', WSMAN_TIMED_OUT_CODE);
       }
+      const outcome = running.outcome ?? this.execute(running);
+      const stream = (name: string, data: string, end: boolean) => `<rsp:Stream Name="${name}" CommandId="${commandId}"${end && !data ? ' End="true"' : ''}>${Buffer.from(data, 'utf8').toString('base64')}</rsp:Stream>`
+        + (end && data ? `<rsp:Stream Name="${name}" CommandId="${commandId}" End="true"></rsp:Stream>` : '');
+      if (this.options.outputInTwoParts && running.outcome === undefined) {
+        running.outcome = { ...outcome, stdout: outcome.stdout.slice(Math.ceil(outcome.stdout.length / 2)) };
+        return reply(`${NS.shell}/ReceiveResponse`, `<rsp:ReceiveResponse>${stream('stdout', outcome.stdout.slice(0, Math.ceil(outcome.stdout.length / 2)), false)}`
+          + `<rsp:CommandState CommandId="${commandId}" State="${NS.shell}/CommandState/Running"/></rsp:ReceiveResponse>`);
+      }
       running.done = true;
-      const outcome = this.execute(running);
-      const stream = (name: string, data: string) => `<rsp:Stream Name="${name}" CommandId="${commandId}"${data ? '' : ' End="true"'}>${Buffer.from(data, 'utf8').toString('base64')}</rsp:Stream>`
-        + (data ? `<rsp:Stream Name="${name}" CommandId="${commandId}" End="true"></rsp:Stream>` : '');
-      return reply(`${NS.shell}/ReceiveResponse`, `<rsp:ReceiveResponse>${stream('stdout', outcome.stdout)}${stream('stderr', outcome.stderr)}`
+      return reply(`${NS.shell}/ReceiveResponse`, `<rsp:ReceiveResponse>${stream('stdout', outcome.stdout, true)}${stream('stderr', outcome.stderr, true)}`
         + `<rsp:CommandState CommandId="${commandId}" State="${COMMAND_STATE_DONE}"><rsp:ExitCode>${outcome.exitCode}</rsp:ExitCode></rsp:CommandState></rsp:ReceiveResponse>`);
     }
     if (action === ACTION.signal) {

@@ -26,9 +26,11 @@ afterEach(async () => {
 });
 afterAll(() => temp.remove());
 
-async function windowsServer(options: { https?: boolean } = {}): Promise<{ fake: FakeWinrm; server: RdpServer }> {
+async function windowsServer(options: { https?: boolean; timedOutReceives?: number; outputInTwoParts?: boolean } = {}): Promise<{ fake: FakeWinrm; server: RdpServer }> {
+  const { https: _https, ...behaviour } = options;
   const fake = await FakeWinrm.start({
     adminPassword: ADMIN_PASSWORD,
+    ...behaviour,
     ...(options.https === false ? {} : { tls: { keyPem: tls.serverKeyPem, certPem: tls.serverCertPem } }),
   });
   fakes.push(fake);
@@ -262,6 +264,16 @@ describe('transport security', () => {
     } finally {
       silent.close();
     }
+  });
+});
+
+describe('the remote shell', () => {
+  it('polls Receive through w:TimedOut faults and joins output handed out over several Receives', async () => {
+    const { fake, server } = await windowsServer({ timedOutReceives: 2, outputInTwoParts: true });
+    await expect(checkConnection(server, settings(), [RDU, 'Jump Users'])).resolves.toEqual({
+      computer: 'WIN-RDP1', admin: true, localAccounts: true, missingGroups: ['Jump Users'],
+    });
+    expect(fake.requests.map((r) => r.action.split('/').pop())).toEqual(['Create', 'Command', 'Receive', 'Receive', 'Receive', 'Receive', 'Signal', 'Delete']);
   });
 });
 

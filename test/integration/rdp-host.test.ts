@@ -250,6 +250,17 @@ describe('transport security', () => {
     expect(fake.requests).toEqual([]);
   });
 
+  it('says a server that refuses the connection cannot be reached (an outage, retried later)', async () => {
+    const closed: NetServer = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const server: RdpServer = { name: 'win-gone', host: '127.0.0.1', user: 'Administrator', port, winrmPort: port, rdpPort: 3389, useSsl: true, tags: {} };
+    const error = await refusal(checkConnection(server, settings(), [RDU]));
+    expect(error).toMatchObject({ code: 'host_unreachable', kind: 'outage' });
+    expect(error.message).toMatch(/WinRM on 127\.0\.0\.1:\d+ cannot be reached: ECONNREFUSED/);
+  });
+
   it('gives up on a server that accepts the connection but never answers, within the deadline', async () => {
     const silent: NetServer = createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));

@@ -13,11 +13,13 @@ import type { ConnectionPool } from './targets/ssh/connection-pool.js';
 import { sshHostEffects, type HostEffects } from './targets/ssh/host-effects.js';
 import { openConnectionPool } from './targets/ssh/open-pool.js';
 import { sshDriver, type SshDriverDeps } from './targets/ssh/ssh-driver.js';
+import { windowsDcDriver } from './targets/windows/ad/windows-dc-driver.js';
 
-/** kind → driver: one line per target kind (an integration's `type`). */
-export function targetDrivers(ssh: SshDriverDeps): DriverRegistry {
+/** kind → driver: one line per target kind (an integration's `type`). `env` holds {env: NAME} secrets. */
+export function targetDrivers(ssh: SshDriverDeps, env: NodeJS.ProcessEnv = process.env): DriverRegistry {
   return new Map<string, TargetDriver>([
     ['ssh', sshDriver(ssh)],
+    ['windows-dc', windowsDcDriver({ env })],
   ]);
 }
 
@@ -53,6 +55,6 @@ export function composeKeyway(options: ComposeOptions): Composed {
   attachOncall(ctx, createOncallResolver({ config, env, now }));
   const pool = options.hosts ? undefined : openConnectionPool({ db, env, now, logger });
   const hosts = options.hosts ?? sshHostEffects({ pool: pool!, db, now });
-  const drivers = new Map([...targetDrivers({ hosts, ca }), ...(options.drivers ?? [])]);
+  const drivers = new Map([...targetDrivers({ hosts, ca }, env), ...(options.drivers ?? [])]);
   return { ctx, pool, drivers, runner: createGrantRunner(ctx, drivers), close: async () => pool?.close() };
 }

@@ -28,11 +28,12 @@ describe.skipIf(skip !== undefined)(`windows-dc against a real Samba AD DC, thro
   const logs = capturedLogger();
 
   const dmTexts = (userId: string) => slack.fake.callsTo('chat.postMessage').filter((c) => c.response.channel === dmChannel(userId)).map(callText);
-  const account = async (name: string) => (await dc.search('DC=keyway,DC=test', `(sAMAccountName=${name})`, ['memberOf', 'userAccountControl', 'accountExpires', 'description']))[0];
+  const account = async (name: string) => (await dc.search('DC=keyway,DC=test', `(sAMAccountName=${name})`, ['memberOf', 'userAccountControl', 'accountExpires', 'description', 'pwdLastSet']))[0];
 
   /** The password in the credential DM: the preformatted block after "Your password". */
-  function passwordFromDm(userId: string): string {
-    const call = slack.fake.callsTo('chat.postMessage').filter((c) => c.response.channel === dmChannel(userId)).find((c) => callText(c).includes('Your password'));
+  function passwordFromDm(userId: string, nth: 0 | 1 = 0, fromCall = 0): string {
+    const calls = slack.fake.callsTo('chat.postMessage').slice(fromCall).filter((c) => c.response.channel === dmChannel(userId) && callText(c).includes('Your password'));
+    const call = nth === 0 ? calls[0] : calls.at(-1);
     expect(call, 'the credential DM').toBeDefined();
     const blocks = (call!.body as { blocks: Array<{ type: string; text?: { text: string }; elements?: Array<{ elements?: Array<{ text?: string }> }> }> }).blocks;
     const at = blocks.findIndex((b) => b.text?.text.includes('Your password'));
@@ -125,6 +126,51 @@ describe.skipIf(skip !== undefined)(`windows-dc against a real Samba AD DC, thro
     await sweepOnce(slack.engine.runner);
     expect(grantsOfRequest(slack.ctx.db, id)[0]!.state).toBe('cleaned');
     expect(await account('kw-dev')).toBeUndefined();
+  }, 120_000);
+
+  it('keeps the account while another request still gives a group: a revoke takes only its own group away', async () => {
+    const first = await requestByCommand(slack, PEOPLE.dev.id, 'request "Server Admins" 1h INC-19 first');
+    await approve(first);
+    const second = await requestByCommand(slack, PEOPLE.dev.id, 'request "SQL Readers" 2h INC-19 second');
+    await approve(second);
+    const password = passwordFromDm(PEOPLE.dev.id, 1); // the latest password is the one that works
+    expect((await account('kw-dev'))!.memberOf!.sort()).toEqual([`CN=SQL Readers,${USERS}`, `CN=Server Admins,${USERS}`]);
+
+    await slack.slack.command(PEOPLE.dev.id, `revoke ${first}`);
+    await slack.settle();
+    await slack.engine.idle();
+    expect(grantsOfRequest(slack.ctx.db, first)[0]!.state).toBe('revoked');
+    const kept = (await account('kw-dev'))!;
+    expect(kept.memberOf).toEqual([`CN=SQL Readers,${USERS}`]);
+    expect(kept.userAccountControl).toEqual(['512']);
+    expect(fromFileTime(kept.accountExpires![0]!)).toBe(getRequest(slack.ctx.db, second)!.accessExpiresAt);
+    expect(await dc.bindWorks('kw-dev@keyway.test', password)).toMatchObject({ ok: true });
+
+    await slack.slack.command(PEOPLE.dev.id, `revoke ${second}`);
+    await slack.settle();
+    await slack.engine.idle();
+    expect(await dc.bindWorks('kw-dev@keyway.test', password)).toMatchObject({ ok: false });
+    expect((await account('kw-dev'))!.userAccountControl).toEqual(['514']);
+  }, 120_000);
+
+  it('sets and sends a fresh password when the first could not be delivered (as after a crash before the send)', async () => {
+    const id = await requestByCommand(slack, PEOPLE.dev.id, 'request "Server Admins" 1h INC-20 again');
+    const before = (await account('kw-dev'))!.pwdLastSet;
+    slack.fake.refusePostsTo(dmChannel(PEOPLE.dev.id), 'fatal_error');
+    await approve(id);
+    expect(grantsOfRequest(slack.ctx.db, id)[0]!.state).toBe('active');
+    const undelivered = (await account('kw-dev'))!.pwdLastSet;
+    expect(undelivered, 'a password was set for the message that failed').not.toEqual(before);
+
+    const sentBefore = slack.fake.callsTo('chat.postMessage').length;
+    slack.fake.refusePostsTo(dmChannel(PEOPLE.dev.id), '');
+    slack.ctx.clock.now += 10 * 60_000;
+    slack.engine.kick();
+    await slack.engine.idle();
+    await slack.settle();
+    const password = passwordFromDm(PEOPLE.dev.id, 1, sentBefore);
+    expect((await account('kw-dev'))!.pwdLastSet).not.toEqual(undelivered);
+    expect(await dc.bindWorks('kw-dev@keyway.test', password)).toMatchObject({ ok: true });
   }, 120_000);
 
   it('refuses an account of the same name outside Keyway\'s OU and leaves it as it was', async () => {

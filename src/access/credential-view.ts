@@ -30,6 +30,16 @@ export function credentialViewOf(runner: GrantRunner, requestId: number): OwedCr
   return { request, view, ...(driver.completeCredential && { complete: () => driver.completeCredential!(runner.ctx, request, view) }) };
 }
 
+/**
+ * The credential of a request, complete (a one-time password made and set now): what `keyway grant` prints.
+ * Undefined when no grant of the request is active.
+ */
+export async function handOutCredential(runner: GrantRunner, requestId: number): Promise<CredentialView | undefined> {
+  const owed = credentialViewOf(runner, requestId);
+  if (!owed) return undefined;
+  return owed.complete ? owed.complete() : owed.view;
+}
+
 /** Who hears about failures of an integration: its owners. */
 export function ownersOf(ctx: AccessContext, integrationName: string): string[] {
   return findIntegration(ctx.config(), integrationName)?.owners ?? [];

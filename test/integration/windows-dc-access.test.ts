@@ -5,6 +5,7 @@
 // password is never in the SQLite file, the logs or anyone else's messages.
 import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepOnce } from '../../src/access/sweeper.js';
@@ -14,6 +15,7 @@ import { getRequest } from '../../src/store/requests.js';
 import { fromFileTime, KEYWAY_MARKER } from '../../src/targets/windows/ad/directory.js';
 import { windowsDcDriver } from '../../src/targets/windows/ad/windows-dc-driver.js';
 import { accessConfig, flow } from '../helpers/access-config.js';
+import { runKeyway } from '../helpers/run-keyway.js';
 import { sambaSkipReason, startSambaDc, type SambaDc } from '../helpers/samba-dc.js';
 import { PEOPLE, approvalMessageOf, callText, capturedLogger, dmChannel, requestByCommand, startSlackRig, type SlackRig } from './slack-harness.js';
 
@@ -58,6 +60,8 @@ async function delegatedConnector(dc: SambaDc, groups: string[]): Promise<{ dn: 
 describe.skipIf(skip !== undefined)(`windows-dc against a real Samba AD DC, through Slack${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let dc: SambaDc;
   let slack: SlackRig;
+  let connectorDn: string;
+  let connectorPassword: string;
   const logs = capturedLogger();
 
   const dmTexts = (userId: string) => slack.fake.callsTo('chat.postMessage').filter((c) => c.response.channel === dmChannel(userId)).map(callText);
@@ -92,6 +96,8 @@ describe.skipIf(skip !== undefined)(`windows-dc against a real Samba AD DC, thro
       `dn: CN=kw-ana,${USERS}`, 'objectClass: user', 'sAMAccountName: kw-ana', `description: ${KEYWAY_MARKER}`, '',
     ].join('\n'), true);
     const connector = await delegatedConnector(dc, ['Server Admins', 'SQL Readers']);
+    connectorDn = connector.dn;
+    connectorPassword = connector.password;
     const secretFile = join(dc.dir, 'bind-password');
     writeFileSync(secretFile, `${connector.password}\n`, { mode: 0o600 });
     const corp: WindowsDcIntegration = {
@@ -205,6 +211,42 @@ describe.skipIf(skip !== undefined)(`windows-dc against a real Samba AD DC, thro
     const password = passwordFromDm(PEOPLE.dev.id, 1, sentBefore);
     expect((await account('kw-dev'))!.pwdLastSet).not.toEqual(undelivered);
     expect(await dc.bindWorks('kw-dev@keyway.test', password)).toMatchObject({ ok: true });
+  }, 120_000);
+
+  it('keyway grant --json prints the one-time password for a Windows target, to the terminal only, and revoke ends it', async () => {
+    const configPath = join(dc.dir, 'access.yaml');
+    writeFileSync(configPath, [
+      'integrations:',
+      '  - name: corp',
+      '    type: windows-dc',
+      `    url: ${dc.ldapsUrl}`,
+      `    bind_dn: ${connectorDn}`,
+      '    secret: { env: CORP_BIND_PASSWORD }',
+      `    base_dn: ${dc.baseDn}`,
+      `    ou: ${OU}`,
+      '    groups: [Server Admins, SQL Readers]',
+      `    tls_ca_file: ${dc.caFile}`,
+      '    owners: [platform@example.com]',
+      '',
+    ].join('\n'));
+    const env = { KEYWAY_CONFIG: configPath, KEYWAY_DATA_DIR: join(dc.dir, 'cli-data'), CORP_BIND_PASSWORD: connectorPassword };
+    expect((await runKeyway(env, 'config', 'check')).code).toBe(0);
+    expect((await runKeyway(env, 'ca', 'init')).code).toBe(0);
+    const granted = await runKeyway(env, 'grant', 'ops@example.com', 'SQL Readers', '--for', '10m', '--reason', 'INC-21: domain down', '--json');
+    expect(granted.code, granted.err).toBe(0);
+    const result = JSON.parse(granted.out) as { request: { id: number }; grants: Array<{ state: string }>; credentials: Array<{ target: string; username: string; password: string }> };
+    expect(result.grants.map((g) => g.state)).toEqual(['active']);
+    expect(result.credentials).toEqual([expect.objectContaining({ target: 'SQL Readers', username: 'kw-ops@keyway.test' })]);
+    const { password } = result.credentials[0]!;
+    expect(await dc.bindWorks('kw-ops@keyway.test', password)).toMatchObject({ ok: true });
+    expect((await account('kw-ops'))!.memberOf).toEqual([`CN=SQL Readers,${USERS}`]);
+    // No chat message is owed for it: a second copy would replace the printed password.
+    const db = new Database(join(dc.dir, 'cli-data', 'keyway.db'), { readonly: true });
+    expect(db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE kind = 'access_granted'").get()).toEqual({ n: 0 });
+    db.close();
+
+    expect((await runKeyway(env, 'revoke', String(result.request.id), '--reason', 'done')).code).toBe(0);
+    expect(await dc.bindWorks('kw-ops@keyway.test', password)).toMatchObject({ ok: false });
   }, 120_000);
 
   it('refuses an account of the same name outside Keyway\'s OU and leaves it as it was', async () => {

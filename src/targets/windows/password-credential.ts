@@ -5,6 +5,7 @@
 // one and sends that: the password the requester last received is always the one that works, and revoke never needs
 // to know it (it sets another random one nobody learns).
 import { randomInt } from 'node:crypto';
+import { BREAK_GLASS_FLOW } from '../../access/break-glass.js';
 import type { AccessContext } from '../../access/context.js';
 import type { CredentialView } from '../../access/target-driver.js';
 import { enqueueEvent } from '../../store/outbox.js';
@@ -37,13 +38,17 @@ export function needsPassword(ctx: AccessContext, request: AccessRequest): boole
   return !latest || latest.validUntil < request.accessExpiresAt;
 }
 
-/** Records that the request is owed a password and, in the same commit, the message that will carry it. */
+/**
+ * Records that the request is owed a password and, in the same commit, the message that will carry it. A break-glass
+ * grant's password is printed by `keyway grant` instead (handOutCredential): a second copy sent to chat would replace
+ * it, since each send sets a fresh one.
+ */
 export function owePassword(ctx: AccessContext, request: AccessRequest): boolean {
   if (request.accessExpiresAt === null) return false;
   const now = ctx.now();
   ctx.db.transaction(() => {
     const credential = insertPasswordCredential(ctx.db, request.id, request.accessExpiresAt!, now);
-    enqueueEvent(ctx.db, { kind: 'access_granted', requestId: request.id, serial: credential.serial }, now);
+    if (request.flow !== BREAK_GLASS_FLOW) enqueueEvent(ctx.db, { kind: 'access_granted', requestId: request.id, serial: credential.serial }, now);
   }).immediate();
   return true;
 }

@@ -14,12 +14,14 @@ import { sshHostEffects, type HostEffects } from './targets/ssh/host-effects.js'
 import { openConnectionPool } from './targets/ssh/open-pool.js';
 import { sshDriver, type SshDriverDeps } from './targets/ssh/ssh-driver.js';
 import { windowsDcDriver } from './targets/windows/ad/windows-dc-driver.js';
+import { rdpDriver } from './targets/windows/rdp/rdp-driver.js';
 
 /** kind → driver: one line per target kind (an integration's `type`). `env` holds {env: NAME} secrets. */
 export function targetDrivers(ssh: SshDriverDeps, env: NodeJS.ProcessEnv = process.env): DriverRegistry {
   return new Map<string, TargetDriver>([
     ['ssh', sshDriver(ssh)],
     ['windows-dc', windowsDcDriver({ env })],
+    ['rdp', rdpDriver({ env })],
   ]);
 }
 

@@ -16,6 +16,7 @@ import { createSlackFrontDoor, SLACK_EVENTS_PATH, type SlackFrontDoor } from './
 import { createTeamsFrontDoor, TEAMS_MESSAGES_PATH, type TeamsFrontDoor } from './chat/teams/teams-app.js';
 import { startMetricsServer, startPublicServer, type RequestListener } from './http-server.js';
 import { composeKeyway, type Composed } from './compose.js';
+import { plainHttpWarnings } from './targets/windows/rdp/rdp-driver.js';
 import { createLogger } from './logger.js';
 import { acquireLease, LEASE_MS, newLeaseHolder, releaseLease } from './store/lease.js';
 import { openDatabase } from './store/open-database.js';
@@ -46,6 +47,7 @@ export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = creat
       configError = undefined;
       configReloads.success++;
       logger.info({ flows: config.flows.length, integrations: config.integrations.length }, 'access config reloaded');
+      for (const warning of plainHttpWarnings(config)) logger.warn(warning);
     },
     onError: (error) => {
       configError = error.message;
@@ -105,6 +107,7 @@ export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = creat
     for (const warning of ca.warnings) logger.warn(warning);
 
     keyway = composeKeyway({ env, db, config: watcher.current, ca: ca.caKey, logger });
+    for (const warning of plainHttpWarnings(watcher.current())) logger.warn(warning);
     const platforms: ChatPlatform[] = [];
     engine = createEngine(keyway.runner, platforms);
 

@@ -3,6 +3,7 @@
 import { formatDuration } from '../core/duration.js';
 import { validateGrantableGroup } from '../core/linux-names.js';
 import { UserError } from '../core/errors.js';
+import { validateRdpGroupName } from '../core/active-directory-names.js';
 import { DEFAULT_GROUP, type AccessConfig, type Flow, type Integration, type OncallProviderName } from '../core/model.js';
 import type { ConfigProblem } from './config-error.js';
 import { findIntegration, findServer, selectServers } from '../core/lookup.js';
@@ -47,13 +48,6 @@ function checkIntegrations({ config, yaml, serverOrigins }: LocatedConfig): Conf
     }
 
     problems.push(...checkGroups(integration, integration.userGroups, 'user_groups', (g, message) => yaml.problemAt(['integrations', i, 'user_groups', g], message)));
-    if (integration.type === 'rdp' && integration.domain !== undefined) {
-      const domain = findIntegration(config, integration.domain);
-      if (domain?.type !== 'windows-dc') {
-        const known = config.integrations.filter((c) => c.type === 'windows-dc').map((c) => c.name).join(', ') || 'none';
-        problems.push(yaml.problemAt(['integrations', i, 'domain'], `domain "${integration.domain}" is not a windows-dc integration (windows-dc integrations: ${known})`));
-      }
-    }
 
     integration.servers.forEach((server, j) => {
       const origin = serverOrigins[i]![j]!;
@@ -191,7 +185,19 @@ function checkGroups(
   problemAt: (index: number, message: string) => ConfigProblem,
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  // Windows groups are checked by the rules AD applies, in the schema; these are the Linux rules.
+  if (integration.type === 'rdp') {
+    groups.forEach((group, g) => {
+      if (group === DEFAULT_GROUP) return;
+      try {
+        validateRdpGroupName(group, { allowPrivileged: integration.allowPrivilegedGroups });
+      } catch (error) {
+        if (!(error instanceof UserError)) throw error;
+        problems.push(problemAt(g, `${field}: ${error.message}`));
+      }
+    });
+    return problems;
+  }
+  // windows-dc groups are checked by the rules AD applies, in the schema; these are the Linux rules.
   if (!LINUX_KINDS.includes(integration.type)) return problems;
   groups.forEach((group, g) => {
     if (group === DEFAULT_GROUP) return;

@@ -124,6 +124,34 @@ export function validateWindowsGroupName(name: string): string {
   return name;
 }
 
+const RDP_GROUP_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9_-])?$/;
+/** Never granted on a Windows server: full control of it. */
+const RDP_NEVER_GRANTED = new Set(['administrators']);
+/** Administrator-equivalent or remote-management rights: only with allow_privileged_groups. */
+const RDP_PRIVILEGED = new Set([
+  'backup operators', 'hyper-v administrators', 'power users', 'remote management users', 'print operators',
+  'server operators', 'account operators', 'network configuration operators', 'domain admins', 'enterprise admins', 'schema admins',
+]);
+
+/**
+ * A local group Keyway may grant on a Windows server (rdp): a strict allowlist of characters (the name reaches a
+ * PowerShell literal), never Administrators, and the administrator-equivalent groups only with allow_privileged_groups.
+ * The config check and the rdp driver both use it.
+ */
+export function validateRdpGroupName(name: string, options: { allowPrivileged?: boolean } = {}): string {
+  if (!RDP_GROUP_PATTERN.test(name)) {
+    throw new UserError('config_invalid', `${JSON.stringify(name)} is not a Windows group Keyway grants: use 1 to 64 characters of letters, digits, space, ".", "_" and "-", starting with a letter or digit.`);
+  }
+  const key = name.toLowerCase();
+  if (RDP_NEVER_GRANTED.has(key)) {
+    throw new UserError('config_invalid', `${JSON.stringify(name)} gives full control of the server and is never granted.`);
+  }
+  if (RDP_PRIVILEGED.has(key) && options.allowPrivileged !== true) {
+    throw new UserError('config_invalid', `${JSON.stringify(name)} gives administrator-equivalent or remote-management rights: set allow_privileged_groups: true on the integration to grant it.`);
+  }
+  return name;
+}
+
 // FNV-1a: a short, stable tag for names that must be shortened (no crypto needed: collisions only cost a refusal).
 function shortHash(text: string): string {
   let hash = 0x811c9dc5;

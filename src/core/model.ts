@@ -92,8 +92,6 @@ export interface RdpIntegration extends IntegrationCommon {
   servers: RdpServer[];
   /** The admin account WinRM logs in as; `secret` is its password. userGroups defaults to [Remote Desktop Users]. */
   user: string;
-  /** A windows-dc integration's name: grant the domain account instead of a local one. */
-  domain?: string;
   tlsCaFile?: string;
   /** Plain-HTTP WinRM (5985); refused unless set, and warned about at every start. */
   allowUnencrypted: boolean;

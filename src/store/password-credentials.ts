@@ -21,3 +21,13 @@ export function latestPasswordCredential(db: Database, requestId: number): Passw
   const row = db.prepare('SELECT * FROM password_credentials WHERE request_id = ? ORDER BY serial DESC LIMIT 1').get(requestId) as Row | undefined;
   return row && { serial: row.serial, requestId: row.request_id, validUntil: row.valid_until, issuedAt: row.issued_at };
 }
+
+/**
+ * When the message carrying password `serial` of a request was first posted (the notifier records it in
+ * chat_messages with purpose `grant:password-<serial>`); undefined while it has not been.
+ */
+export function passwordMessageSentAt(db: Database, requestId: number, serial: number): number | undefined {
+  const row = db.prepare('SELECT MIN(created_at) AS at FROM chat_messages WHERE request_id = ? AND purpose = ?')
+    .get(requestId, `grant:password-${serial}`) as { at: number | null };
+  return row.at ?? undefined;
+}

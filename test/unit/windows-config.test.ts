@@ -91,10 +91,10 @@ describe('type: rdp', () => {
     ...extra,
   ];
 
-  it('defaults to HTTPS WinRM on 5986, RDP on 3389 and Remote Desktop Users, and names its domain', () => {
-    const config = parse([...DC(), ...RDP('{ name: ws-1, host: 10.0.0.7 }', ['    domain: corp'])]);
+  it('defaults to HTTPS WinRM on 5986, RDP on 3389 and Remote Desktop Users', () => {
+    const config = parse([...DC(), ...RDP('{ name: ws-1, host: 10.0.0.7 }')]);
     const rdp = config.integrations[1] as RdpIntegration;
-    expect(rdp).toMatchObject({ type: 'rdp', user: 'KEYWAY\\winrm-admin', userGroups: ['Remote Desktop Users'], domain: 'corp', allowUnencrypted: false });
+    expect(rdp).toMatchObject({ type: 'rdp', user: 'KEYWAY\\winrm-admin', userGroups: ['Remote Desktop Users'], allowUnencrypted: false });
     expect(rdp.servers[0]).toMatchObject({ name: 'ws-1', host: '10.0.0.7', port: 5986, winrmPort: 5986, rdpPort: 3389, useSsl: true, user: 'KEYWAY\\winrm-admin' });
   });
 
@@ -104,9 +104,9 @@ describe('type: rdp', () => {
     expect((config.integrations[0] as RdpIntegration).servers[0]).toMatchObject({ winrmPort: 5985, useSsl: false });
   });
 
-  it('refuses a domain that is not a windows-dc integration', () => {
-    expect(messages(['integrations:', ...RDP('{ name: ws-1, host: 10.0.0.7 }', ['    domain: nowhere'])])).toEqual([
-      '8: domain "nowhere" is not a windows-dc integration (windows-dc integrations: none)',
-    ]);
+  it('refuses domain: granting through a windows-dc domain account is not supported yet', () => {
+    const refused = messages([...DC(), ...RDP('{ name: ws-1, host: 10.0.0.7 }', ['    domain: corp'])]);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toContain('domain: granting RDP servers through a windows-dc domain account is not supported yet');
   });
 });

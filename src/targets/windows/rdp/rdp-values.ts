@@ -1,6 +1,7 @@
 // The only values that may reach a command on a Windows server. Each is checked against a strict allowlist here and
 // branded, so remote-commands.ts cannot be handed a raw string: a hostile or mistaken value is refused before any
 // request is sent.
+import { validateRdpGroupName } from '../../../core/active-directory-names.js';
 import { UserError } from '../../../core/errors.js';
 
 declare const brand: unique symbol;
@@ -18,16 +19,7 @@ export type IssuedPassword = Brand<string, 'IssuedPassword'>;
 export type SessionId = Brand<string, 'SessionId'>;
 
 export const ACCOUNT_NAME_PATTERN = /^kw-[a-z0-9][a-z0-9_-]{0,16}$/;
-const GROUP_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9_-])?$/;
 const DOMAIN_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,14}$/;
-
-/** Never granted: full control of the server. */
-const NEVER_GRANTED = new Set(['administrators']);
-/** Administrator-equivalent or remote-management rights: only with allow_privileged_groups. */
-const PRIVILEGED = new Set([
-  'backup operators', 'hyper-v administrators', 'power users', 'remote management users', 'print operators',
-  'server operators', 'account operators', 'network configuration operators', 'domain admins', 'enterprise admins', 'schema admins',
-]);
 
 export function windowsAccountName(name: string): WindowsAccountName {
   if (!ACCOUNT_NAME_PATTERN.test(name)) {
@@ -36,18 +28,9 @@ export function windowsAccountName(name: string): WindowsAccountName {
   return name as WindowsAccountName;
 }
 
+/** A local group Keyway may grant on a Windows server (the rules the config check applies too). */
 export function windowsGroupName(name: string, options: { allowPrivileged?: boolean } = {}): WindowsGroupName {
-  if (!GROUP_PATTERN.test(name)) {
-    throw new UserError('config_invalid', `${JSON.stringify(name)} is not a Windows group Keyway grants: use 1 to 64 characters of letters, digits, space, ".", "_" and "-", starting with a letter or digit.`);
-  }
-  const key = name.toLowerCase();
-  if (NEVER_GRANTED.has(key)) {
-    throw new UserError('config_invalid', `${JSON.stringify(name)} gives full control of the server and is never granted.`);
-  }
-  if (PRIVILEGED.has(key) && options.allowPrivileged !== true) {
-    throw new UserError('config_invalid', `${JSON.stringify(name)} gives administrator-equivalent or remote-management rights: set allow_privileged_groups: true on the integration to grant it.`);
-  }
-  return name as WindowsGroupName;
+  return validateRdpGroupName(name, options) as WindowsGroupName;
 }
 
 export function netbiosDomain(name: string): NetbiosDomain {

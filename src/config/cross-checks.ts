@@ -113,6 +113,9 @@ function checkFlows({ config, yaml }: LocatedConfig): ConfigProblem[] {
     if (integration.type === 'windows-dc' && flow.grantGroups.some((g) => g !== DEFAULT_GROUP)) {
       at(['grant_groups'], `grant_groups has no meaning for windows-dc integration "${integration.name}": its groups are the resources people request (resources.servers)`);
     }
+    if (integration.type === 'rdp' && flow.grantGroups.some((g) => g !== DEFAULT_GROUP)) {
+      at(['grant_groups'], `grant_groups is not used for rdp integration "${integration.name}": the Windows groups a grant gives are the integration's user_groups (default [Remote Desktop Users])`);
+    }
     problems.push(...checkGroups(integration, flow.grantGroups, 'grant_groups', (g, message) => yaml.problemAt(['flows', f, 'grant_groups', g], message)));
     checkFlowResources(config, flow, integration, at);
     checkFlowApprovers(flow, integration, at);

@@ -128,6 +128,7 @@ export const rdpIntegrationSchema = z
     domain: plainName('integration').optional(),
     tls_ca_file: tlsCaFile,
     allow_unencrypted: z.boolean().default(false),
+    allow_privileged_groups: z.boolean().default(false),
   })
   .superRefine((i, context) => {
     if (i.domain !== undefined) {
@@ -141,6 +142,7 @@ export const rdpIntegrationSchema = z
   })
   .transform((i): RdpIntegration => ({
     ...sharedIntegration(i, i.user_groups),
+    allowPrivilegedGroups: i.allow_privileged_groups,
     type: i.type,
     user: i.user,
     servers: i.servers.map((s): RdpServer => {

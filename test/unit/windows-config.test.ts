@@ -104,6 +104,16 @@ describe('type: rdp', () => {
     expect((config.integrations[0] as RdpIntegration).servers[0]).toMatchObject({ winrmPort: 5985, useSsl: false });
   });
 
+  it('refuses Administrators, privileged groups without allow_privileged_groups, and grant_groups in its flows', () => {
+    expect(messages(['integrations:', ...RDP('{ name: ws-1, host: 10.0.0.7 }', ['    user_groups: [Administrators]'])])[0]).toContain('never granted');
+    expect(messages(['integrations:', ...RDP('{ name: ws-1, host: 10.0.0.7 }', ['    user_groups: [Remote Management Users]'])])[0]).toContain('allow_privileged_groups');
+    const allowed = parse(['integrations:', ...RDP('{ name: ws-1, host: 10.0.0.7 }', ['    user_groups: [Remote Desktop Users, Remote Management Users]', '    allow_privileged_groups: true'])]);
+    expect(allowed.integrations[0]!.userGroups).toEqual(['Remote Desktop Users', 'Remote Management Users']);
+    const refused = messages(['integrations:', ...RDP('{ name: ws-1, host: 10.0.0.7 }'), ...FLOW('desktops', 'ws-1', ['    grant_groups: [sudo]'])]);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toContain('grant_groups is not used for rdp integration "desktops"');
+  });
+
   it('refuses domain: granting through a windows-dc domain account is not supported yet', () => {
     const refused = messages([...DC(), ...RDP('{ name: ws-1, host: 10.0.0.7 }', ['    domain: corp'])]);
     expect(refused).toHaveLength(1);

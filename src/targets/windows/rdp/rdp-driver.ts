@@ -13,7 +13,7 @@ import { readPasswordSecret } from '../../../config/secrets.js';
 import { windowsAccountName } from '../../../core/active-directory-names.js';
 import { UserError } from '../../../core/errors.js';
 import { findIntegration } from '../../../core/lookup.js';
-import { DEFAULT_GROUP, type AccessConfig } from '../../../core/model.js';
+import { DEFAULT_GROUP, type AccessConfig, type RdpIntegration } from '../../../core/model.js';
 import { grantsOfRequest, type Grant } from '../../../store/grants.js';
 import { latestPasswordCredential, passwordMessageSentAt } from '../../../store/password-credentials.js';
 import { liveGrantsOfPerson } from '../../../store/windows-accounts.js';
@@ -66,6 +66,18 @@ export function plainHttpWarnings(config: AccessConfig): string[] {
   });
 }
 
+/** How Keyway logs in to an integration's servers: its admin login, the password its secret names, the CA to trust. */
+export function rdpHostSettings(integration: RdpIntegration, env: NodeJS.ProcessEnv, tlsCaFile = integration.tlsCaFile): RdpHostSettings {
+  if (!integration.secret) throw new UserError('config_invalid', `rdp integration ${integration.name} has no secret: name the WinRM admin password ({ env: NAME } or { file: PATH })`);
+  return {
+    user: integration.user,
+    password: readPasswordSecret(integration.secret, env, `the WinRM admin password of integration ${integration.name}`),
+    allowUnencrypted: integration.allowUnencrypted,
+    allowPrivilegedGroups: integration.allowPrivilegedGroups,
+    ...(tlsCaFile !== undefined && { tlsCa: readCaFile(tlsCaFile, integration.name) }),
+  };
+}
+
 export function rdpDriver(deps: RdpDriverDeps): TargetDriver {
   // One change at a time per account and server: a revoke never interleaves with a password being set.
   const perAccount = new KeyedMutex();
@@ -83,13 +95,7 @@ export function rdpDriver(deps: RdpDriverDeps): TargetDriver {
     if (!a.useSsl && !integration.allowUnencrypted) {
       throw new UserError('config_invalid', `${grant.server} is reached over plain-HTTP WinRM, but rdp integration ${integration.name} no longer has allow_unencrypted: true: Keyway will not send passwords over it`);
     }
-    return {
-      user: integration.user,
-      password: readPasswordSecret(integration.secret, deps.env, `the WinRM admin password of integration ${integration.name}`),
-      allowUnencrypted: integration.allowUnencrypted,
-      allowPrivilegedGroups: integration.allowPrivilegedGroups,
-      ...(a.tlsCaFile !== undefined && { tlsCa: readCaFile(a.tlsCaFile, integration.name) }),
-    };
+    return rdpHostSettings(integration, deps.env, a.tlsCaFile);
   }
 
   function onAccount<T>(grant: Grant, work: () => Promise<T>): Promise<T> {

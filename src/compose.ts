@@ -14,15 +14,19 @@ import { withInventories } from './targets/cloud/inventory-config.js';
 import { sshHostEffects, type HostEffects } from './targets/ssh/host-effects.js';
 import { openConnectionPool } from './targets/ssh/open-pool.js';
 import { sshDriver, type SshDriverDeps } from './targets/ssh/ssh-driver.js';
+import { windowsDcDriver } from './targets/windows/ad/windows-dc-driver.js';
+import { rdpDriver } from './targets/windows/rdp/rdp-driver.js';
 
-/** kind → driver: one line per target kind (an integration's `type`). */
-export function targetDrivers(ssh: SshDriverDeps): DriverRegistry {
+/** kind → driver: one line per target kind (an integration's `type`). `env` holds {env: NAME} secrets. */
+export function targetDrivers(ssh: SshDriverDeps, env: NodeJS.ProcessEnv = process.env): DriverRegistry {
   const linuxOverSsh = sshDriver(ssh);
   return new Map<string, TargetDriver>([
     ['ssh', linuxOverSsh],
     // Linux over SSH too: only where the server list comes from differs (targets/cloud/).
     ['aws-ec2', linuxOverSsh],
     ['azure-vm', linuxOverSsh],
+    ['windows-dc', windowsDcDriver({ env })],
+    ['rdp', rdpDriver({ env })],
   ]);
 }
 
@@ -60,6 +64,6 @@ export function composeKeyway(options: ComposeOptions): Composed {
   attachOncall(ctx, createOncallResolver({ config, env, now }));
   const pool = options.hosts ? undefined : openConnectionPool({ db, env, now, logger });
   const hosts = options.hosts ?? sshHostEffects({ pool: pool!, db, now });
-  const drivers = new Map([...targetDrivers({ hosts, ca }), ...(options.drivers ?? [])]);
+  const drivers = new Map([...targetDrivers({ hosts, ca }, env), ...(options.drivers ?? [])]);
   return { ctx, pool, drivers, runner: createGrantRunner(ctx, drivers), close: async () => pool?.close() };
 }

@@ -18,6 +18,7 @@ import { startMetricsServer, startPublicServer, type RequestListener } from './h
 import { composeKeyway, type Composed } from './compose.js';
 import { cloudInventories } from './targets/cloud/clouds.js';
 import { startInventoryRefresher, type InventoryRefresher } from './targets/cloud/inventory-refresher.js';
+import { plainHttpWarnings } from './targets/windows/rdp/rdp-driver.js';
 import { createLogger } from './logger.js';
 import { acquireLease, LEASE_MS, newLeaseHolder, releaseLease } from './store/lease.js';
 import { openDatabase } from './store/open-database.js';
@@ -48,6 +49,7 @@ export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = creat
       configError = undefined;
       configReloads.success++;
       logger.info({ flows: config.flows.length, integrations: config.integrations.length }, 'access config reloaded');
+      for (const warning of plainHttpWarnings(config)) logger.warn(warning);
     },
     onError: (error) => {
       configError = error.message;
@@ -111,6 +113,7 @@ export async function startKeyway(env: NodeJS.ProcessEnv, logger: Logger = creat
     keyway = composeKeyway({ env, db, config: watcher.current, ca: ca.caKey, logger });
     // Cloud inventories: listed now and every `refresh`, into snapshots the live config reads (never on a request).
     inventories = startInventoryRefresher({ db, config: watcher.current, env, now: keyway.ctx.now, logger, clouds: cloudInventories() });
+    for (const warning of plainHttpWarnings(watcher.current())) logger.warn(warning);
     const platforms: ChatPlatform[] = [];
     engine = createEngine(keyway.runner, platforms);
 

@@ -1,8 +1,10 @@
 // Admin break-glass: access outside the flows, granted from the command line, approved by the admin who runs it,
-// audited as such. Servers must exist and the person must have a registered key; the duration is capped.
+// audited as such. Servers must exist and, for SSH certificates, the person must have a registered key; the duration
+// is capped. A one-time password (Windows) goes to the admin's terminal, not to chat (see password-credential.ts).
 import { UserError } from '../core/errors.js';
 import { checkDuration } from '../core/duration.js';
 import { certificateOptionsOf, findServer } from '../core/policy.js';
+import { needsSshPublicKey } from '../core/model.js';
 import { requestPrincipal } from '../ca/certificate-identity.js';
 import { appendAudit } from '../store/audit-log.js';
 import { insertGrant } from '../store/grants.js';
@@ -28,7 +30,7 @@ export function grantBreakGlass(ctx: AccessContext, admin: string, email: string
   });
   const integrations = new Set(refs.map((r) => r.integration.name));
   if (integrations.size !== 1) throw new UserError('not_allowed', 'Break-glass servers must belong to one integration: grant them separately.');
-  if (!currentKey(ctx.db, lower)) throw new UserError('unknown_person', `${lower} has no SSH public key registered: add one first with keyway keys add.`);
+  if (needsSshPublicKey(refs[0]!.integration) && !currentKey(ctx.db, lower)) throw new UserError('unknown_person', `${lower} has no SSH public key registered: add one first with keyway keys add.`);
   const linuxUser = availableLinuxUserFor(ctx, lower);
   const now = ctx.now();
   const expiresAt = now + durationSeconds * 1000;

@@ -13,6 +13,8 @@ export type { CredentialView };
 export interface OwedCredential {
   request: AccessRequest;
   view: CredentialView;
+  /** For a credential made when it is sent (TargetDriver.completeCredential): makes it and returns the full view. */
+  complete?: () => Promise<CredentialView | undefined>;
 }
 
 /** The grant message's content, or undefined when no grant of the request is active any more. */
@@ -22,8 +24,20 @@ export function credentialViewOf(runner: GrantRunner, requestId: number): OwedCr
   const grants = grantsOfRequest(runner.ctx.db, requestId);
   const kind = grants.find((g) => g.state === 'active' && g.targetKind !== null)?.targetKind;
   if (!kind) return undefined;
-  const view = driverFor(runner.drivers, kind).credentialView(runner.ctx, request, grants);
-  return view && { request, view };
+  const driver = driverFor(runner.drivers, kind);
+  const view = driver.credentialView(runner.ctx, request, grants);
+  if (!view) return undefined;
+  return { request, view, ...(driver.completeCredential && { complete: () => driver.completeCredential!(runner.ctx, request, view) }) };
+}
+
+/**
+ * The credential of a request, complete (a one-time password made and set now): what `keyway grant` prints.
+ * Undefined when no grant of the request is active.
+ */
+export async function handOutCredential(runner: GrantRunner, requestId: number): Promise<CredentialView | undefined> {
+  const owed = credentialViewOf(runner, requestId);
+  if (!owed) return undefined;
+  return owed.complete ? owed.complete() : owed.view;
 }
 
 /** Who hears about failures of an integration: its owners. */

@@ -18,6 +18,11 @@ export interface Note {
   recipient: Recipient;
   purpose: string;
   view: ChatView;
+  /**
+   * Makes the view's secret right before the send (a one-time password): only for a message not sent yet, again on
+   * every attempt. Undefined: nothing to send any more.
+   */
+  complete?: () => Promise<ChatView | undefined>;
 }
 
 export interface Notifier {
@@ -81,7 +86,13 @@ export function notesFor(runner: GrantRunner, platform: PlatformName, event: Acc
         ctx.logger.info({ requestId: event.requestId }, 'no active grant left by the time the certificate was to be sent; not sending it');
         return [];
       }
-      return toRequester(owed.request, `grant:${owed.view.credentialId}`, { kind: 'grant', credential: owed.view, now: ctx.now() });
+      const notes = toRequester(owed.request, `grant:${owed.view.credentialId}`, { kind: 'grant', credential: owed.view, now: ctx.now() });
+      const complete = owed.complete;
+      if (!complete) return notes;
+      return notes.map((note) => ({ ...note, complete: async (): Promise<ChatView | undefined> => {
+        const credential = await complete();
+        return credential && { kind: 'grant', credential, now: ctx.now() };
+      } }));
     }
     case 'provision_failed': {
       const request = getRequest(ctx.db, event.requestId);
@@ -125,7 +136,9 @@ export function createNotifier(runner: GrantRunner, platforms: readonly ChatPlat
   async function sendOnce(platform: ChatPlatform, requestId: number, note: Note): Promise<boolean> {
     const recipient = recipientKey(note.recipient);
     if (hasChatMessage(ctx.db, platform.name, requestId, note.purpose, recipient)) return true;
-    const address = await platform.send(note.recipient, note.view);
+    const view = note.complete ? await note.complete() : note.view;
+    if (view === undefined) return true;
+    const address = await platform.send(note.recipient, view);
     if (address === undefined) return false;
     recordChatMessage(ctx.db, platform.name, { requestId, purpose: note.purpose, recipient, address }, ctx.now());
     return true;

@@ -51,8 +51,8 @@ export interface CredentialView {
     /** 'the certificate', 'your password' */
     label: string;
     text: string;
-    /** Where to keep it: '~/.ssh/id_ed25519-cert.pub', 'web-1.rdp'. */
-    filename: string;
+    /** Where to keep it: '~/.ssh/id_ed25519-cert.pub'; absent for a password (kept in the person's password manager). */
+    filename?: string;
     /** Said after the label: 'next to your key'. */
     where?: string;
     /** Terminal lines that save it as `filename`; absent when the text is shown as it is. */
@@ -104,6 +104,14 @@ export interface TargetDriver {
   issueCredential(ctx: AccessContext, request: AccessRequest, active: BoundGrant[]): boolean;
   /** What the requester is sent for the latest credential; undefined when no grant of the request is active any more. */
   credentialView(ctx: AccessContext, request: AccessRequest, grants: Grant[]): CredentialView | undefined;
+  /**
+   * Optional, for a credential made at the moment it is sent (a one-time password, which is never stored): makes it,
+   * sets it on the targets, and returns the view with its secret. Called right before the message is sent, only when
+   * it has not been sent yet, and again for every new attempt (a failed send, a crash before the send was recorded):
+   * each call a fresh secret, so the one the requester last received is the one that works. Undefined: nothing to
+   * send any more (the access ended meanwhile).
+   */
+  completeCredential?(ctx: AccessContext, request: AccessRequest, view: CredentialView): Promise<CredentialView | undefined>;
   /** Takes the access back on the target. Needs only the stored grant: never the config. */
   revoke(ctx: AccessContext, grant: BoundGrant, scope: RevokeScope): Promise<RevokeNotes>;
   /**

@@ -3,6 +3,7 @@
 import { formatDuration } from '../core/duration.js';
 import { validateGrantableGroup } from '../core/linux-names.js';
 import { UserError } from '../core/errors.js';
+import { validateRdpGroupName } from '../core/active-directory-names.js';
 import { DEFAULT_GROUP, isCloudIntegration, type AccessConfig, type Flow, type Integration, type OncallProviderName } from '../core/model.js';
 import type { ConfigProblem } from './config-error.js';
 import { findIntegration, findServer, selectServers } from '../core/lookup.js';
@@ -22,6 +23,9 @@ export interface LocatedConfig {
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** The kinds whose accounts are Linux accounts: their groups are Linux groups. */
+const LINUX_KINDS: readonly string[] = ['ssh', 'aws-ec2', 'azure-vm'];
 
 export function crossCheckConfig(located: LocatedConfig): ConfigProblem[] {
   return [...checkIntegrations(located), ...checkPeople(located), ...checkFlows(located)];
@@ -106,6 +110,12 @@ function checkFlows({ config, yaml }: LocatedConfig): ConfigProblem[] {
       at(['resources', 'integration'], `unknown integration "${flow.resources.integration}" (known integrations: ${known})`);
       return;
     }
+    if (integration.type === 'windows-dc' && flow.grantGroups.some((g) => g !== DEFAULT_GROUP)) {
+      at(['grant_groups'], `grant_groups has no meaning for windows-dc integration "${integration.name}": its groups are the resources people request (resources.servers)`);
+    }
+    if (integration.type === 'rdp' && flow.grantGroups.some((g) => g !== DEFAULT_GROUP)) {
+      at(['grant_groups'], `grant_groups is not used for rdp integration "${integration.name}": the Windows groups a grant gives are the integration's user_groups (default [Remote Desktop Users])`);
+    }
     problems.push(...checkGroups(integration, flow.grantGroups, 'grant_groups', (g, message) => yaml.problemAt(['flows', f, 'grant_groups', g], message)));
     checkFlowResources(config, flow, integration, at);
     checkFlowApprovers(flow, integration, at);
@@ -180,6 +190,20 @@ function checkGroups(
   problemAt: (index: number, message: string) => ConfigProblem,
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  if (integration.type === 'rdp') {
+    groups.forEach((group, g) => {
+      if (group === DEFAULT_GROUP) return;
+      try {
+        validateRdpGroupName(group, { allowPrivileged: integration.allowPrivilegedGroups });
+      } catch (error) {
+        if (!(error instanceof UserError)) throw error;
+        problems.push(problemAt(g, `${field}: ${error.message}`));
+      }
+    });
+    return problems;
+  }
+  // windows-dc groups are checked by the rules AD applies, in the schema; these are the Linux rules.
+  if (!LINUX_KINDS.includes(integration.type)) return problems;
   groups.forEach((group, g) => {
     if (group === DEFAULT_GROUP) return;
     try {

@@ -16,6 +16,12 @@ const SECRET: JsonSchema = {
   ],
 };
 
+const SECRET_DESCRIPTIONS: Record<string, string> = {
+  ssh: SECRET.description as string,
+  rdp: 'Where the WinRM admin password is: { env: NAME } or { file: PATH }. Never the password itself.',
+  'windows-dc': 'Where the bind password of bind_dn is: { env: NAME } or { file: PATH }. Never the password itself.',
+};
+
 const DESCRIPTIONS: Record<string, string> = {
   integrations: 'Sets of servers reached the same way, with their owners and defaults.',
   people: 'People whose Linux username is not the local part of their e-mail.',
@@ -35,9 +41,11 @@ export function accessJsonSchema(): JsonSchema {
   for (const [name, description] of Object.entries(DESCRIPTIONS)) top[name] = { description, ...top[name] };
   for (const integration of (top.integrations!.items as { oneOf: JsonSchema[] }).oneOf) {
     const properties = integration.properties!;
-    properties.secret = SECRET;
+    const type = (properties.type as { const?: string }).const ?? 'ssh';
+    properties.secret = { ...SECRET, description: SECRET_DESCRIPTIONS[type] ?? SECRET.description };
+    if (type === 'rdp' || type === 'windows-dc') continue;
     properties.user_groups = { ...properties.user_groups, default: ['Default'] };
-    if (properties.type?.const !== 'ssh') continue;
+    if (type !== 'ssh') continue;
     properties.type = { ...properties.type, default: 'ssh' };
     integration.required = integration.required!.filter((key) => key !== 'type');
     integration.oneOf = [{ required: ['servers'] }, { required: ['servers_file'] }];

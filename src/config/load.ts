@@ -68,13 +68,15 @@ export function parseAccessConfig(text: string, file: string, readFile: ReadText
 }
 
 function finishIntegration(parsed: ParsedIntegration, fromFile: ServersFileResult | undefined, file: string): Integration {
-  if (parsed.type !== 'ssh') return { ...parsed, ...(parsed.secret !== undefined && { secret: resolveSecret(parsed.secret, file) }) };
-  const { servers, serversFile: _serversFile, secret, ...rest } = parsed;
-  return {
-    ...rest,
-    servers: servers ?? fromFile?.servers ?? [],
-    ...(secret !== undefined && { secret: resolveSecret(secret, file) }),
-  };
+  const secret = parsed.secret !== undefined ? { secret: resolveSecret(parsed.secret, file) } : {};
+  if (parsed.type === 'rdp' || parsed.type === 'windows-dc') {
+    // Like secret files, a relative CA file is relative to the YAML file.
+    const tlsCaFile = parsed.tlsCaFile !== undefined ? { tlsCaFile: relativeTo(file, parsed.tlsCaFile) } : {};
+    return { ...parsed, ...secret, ...tlsCaFile };
+  }
+  if (parsed.type !== 'ssh') return { ...parsed, ...secret };
+  const { servers, serversFile: _serversFile, ...rest } = parsed;
+  return { ...rest, servers: servers ?? fromFile?.servers ?? [], ...secret };
 }
 
 // A relative secret file is relative to the YAML file, like servers_file, not to wherever Keyway was started.
@@ -83,7 +85,9 @@ function resolveSecret(secret: SecretRef, file: string): SecretRef {
 }
 
 function originsOf(parsed: ParsedIntegration, i: number, yaml: SourceFile, fromFile: ServersFileResult | undefined): ServerOrigin[] {
-  if (parsed.type !== 'ssh') return []; // a cloud inventory's servers are named by the refresh, not written here
+  if (parsed.type === 'aws-ec2' || parsed.type === 'azure-vm') return []; // a cloud inventory's servers are named by the refresh, not written here
+  // A windows-dc integration's resources are its groups: one per entry of `groups`.
+  if (parsed.type === 'windows-dc') return parsed.groups.map((_, j) => ({ source: yaml, path: ['integrations', i, 'groups', j] }));
   if (parsed.servers !== undefined) return parsed.servers.map((_, j) => ({ source: yaml, path: ['integrations', i, 'servers', j] }));
   return (fromFile?.servers ?? []).map((_, j) => ({ source: fromFile!.source, path: [j] }));
 }

@@ -2,7 +2,7 @@
 // Single-field rules live here; rules that relate fields to each other are in cross-checks.ts.
 import { z } from 'zod';
 import {
-  DEFAULT_MAX_PENDING_REQUESTS, DEFAULT_ONCALL_CACHE_SECONDS, DEFAULT_ONCALL_TIMEOUT_SECONDS, type OncallConfig, type Audience, type AwsEc2Integration, type AzureVmIntegration, type Flow, type FlowResources, type IntegrationCommon, type Person, type Server, type SshIntegration } from '../core/model.js';
+  DEFAULT_MAX_PENDING_REQUESTS, DEFAULT_ONCALL_CACHE_SECONDS, DEFAULT_ONCALL_TIMEOUT_SECONDS, type OncallConfig, type Audience, type AwsEc2Integration, type AzureVmIntegration, type Flow, type FlowResources, type Person, type RdpIntegration, type Server, type SshIntegration, type WindowsDcIntegration } from '../core/model.js';
 import {
   apiUrl,
   awsRegion,
@@ -19,17 +19,17 @@ import {
   groupList,
   host,
   linuxUser,
-  loginShell,
   plainName,
   port,
   secretRef,
   serverName,
   tags,
-  uidRange,
   usergroupId,
 } from './field-schemas.js';
+import { commonIntegration, commonIntegrationFields } from './integration-common.js';
+import { rdpIntegrationSchema, windowsDcIntegrationSchema } from './windows-schemas.js';
 
-export const CUSTOM_ACCESS_DETAILS_MAX = 400;
+export { CUSTOM_ACCESS_DETAILS_MAX } from './integration-common.js';
 
 export const serverSchema = z
   .strictObject({ name: serverName, host, user: connectorUser, port, tags })
@@ -37,54 +37,11 @@ export const serverSchema = z
 
 export const serverListSchema = z.array(serverSchema).min(1, 'the server list must have at least one server');
 
-/** An SSH integration as written: its servers are either inline or still to be read from servers_file. */
+/** An integration as written: an SSH one's servers are either inline or still to be read from servers_file; a cloud
+ * one's come later, from its inventory snapshot. */
 export type ParsedSshIntegration = Omit<SshIntegration, 'servers'> & { servers?: Server[]; serversFile?: string };
 
-/** An integration as written; a cloud one's servers come later, from its inventory snapshot. */
-export type ParsedIntegration = ParsedSshIntegration | AwsEc2Integration | AzureVmIntegration;
-
-/** The settings every integration type takes (design.md "Integration settings"), whatever its kind. */
-const commonIntegrationFields = {
-  name: plainName('integration'),
-  secret: secretRef.optional(),
-  user_groups: groupList('user_groups'),
-  login_shell: loginShell,
-  user_key_name: z
-    .string()
-    .refine((value) => /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(value), { error: 'user_key_name must be a file name like id_ed25519' })
-    .default('id_ed25519'),
-  uid_range: uidRange,
-  cleanup_after_days: z
-    .int({ error: 'cleanup_after_days must be a whole number of days' })
-    .min(0, 'cleanup_after_days must not be negative')
-    .max(3650, 'cleanup_after_days must be at most 3650')
-    .default(7),
-  custom_access_details: z
-    .string()
-    .max(CUSTOM_ACCESS_DETAILS_MAX, `custom_access_details must be at most ${CUSTOM_ACCESS_DETAILS_MAX} characters`)
-    .optional(),
-  owners: z.array(email).default([]),
-  resource_owner_tag: z.string().min(1, 'resource_owner_tag must name a tag').optional(),
-  allow_privileged_groups: z.boolean().default(false),
-};
-
-type CommonIntegrationInput = z.output<z.ZodObject<typeof commonIntegrationFields>>;
-
-function commonIntegration(i: CommonIntegrationInput): IntegrationCommon {
-  return {
-    name: i.name,
-    ...(i.secret !== undefined && { secret: i.secret }),
-    userGroups: i.user_groups,
-    loginShell: i.login_shell,
-    userKeyName: i.user_key_name,
-    uidRange: i.uid_range,
-    cleanupAfterDays: i.cleanup_after_days,
-    ...(i.custom_access_details !== undefined && { customAccessDetails: i.custom_access_details }),
-    owners: i.owners,
-    ...(i.resource_owner_tag !== undefined && { resourceOwnerTag: i.resource_owner_tag }),
-    allowPrivilegedGroups: i.allow_privileged_groups,
-  };
-}
+export type ParsedIntegration = ParsedSshIntegration | AwsEc2Integration | AzureVmIntegration | RdpIntegration | WindowsDcIntegration;
 
 /** type: ssh — servers listed by hand, inline or in a JSON file. */
 export const sshIntegrationSchema = z
@@ -167,10 +124,9 @@ export const azureVmIntegrationSchema = z
     servers: [],
   }));
 
-// One branch per integration type, discriminated on `type` (design.md): rdp and windows-dc come as siblings, each
-// with commonIntegrationFields and its own settings.
-const INTEGRATION_TYPES = [sshIntegrationSchema, awsEc2IntegrationSchema, azureVmIntegrationSchema] as const;
-const typeNames = ['ssh', 'aws-ec2', 'azure-vm'];
+// One branch per integration type, discriminated on `type` (design.md).
+const INTEGRATION_TYPES = [sshIntegrationSchema, awsEc2IntegrationSchema, azureVmIntegrationSchema, rdpIntegrationSchema, windowsDcIntegrationSchema] as const;
+const typeNames = ['ssh', 'aws-ec2', 'azure-vm', 'rdp', 'windows-dc'];
 
 /** An integration without `type` is an ssh one (design.md: ssh is the default). */
 function defaultType(value: unknown): unknown {

@@ -46,3 +46,21 @@ function checkPrivate(text: string, where: string): string {
   }
   return `${text}\n`;
 }
+
+/** A password named by a SecretRef (a bind or WinRM admin password): the value as is, less a file's final newline. */
+export function readPasswordSecret(ref: SecretRef, env: NodeJS.ProcessEnv, what: string): string {
+  let value: string | undefined;
+  if ('env' in ref) {
+    value = env[ref.env];
+    if (value === undefined || value === '') throw new UserError('config_invalid', `environment variable ${ref.env} is not set: put ${what} there`);
+    return value;
+  }
+  try {
+    value = readFileSync(ref.file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserError('config_invalid', `cannot read ${what} from ${ref.file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message}`);
+  }
+  if (value === '') throw new UserError('config_invalid', `${ref.file} is empty: put ${what} there`);
+  return value;
+}

@@ -19,7 +19,7 @@ export interface UidRange {
 /** What every integration has, whatever its type (design.md "Integration settings"). */
 export interface IntegrationCommon {
   name: string;
-  /** The connector's credential: an SSH private key for Linux kinds (a bind password for windows-dc, later). */
+  /** The connector's credential: an SSH private key for Linux kinds, a password for rdp, the bind password for windows-dc. */
   secret?: SecretRef;
   /** ['Default'] means: only the user's own group. */
   userGroups: string[];
@@ -92,18 +92,40 @@ export interface RdpIntegration extends IntegrationCommon {
   servers: RdpServer[];
   /** The admin account WinRM logs in as; `secret` is its password. userGroups defaults to [Remote Desktop Users]. */
   user: string;
-  /** A windows-dc integration's name: grant the domain account instead of a local one. */
-  domain?: string;
   tlsCaFile?: string;
   /** Plain-HTTP WinRM (5985); refused unless set, and warned about at every start. */
   allowUnencrypted: boolean;
 }
 
 /**
- * An integration: one member per type, discriminated on `type` (its target kind). ssh, and aws-ec2 and azure-vm
- * (Linux over SSH, servers from a cloud API's inventory snapshot); rdp and windows-dc join as siblings.
+ * type: windows-dc — an Active Directory domain over LDAPS (or LDAP with StartTLS); `secret` is the bind password.
+ * Its resources are its AD groups: `servers` holds one Server per group (name = the group's sAMAccountName,
+ * host/port = the domain controller, user = the bind DN, no tags), so requests, flows and lookups name a group as
+ * they name a server.
  */
-export type Integration = SshIntegration | AwsEc2Integration | AzureVmIntegration;
+export interface WindowsDcIntegration extends IntegrationCommon {
+  type: 'windows-dc';
+  /** ldaps://host[:port] or ldap://host[:port] (then startTls is true). */
+  url: string;
+  startTls: boolean;
+  bindDn: string;
+  baseDn: string;
+  /** The OU where Keyway's accounts live (a DN under baseDn): Keyway touches no account outside it. */
+  ou: string;
+  /** The AD groups that may be requested (sAMAccountName). */
+  groups: string[];
+  tlsCaFile?: string;
+  /** The port shown for RDP to servers of the domain (default 3389). */
+  rdpPort: number;
+  /** One per group: see above. */
+  servers: Server[];
+}
+
+/**
+ * An integration: one member per type, discriminated on `type` (its target kind): ssh, aws-ec2 and azure-vm (Linux
+ * over SSH; the cloud kinds' servers come from an inventory snapshot), rdp and windows-dc (Windows).
+ */
+export type Integration = SshIntegration | AwsEc2Integration | AzureVmIntegration | RdpIntegration | WindowsDcIntegration;
 
 /** The integrations whose servers come from a cloud API, polled and kept as snapshots. */
 export type CloudIntegration = AwsEc2Integration | AzureVmIntegration;

@@ -6,10 +6,11 @@ export function server(name: string, extra: Partial<Server> = {}): Server {
 }
 
 export function integration(name: string, servers: Server[], extra: Partial<SshIntegration> = {}): SshIntegration {
-  return {
+  const ssh: SshIntegration = {
     name, type: 'ssh', servers, userGroups: ['Default'], loginShell: '/bin/bash', userKeyName: 'id_ed25519',
     uidRange: { min: 60000, max: 64999 }, cleanupAfterDays: 7, owners: [], allowPrivilegedGroups: false, ...extra,
   };
+  return ssh;
 }
 
 export function flow(name: string, integrationName: string, extra: Partial<Flow> = {}): Flow {

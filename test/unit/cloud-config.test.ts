@@ -59,7 +59,7 @@ describe('cloud integrations in access.yaml', () => {
     ['a refresh too often', '    refresh: 5s', '5: refresh must be from 30s to 1d, not 5s'],
     ['an endpoint that is no URL', '    endpoint: ec2.internal', '5: endpoint must be an http(s) URL like https://vpce-0abc.ec2.eu-west-1.vpce.amazonaws.com, without a user or password'],
     ['a role that is no ARN', '    role_arn: keyway', '5: role_arn must be an IAM role ARN like arn:aws:iam::123456789012:role/keyway-inventory'],
-    ['a servers list (the cloud lists them)', '    servers: [{ name: web-1, host: 10.0.0.1 }]', '5: unknown field servers (known fields: type, name, secret, user_groups, login_shell, user_key_name, uid_range, cleanup_after_days, custom_access_details, owners, resource_owner_tag, allow_privileged_groups, regions, tags, address, user, name_tag, refresh, endpoint, role_arn)'],
+    ['a servers list (the cloud lists them)', '    servers: [{ name: web-1, host: 10.0.0.1 }]', '5: unknown field servers (known fields: type, name, secret, cleanup_after_days, custom_access_details, owners, resource_owner_tag, user_groups, login_shell, user_key_name, uid_range, allow_privileged_groups, regions, tags, address, user, name_tag, refresh, endpoint, role_arn)'],
   ])('refuses an aws-ec2 integration with %s', (_what, line, message) => {
     const regions = line.startsWith('    regions') ? [] : ['    regions: [eu-west-1]'];
     expect(problemsOf(yaml('integrations:', '  - name: cloud', '    type: aws-ec2', ...regions, line, ...FLOW))).toEqual([message]);

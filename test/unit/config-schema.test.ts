@@ -53,8 +53,8 @@ describe('the JSON Schema of access.yaml', () => {
     expect(schema.required).toEqual(['integrations']);
     expect(schema.additionalProperties).toBe(false);
     const integrations = schema.properties!.integrations!.items!.oneOf!;
-    expect(integrations.map((branch) => branch.properties!.type!.const)).toEqual(['ssh', 'aws-ec2', 'azure-vm']);
-    const [ssh, ec2, azure] = integrations as [Schema, Schema, Schema];
+    expect(integrations.map((branch) => branch.properties!.type!.const)).toEqual(['ssh', 'aws-ec2', 'azure-vm', 'rdp', 'windows-dc']);
+    const [ssh, ec2, azure, rdp, windowsDc] = integrations as [Schema, Schema, Schema, Schema, Schema];
     // Cloud kinds: type must be written, their servers come from the inventory, never from the file.
     expect(ec2.required).toEqual(['type', 'name', 'regions']);
     expect(azure.required).toEqual(['type', 'name', 'subscription_id']);
@@ -64,6 +64,15 @@ describe('the JSON Schema of access.yaml', () => {
       expect(cloud.properties!.refresh).toMatchObject({ type: 'string', default: '5m' });
       expect(cloud.properties!.address).toMatchObject({ default: 'private' });
     }
+    for (const windows of [rdp, windowsDc]) {
+      expect(windows.properties!.secret!.oneOf!.map((form) => form.required)).toEqual([['env'], ['file']]);
+      // The Linux account settings are not asked of a Windows kind.
+      expect(Object.keys(windows.properties!)).not.toEqual(expect.arrayContaining(['login_shell']));
+      expect(Object.keys(windows.properties!)).not.toEqual(expect.arrayContaining(['uid_range']));
+    }
+    expect(windowsDc.required).toEqual(expect.arrayContaining(['type', 'name', 'secret', 'url', 'bind_dn', 'base_dn', 'ou', 'groups']));
+    const rdpServer = rdp.properties!.servers!.items!;
+    expect(rdpServer.properties!.use_ssl).toMatchObject({ default: true });
     for (const integration of [ssh]) {
       // type may be left out (ssh is the default), so only name is required, and servers or servers_file.
       expect(integration.required).toEqual(['name']);

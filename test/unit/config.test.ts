@@ -222,7 +222,7 @@ describe('parseAccessConfig: problems in single fields', () => {
       19,
       'user_groups: "Developers" is not a valid Linux group name: use 1 to 32 characters of a-z, 0-9, "_" and "-", starting with a letter or "_".',
     ],
-    ['an integration type other than ssh', '    type: ldap', 11, 'type must be one of "ssh", "aws-ec2", "azure-vm"'],
+    ['an integration type other than ssh', '    type: ldap', 11, 'type must be one of "ssh", "aws-ec2", "azure-vm", "rdp", "windows-dc"'],
     [
       'custom_access_details over 400 characters',
       `    custom_access_details: "${'x'.repeat(401)}"`,

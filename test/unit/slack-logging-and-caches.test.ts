@@ -8,6 +8,9 @@ describe('what Bolt may log', () => {
       .toBe('Received a message on the WebSocket: [payload not logged]');
     expect(boltLogLine(['Calling ack() - type: slash_commands, envelope_id: 1, data: {"text":"secret"}'])).toBe('Calling ack() - type: slash_commands, envelope_id: 1, data: [payload not logged]');
     expect(boltLogLine(['oops', new Error('-----BEGIN RSA PRIVATE KEY----- MII')])).not.toContain('MII');
+    // The Web API client's debug echo of a grant message would carry a Windows password.
+    expect(boltLogLine(['http request body: {"blocks":[{"text":"Pw-secret-1"}]}'])).toBe('http request body: [payload not logged]');
+    expect(boltLogLine(['http request result: {"ok":true,"message":{"text":"Pw-secret-1"}}'])).toBe('http request result: [payload not logged]');
     expect(boltLogLine(['Sending request', { method: 'chat.update' }])).toBe('Sending request {"method":"chat.update"}');
   });
 });

@@ -54,6 +54,6 @@ describe('the driver registry', () => {
     voteOnRequest(ctx, request.id, { email: 'lead@example.com' }, 'approve');
     const [grant] = await provisionRequest(runner, request.id);
     expect(grant!.state).toBe('provision_failed');
-    expect(grant!.lastError).toBe('no driver for target kind mainframe: this Keyway knows ssh, aws-ec2, azure-vm');
+    expect(grant!.lastError).toBe('no driver for target kind mainframe: this Keyway knows ssh, aws-ec2, azure-vm, windows-dc, rdp');
   });
 });

@@ -49,7 +49,7 @@ export function grantMessage(v: CredentialView): SlackMessage {
     blocks.push(section(`*${++step}. Install ${v.secret.label}*${v.secret.where ? ` ${v.secret.where}` : ''}, as \`${v.secret.filename}\` (paste this in a terminal):`));
     blocks.push(preformatted(v.secret.install.join('\n')));
   } else if (v.secret) {
-    blocks.push(section(`*${++step}. ${capitalised(v.secret.label)}* (keep it as \`${v.secret.filename}\`; it is shown once):`));
+    blocks.push(section(`*${++step}. ${capitalised(v.secret.label)}* (${v.secret.filename ? `keep it as \`${v.secret.filename}\`; ` : ''}it is shown once):`));
     blocks.push(preformatted(v.secret.text));
   }
   blocks.push(section(`*${++step}. Connect*${v.connectHint ? ` (${v.connectHint})` : ''}:`));

@@ -3,8 +3,9 @@ import { LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { looksLikePrivateKey } from '../../ca/user-key.js';
 
-// At debug level the Socket Mode client echoes whole payloads: a slash command's text may hold a pasted key.
-const PAYLOAD_ECHO = /^(Received a message on the WebSocket|Calling ack\(\).*?, data|Unable to parse an incoming WebSocket message)/;
+// At debug level the Socket Mode client echoes whole payloads (a slash command's text may hold a pasted key) and the
+// Web API client echoes request and response bodies (a grant message holds a one-time Windows password).
+const PAYLOAD_ECHO = /^(Received a message on the WebSocket|Calling ack\(\).*?, data|Unable to parse an incoming WebSocket message|http request (body|result))/;
 
 export function boltLogLine(parts: unknown[]): string {
   const text = parts.map((p) => (p instanceof Error ? p.message : typeof p === 'string' ? p : JSON.stringify(p))).join(' ');

@@ -179,7 +179,7 @@ export function grantText(v: CredentialView, now: number): string {
   if (v.secret?.install) {
     lines.push(`**${++step}. Install ${v.secret.label}**${v.secret.where ? ` ${v.secret.where}` : ''}, as \`${v.secret.filename}\` (paste this in a terminal):`, '```', ...v.secret.install, '```');
   } else if (v.secret) {
-    lines.push(`**${++step}. ${v.secret.label.charAt(0).toUpperCase()}${v.secret.label.slice(1)}** (keep it as \`${v.secret.filename}\`; it is shown once):`, '```', v.secret.text, '```');
+    lines.push(`**${++step}. ${v.secret.label.charAt(0).toUpperCase()}${v.secret.label.slice(1)}** (${v.secret.filename ? `keep it as \`${v.secret.filename}\`; ` : ''}it is shown once):`, '```', v.secret.text, '```');
   }
   lines.push(`**${++step}. Connect**${v.connectHint ? ` (${v.connectHint})` : ''}:`, '```', ...v.connect.flatMap((c) => c.lines), '```');
   if (v.notReady.length > 0) lines.push(`⚠️ Not ready yet on ${serverList(v.notReady)}: Keyway keeps trying and tells you when it works.`, '');

@@ -1,5 +1,8 @@
 // keyway grant (break-glass), keyway revoke, keyway sweep: commands that change servers.
 import { grantBreakGlass } from '../../access/break-glass.js';
+import { handOutCredential } from '../../access/credential-view.js';
+import { needsSshPublicKey } from '../../core/model.js';
+import { findIntegration } from '../../core/lookup.js';
 import { endAccess, provisionRequest } from '../../access/grant-runner.js';
 import { sweepOnce } from '../../access/sweeper.js';
 import { certificateOf } from '../../targets/ssh/certificates.js';
@@ -8,12 +11,13 @@ import { parseDuration } from '../../core/duration.js';
 import { grantsOfRequest } from '../../store/grants.js';
 import { getRequest } from '../../store/requests.js';
 import { appendAudit } from '../../store/audit-log.js';
-import { UsageError, flag, JSON_OPTION, positiveId, printJson, stringOption, type Command } from '../command.js';
-import { cliActor, withGrantRunner } from '../runtime.js';
+import { UsageError, flag, JSON_OPTION, positiveId, printJson, stringOption, type CliIO, type Command } from '../command.js';
+import { cliActor, withGrantRunner, type CliRuntime } from '../runtime.js';
+import type { GrantRunner } from '../../access/grant-runner.js';
 
 export const grantCommand: Command = {
   name: 'grant',
-  summary: 'break-glass: grant access now without an approval (audited); prints the certificate',
+  summary: 'break-glass: grant access now without an approval (audited); prints the certificate (Windows: the one-time password)',
   usage: 'keyway grant EMAIL SERVER… --for 1h --reason "INC-123: …" [--json]',
   args: [{ name: '<email>', description: 'the person to grant to' }, { name: '<servers...>', description: 'server names (or one comma-separated list)' }],
   options: {
@@ -30,6 +34,8 @@ export const grantCommand: Command = {
     return withGrantRunner(io, async (rt, runner) => {
       const request = grantBreakGlass(rt, cliActor(), email, servers.flatMap((s) => s.split(',')).filter(Boolean), seconds, stringOption(args, 'reason') ?? '');
       const grants = await provisionRequest(runner, request.id);
+      const integration = findIntegration(rt.config(), request.integration);
+      if (integration && !needsSshPublicKey(integration)) return printPasswords(io, args, rt, runner, request.id);
       const certificate = certificateOf(rt, request.id);
       if (flag(args, 'json')) return printJson(io, { request: getRequest(rt.db, request.id), grants, certificate: certificate?.line ?? null });
       for (const g of grants) io.err(`${g.server}: ${g.state}${g.lastError ? ` (${g.lastError})` : ''}`);
@@ -39,6 +45,24 @@ export const grantCommand: Command = {
     });
   },
 };
+
+/** A Windows grant's one-time password, made and set now: `credentials` in --json, else one block per target. */
+async function printPasswords(io: CliIO, args: Parameters<Command['run']>[0], rt: CliRuntime, runner: GrantRunner, requestId: number): Promise<number> {
+  const view = await handOutCredential(runner, requestId);
+  const grants = grantsOfRequest(rt.db, requestId);
+  const credentials = view?.secret ? view.targets.map((target) => ({
+    target, username: view.account, password: view.secret!.text, validUntil: new Date(view.validUntil).toISOString(),
+    connect: view.connect.find((c) => c.target === target)?.lines ?? view.connect.flatMap((c) => c.lines),
+  })) : [];
+  if (flag(args, 'json')) {
+    printJson(io, { request: getRequest(rt.db, requestId), grants, credentials });
+    return 0;
+  }
+  for (const g of grants) io.err(`${g.server}: ${g.state}${g.lastError ? ` (${g.lastError})` : ''}`);
+  if (credentials.length === 0) throw new OutageError('host_unreachable', `No target could be prepared for request ${requestId}; the sweeper keeps retrying (keyway grants list).`);
+  io.out(`username: ${view!.account}\npassword: ${view!.secret!.text}\n${view!.connect.flatMap((c) => c.lines).join('\n')}`);
+  return grants.every((g) => g.state === 'active') ? 0 : 1;
+}
 
 export const revokeCommand: Command = {
   name: 'revoke',

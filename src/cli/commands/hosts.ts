@@ -3,10 +3,11 @@
 import { createInterface } from 'node:readline/promises';
 import { loadCaKey } from '../../ca/ca-key.js';
 import { isUserError, UserError } from '../../core/errors.js';
-import type { AccessConfig, ServerRef } from '../../core/model.js';
+import { needsSshPublicKey, type AccessConfig, type ServerRef } from '../../core/model.js';
 import { findServer } from '../../core/lookup.js';
 import { bootstrapServer, describeBootstrap, type BootstrapResult } from '../../targets/ssh/bootstrap.js';
-import { checkServer, describeHostCheck } from '../../targets/ssh/check.js';
+import { checkServer, describeHostCheck, type HostCheck } from '../../targets/ssh/check.js';
+import { checkRdpServer, describeRdpCheck, type RdpServerCheck } from '../../targets/windows/rdp/rdp-check.js';
 import { findUnknown, inspectServer, removeUnknown, type Finding, type FindingOutcome, type ServerInventory } from '../../targets/ssh/reconcile.js';
 import { validateFingerprint } from '../../targets/ssh/host-key-fingerprint.js';
 import { openConnectionPool } from '../../targets/ssh/open-pool.js';
@@ -29,6 +30,14 @@ function selectedServers(config: AccessConfig, args: ParsedArgs): ServerRef[] {
     if (!ref) throw new UserError('unknown_server', `There is no server named "${name}" in the configuration: see keyway config check for the list.`);
     return ref;
   });
+}
+
+/** The Linux servers among `refs`; each other one (rdp, windows-dc) gets a line on stderr saying it was skipped. */
+function sshServersOnly(refs: ServerRef[], io: CliIO, what: string): ServerRef[] {
+  for (const ref of refs.filter((r) => !needsSshPublicKey(r.integration))) {
+    io.err(`${ref.server.name}: skipped: hosts ${what} is for Linux servers over SSH; ${ref.server.name} is a ${ref.integration.type} resource of integration ${ref.integration.name}`);
+  }
+  return refs.filter((r) => needsSshPublicKey(r.integration));
 }
 
 function openPool(rt: CliRuntime, io: CliIO) {
@@ -58,7 +67,7 @@ export const hostsBootstrap: Command = {
     const { caKey, warnings } = loadCaKey(io.env);
     for (const warning of warnings) io.err(`warning: ${warning}`);
     return withRuntime(io, async (rt) => {
-      const refs = selectedServers(rt.config(), args);
+      const refs = sshServersOnly(selectedServers(rt.config(), args), io, 'bootstrap');
       const pool = openPool(rt, io);
       let outcomes: Array<Outcome<BootstrapResult>>;
       try {
@@ -100,11 +109,14 @@ export const hostsCheck: Command = {
       const refs = selectedServers(rt.config(), args);
       const pool = openPool(rt, io);
       try {
-        const checks = await Promise.all(refs.map((ref) => checkServer(pool, ref, {
-          caPublicKey, pinnedHostKey: () => getPinnedHostKey(rt.db, ref.integration.name, ref.server.name)?.fingerprint,
-        })));
+        const checks = await Promise.all(refs.map((ref): Promise<HostCheck | RdpServerCheck | NotChecked> => {
+          const { integration, server } = ref;
+          if (integration.type === 'rdp') return checkRdpServer(integration, integration.servers.find((s) => s.name === server.name)!, io.env);
+          if (!needsSshPublicKey(integration)) return Promise.resolve(notChecked(ref));
+          return checkServer(pool, ref, { caPublicKey, pinnedHostKey: () => getPinnedHostKey(rt.db, integration.name, server.name)?.fingerprint });
+        }));
         if (flag(args, 'json')) printJson(io, checks);
-        else for (const check of checks) io.out(describeHostCheck(check));
+        else for (const check of checks) io.out(!('kind' in check) ? describeHostCheck(check) : 'line' in check ? check.line : describeRdpCheck(check));
         return checks.every((c) => c.ok) ? 0 : 1;
       } finally {
         await pool.close();
@@ -112,6 +124,19 @@ export const hostsCheck: Command = {
     });
   },
 };
+
+/** A resource that is no server Keyway logs in to (an Active Directory group): said so, and not a failure. */
+interface NotChecked {
+  server: string;
+  kind: string;
+  ok: true;
+  line: string;
+}
+
+function notChecked(ref: ServerRef): NotChecked {
+  const line = `${ref.server.name}: skipped: a ${ref.integration.type} resource of integration ${ref.integration.name}, not a server Keyway logs in to (hosts check covers SSH and rdp servers)`;
+  return { server: ref.server.name, kind: ref.integration.type, ok: true, line };
+}
 
 export const hostsTrust: Command = {
   name: 'hosts trust',
@@ -198,7 +223,7 @@ export const hostsReconcile: Command = {
     const yes = flag(args, 'yes');
     if (dryRun && yes) throw new UsageError('give --dry-run or --yes, not both');
     return withRuntime(io, async (rt) => {
-      const refs = selectedServers(rt.config(), args);
+      const refs = sshServersOnly(selectedServers(rt.config(), args), io, 'reconcile');
       const pool = openPool(rt, io);
       try {
         const ctx = { pool };

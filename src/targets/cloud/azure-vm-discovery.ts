@@ -1,7 +1,8 @@
 // The azure-vm inventory: the running virtual machines of a subscription (or of some of its resource groups) whose
 // tags match, each with the private IP of its primary NIC or the public IP address attached to it, read from Azure
 // Resource Manager with the Azure SDK (@azure/arm-compute, @azure/arm-network, tokens from @azure/identity).
-// A VM that matches but has no such address is reported as skipped, with the reason, for the caller to log.
+// A VM that matches but has no such address is reported as skipped, with the reason, for the caller to log. The tag
+// keyway:ssh-port moves Keyway's SSH connections off port 22, as for EC2.
 // Every failure rejects with one OutageError that says what failed and never carries the client secret; the
 // caller then keeps its last snapshot.
 import type { VirtualMachine } from '@azure/arm-compute';
@@ -9,9 +10,7 @@ import type { AzureVmIntegration } from '../../core/model.js';
 import { azureClients, azureEndpoint, type AzureOptions } from './azure-clients.js';
 import { azureInventoryError } from './azure-errors.js';
 import { listAzureVms, networkLookup, type NetworkLookup } from './azure-vm-listing.js';
-import type { DiscoveredServer } from './discovered.js';
-
-const SSH_PORT = 22;
+import { SSH_PORT_TAG, sshPortOf, type DiscoveredServer } from './discovered.js';
 
 export interface SkippedAzureVm {
   /** The VM's resource id. */
@@ -25,11 +24,7 @@ export interface AzureInventory {
   skipped: SkippedAzureVm[];
 }
 
-export async function discoverAzureVms(settings: AzureVmIntegration, options: AzureOptions): Promise<DiscoveredServer[]> {
-  return (await discoverAzureInventory(settings, options)).servers;
-}
-
-/** As discoverAzureVms, plus the matching running VMs that were left out for want of an address, and why. */
+/** The matching running VMs as servers, and those left out for want of an address, with why. */
 export async function discoverAzureInventory(settings: AzureVmIntegration, options: AzureOptions): Promise<AzureInventory> {
   try {
     const { compute, network, call } = azureClients(settings, options);
@@ -43,7 +38,11 @@ export async function discoverAzureInventory(settings: AzureVmIntegration, optio
       const id = vm.id ?? '';
       const name = vm.name ?? '';
       if ('reason' in address) inventory.skipped.push({ id, name, reason: address.reason });
-      else inventory.servers.push({ name, host: address.host, user: settings.user, port: SSH_PORT, tags: vm.tags ?? {}, id, region: vm.location ?? '' });
+      else {
+        const tags = vm.tags ?? {};
+        const port = sshPortOf(tagValue(tags, SSH_PORT_TAG));
+        inventory.servers.push({ name, host: address.host, user: settings.user, port, tags, id, region: vm.location ?? '' });
+      }
     }
     return inventory;
   } catch (error) {
@@ -53,8 +52,12 @@ export async function discoverAzureInventory(settings: AzureVmIntegration, optio
 
 /** Every wanted tag is on the VM with that value; tag names compare case-insensitively, as Azure treats them. */
 export function tagsMatch(vmTags: Record<string, string> | undefined, wanted: Record<string, string>): boolean {
-  const tags = Object.entries(vmTags ?? {});
-  return Object.entries(wanted).every(([key, value]) => tags.some(([k, v]) => k.toLowerCase() === key.toLowerCase() && v === value));
+  return Object.entries(wanted).every(([key, value]) => tagValue(vmTags ?? {}, key) === value);
+}
+
+/** A tag's value by name, compared case-insensitively as Azure compares tag names. */
+function tagValue(tags: Record<string, string>, name: string): string | undefined {
+  return Object.entries(tags).find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
 }
 
 async function addressOf(vm: VirtualMachine, kind: 'private' | 'public', lookup: NetworkLookup): Promise<{ host: string } | { reason: string }> {

@@ -1,7 +1,7 @@
 // kind → how its inventory is listed: one line per cloud kind, as compose.ts has one line per target kind. The cloud
 // SDKs are loaded on first use: every `keyway` command would otherwise pay for loading them.
 import type { AwsEc2Integration, AzureVmIntegration, CloudIntegration } from '../../core/model.js';
-import type { CloudInventory } from './inventory-refresh.js';
+import type { CloudInventory, Discover } from './inventory-refresh.js';
 
 const ec2 = () => import('./ec2-discovery.js');
 const azure = () => import('./azure-vm-discovery.js');
@@ -14,8 +14,17 @@ export function cloudInventories(): ReadonlyMap<CloudIntegration['type'], CloudI
       terminated: async (settings, ids, options) => (await ec2()).ec2TerminatedInstances(settings as AwsEc2Integration, ids, options),
     }],
     ['azure-vm', {
-      discover: async (settings, options) => (await azure()).discoverAzureVms(settings as AzureVmIntegration, options),
+      discover: (settings, options) => azureServers(settings as AzureVmIntegration, options),
       terminated: async (settings, ids, options) => (await azureGone()).azureDeletedVms(settings as AzureVmIntegration, ids, options),
     }],
   ]);
 }
+
+/** Azure's servers; each VM left out for want of an address is logged with the reason, once a refresh. */
+const azureServers: Discover<AzureVmIntegration> = async (settings, options) => {
+  const { servers, skipped } = await (await azure()).discoverAzureInventory(settings, options);
+  for (const vm of skipped) {
+    options.logger.warn({ integration: settings.name, instance: vm.id, name: vm.name, reason: vm.reason }, 'a discovered Azure VM has no usable address of the configured kind: left out');
+  }
+  return servers;
+};

@@ -5,10 +5,8 @@
 import { EC2Client, paginateDescribeInstances, type Filter, type Instance } from '@aws-sdk/client-ec2';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsEc2Integration } from '../../core/model.js';
-import type { DiscoveredServer } from './discovered.js';
+import { SSH_PORT_TAG, sshPortOf, type DiscoveredServer } from './discovered.js';
 
-/** An instance tag that moves Keyway's SSH connections off port 22 (sshd on another port). */
-export const SSH_PORT_TAG = 'keyway:ssh-port';
 const PAGE_SIZE = 1000;
 
 export interface Ec2Options {
@@ -101,9 +99,5 @@ function serverOf(settings: AwsEc2Integration, region: string, instance: Instanc
     'private-dns': instance.PrivateDnsName,
     'public-dns': instance.PublicDnsName,
   }[settings.address] ?? '';
-  const port = Number(tags[SSH_PORT_TAG] ?? 22);
-  return {
-    id, region, name: tags[settings.nameTag] || id, host, user: settings.user, tags,
-    port: Number.isInteger(port) && port >= 1 && port <= 65_535 ? port : 22,
-  };
+  return { id, region, name: tags[settings.nameTag] || id, host, user: settings.user, tags, port: sshPortOf(tags[SSH_PORT_TAG]) };
 }

@@ -14,7 +14,7 @@ import { markGoneGrants, type TerminatedCheck } from './gone-instances.js';
 import { uniqueNames } from './unique-names.js';
 
 export type Discover<I extends CloudIntegration = CloudIntegration> =
-  (settings: I, options: { env: NodeJS.ProcessEnv; signal?: AbortSignal }) => Promise<DiscoveredServer[]>;
+  (settings: I, options: { env: NodeJS.ProcessEnv; signal?: AbortSignal; logger: Logger }) => Promise<DiscoveredServer[]>;
 
 /** How one kind of cloud is asked: its servers, and (where the cloud can say so) which instances are terminated. */
 export interface CloudInventory {
@@ -48,7 +48,7 @@ export async function refreshInventory(deps: RefreshDeps, integration: CloudInte
   let discovered: DiscoveredServer[];
   try {
     if (!cloud) throw new Error(`this Keyway cannot list ${integration.type} inventories`);
-    discovered = await cloud.discover(integration, { env: deps.env, signal: AbortSignal.timeout(deps.timeoutMs ?? DEFAULT_TIMEOUT_MS) });
+    discovered = await cloud.discover(integration, { env: deps.env, signal: AbortSignal.timeout(deps.timeoutMs ?? DEFAULT_TIMEOUT_MS), logger });
   } catch (error) {
     const reason = oneLine(error);
     recordRefresh(db, integration.name, startedAt, reason);

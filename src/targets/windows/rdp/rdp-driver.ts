@@ -212,7 +212,7 @@ export function rdpDriver(deps: RdpDriverDeps): TargetDriver {
         if (login === undefined) return undefined; // revoked meanwhile
         return withPassword({
           ...view, account: login, connect: connectOf(active, login),
-          scope: `The password is your domain account's (${login}): it opens the servers of this request until your access ends, and each new one Keyway sends replaces it`,
+          scope: `The password is your domain account ${login}'s (a newer one from Keyway replaces it); it opens the servers of this request`,
         }, password);
       }
       // Every server or none: a message whose password does not work on one of its servers is never sent.

@@ -6,7 +6,7 @@
 // chat_messages, so a re-delivered event tells nobody twice. Platforms only render and carry (chat-port.ts).
 import type { PlatformName } from '../core/chat-platform-name.js';
 import type { AccessEvent } from '../core/events.js';
-import { chatMessagesOf, hasChatMessage, recordChatMessage } from '../store/chat-messages.js';
+import { chatMessagesOf, hasChatMessage, hasChatMessageOnAnyPlatform, recordChatMessage } from '../store/chat-messages.js';
 import { getGrant, type Grant } from '../store/grants.js';
 import { getRequest, votesOf, type AccessRequest } from '../store/requests.js';
 import { recipientKey, type ChatPlatform, type ChatView, type Recipient } from './chat-port.js';
@@ -136,6 +136,10 @@ export function createNotifier(runner: GrantRunner, platforms: readonly ChatPlat
   async function sendOnce(platform: ChatPlatform, requestId: number, note: Note): Promise<boolean> {
     const recipient = recipientKey(note.recipient);
     if (hasChatMessage(ctx.db, platform.name, requestId, note.purpose, recipient)) return true;
+    // A credential made as it is sent (a one-time password) goes to one platform only: each send sets a new one, so a
+    // copy on a second platform would make the first stop working. A request from neither platform (the CLI) gets it
+    // on the first platform that reaches the requester.
+    if (note.complete && hasChatMessageOnAnyPlatform(ctx.db, requestId, note.purpose, recipient)) return true;
     const view = note.complete ? await note.complete() : note.view;
     if (view === undefined) return true;
     const address = await platform.send(note.recipient, view);

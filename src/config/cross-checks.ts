@@ -49,6 +49,14 @@ function checkIntegrations({ config, yaml, serverOrigins }: LocatedConfig): Conf
 
     problems.push(...checkGroups(integration, integration.userGroups, 'user_groups', (g, message) => yaml.problemAt(['integrations', i, 'user_groups', g], message)));
 
+    if (integration.type === 'rdp' && integration.domain !== undefined) {
+      const domain = findIntegration(config, integration.domain);
+      if (domain?.type !== 'windows-dc') {
+        const known = config.integrations.filter((d) => d.type === 'windows-dc').map((d) => d.name);
+        problems.push(yaml.problemAt(['integrations', i, 'domain'], `domain must name a windows-dc integration, and "${integration.domain}" ${domain ? `is of type ${domain.type}` : 'is no integration'} (windows-dc integrations: ${known.length > 0 ? known.join(', ') : 'none'})`));
+      }
+    }
+
     integration.servers.forEach((server, j) => {
       const origin = serverOrigins[i]![j]!;
       const here = (field: ConfigPath, message: string) => origin.source.problemAt([...origin.path, ...field], message);

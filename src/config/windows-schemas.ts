@@ -131,9 +131,6 @@ export const rdpIntegrationSchema = z
     allow_privileged_groups: z.boolean().default(false),
   })
   .superRefine((i, context) => {
-    if (i.domain !== undefined) {
-      context.addIssue({ code: 'custom', message: `domain: granting RDP servers through a windows-dc domain account is not supported yet: remove domain, and Keyway gives each person a local account on every server of this integration`, path: ['domain'] });
-    }
     i.servers.forEach((server, s) => {
       if (!server.use_ssl && !i.allow_unencrypted) {
         context.addIssue({ code: 'custom', message: `server "${server.name}" has use_ssl: false: plain-HTTP WinRM sends the admin password and the issued passwords where others can read them; use HTTPS (5986), or set allow_unencrypted: true on the integration to accept that`, path: ['servers', s, 'use_ssl'] });
@@ -151,4 +148,5 @@ export const rdpIntegrationSchema = z
     }),
     ...(i.tls_ca_file !== undefined && { tlsCaFile: i.tls_ca_file }),
     allowUnencrypted: i.allow_unencrypted,
+    ...(i.domain !== undefined && { domain: i.domain }),
   }));

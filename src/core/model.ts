@@ -95,6 +95,8 @@ export interface RdpIntegration extends IntegrationCommon {
   tlsCaFile?: string;
   /** Plain-HTTP WinRM (5985); refused unless set, and warned about at every start. */
   allowUnencrypted: boolean;
+  /** A windows-dc integration: grants add the person's domain account to the servers' groups instead of a local one. */
+  domain?: string;
 }
 
 /**

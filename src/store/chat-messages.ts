@@ -23,6 +23,11 @@ export function chatMessagesOf<A>(db: Database, platform: PlatformName, requestI
   return rows.map((r) => ({ requestId, purpose, recipient: r.recipient, address: JSON.parse(r.address) as A }));
 }
 
+export function hasChatMessageOnAnyPlatform(db: Database, requestId: number, purpose: string, recipient: string): boolean {
+  return db.prepare('SELECT 1 FROM chat_messages WHERE request_id = ? AND purpose = ? AND recipient = ? LIMIT 1')
+    .get(requestId, purpose, recipient) !== undefined;
+}
+
 export function hasChatMessage(db: Database, platform: PlatformName, requestId: number, purpose: string, recipient: string): boolean {
   return db.prepare('SELECT 1 FROM chat_messages WHERE request_id = ? AND platform = ? AND purpose = ? AND recipient = ? LIMIT 1')
     .get(requestId, platform, purpose, recipient) !== undefined;

@@ -1,6 +1,7 @@
 // The Active Directory accounts Keyway created (migration 0009): what lets the windows-dc driver tell its own
 // account from anyone else's (the objectGUID), and which grants keep an account in use.
 import type { Database } from 'better-sqlite3';
+import { GRANT_STATES_WITH_ACCESS } from '../core/lifecycle.js';
 import type { Grant } from './grants.js';
 
 export interface WindowsAccount {
@@ -41,4 +42,31 @@ export function liveGrantsOfPerson(db: Database, integration: string, linuxUser:
   return (db.prepare(`SELECT id, server, expires_at, state FROM grants WHERE integration = ? AND linux_user = ?
     AND state IN ('provisioning', 'active')`).all(integration, linuxUser) as Array<{ id: number; server: string; expires_at: number; state: Grant['state'] }>)
     .map((r) => ({ id: r.id, server: r.server, expiresAt: r.expires_at, state: r.state }));
+}
+
+/**
+ * The live grants of one person in a windows-dc domain, of every kind that uses its domain account: the domain's own
+ * (its groups) and those of rdp integrations that grant through it (target_account.domain.integration).
+ */
+export function liveGrantsInDomain(db: Database, domain: string, linuxUser: string): Array<Pick<Grant, 'id' | 'server' | 'expiresAt' | 'state'>> {
+  return (db.prepare(`SELECT id, server, expires_at, state FROM grants WHERE linux_user = ? AND state IN ('provisioning', 'active')
+    AND (integration = ? OR (target_kind = 'rdp' AND json_extract(target_account, '$.domain.integration') = ?))`)
+    .all(linuxUser, domain, domain) as Array<{ id: number; server: string; expires_at: number; state: Grant['state'] }>)
+    .map((r) => ({ id: r.id, server: r.server, expiresAt: r.expires_at, state: r.state }));
+}
+
+/** Whether any grant of the person in the domain (of either kind) may still give access: what keeps cleanup away. */
+export function hasGrantWithAccessInDomain(db: Database, domain: string, linuxUser: string): boolean {
+  const states = GRANT_STATES_WITH_ACCESS.map((s) => `'${s}'`).join(', ');
+  return db.prepare(`SELECT 1 FROM grants WHERE linux_user = ? AND state IN (${states})
+    AND (integration = ? OR (target_kind = 'rdp' AND json_extract(target_account, '$.domain.integration') = ?)) LIMIT 1`)
+    .get(linuxUser, domain, domain) !== undefined;
+}
+
+/** When the person's last grant in the domain (of either kind) ended, or undefined if none has. */
+export function lastRevokeInDomain(db: Database, domain: string, linuxUser: string): number | undefined {
+  const row = db.prepare(`SELECT MAX(revoked_at) AS at FROM grants WHERE linux_user = ?
+    AND (integration = ? OR (target_kind = 'rdp' AND json_extract(target_account, '$.domain.integration') = ?))`)
+    .get(linuxUser, domain, domain) as { at: number | null };
+  return row.at ?? undefined;
 }

@@ -6,6 +6,7 @@ import { generateCaKey } from '../../src/ca/ca-key.js';
 import type { PlatformName } from '../../src/core/chat-platform-name.js';
 import type { AccessConfig } from '../../src/core/model.js';
 import type { GrantRunner } from '../../src/access/grant-runner.js';
+import type { CredentialView, TargetDriver } from '../../src/access/target-driver.js';
 import { grantsOfRequest } from '../../src/store/grants.js';
 import { accessConfig, flow } from '../helpers/access-config.js';
 import { registerKey, testContext, type TestContext } from '../helpers/access-context.js';
@@ -187,6 +188,34 @@ describe('notifier: access', () => {
     await notifier.deliver(teams, { kind: 'access_ended', requestId: id, why: 'expired' });
     expect(slack.sent).toEqual([{ to: 'dev@example.com', view: 'expiry_warning' }, { to: 'dev@example.com', view: 'access_ended' }]);
     expect(teams.sent).toEqual([]);
+  });
+
+  it('sends a credential made as it is sent (a one-time password) on one platform only, even for a request from the CLI', async () => {
+    const id = approved('cli');
+    ctx.db.prepare("UPDATE grants SET state = 'active', target_kind = 'password-kind', target_account = '{}' WHERE request_id = ?").run(id);
+    let made = 0;
+    const view: CredentialView = {
+      kind: 'password', title: 'Remote Desktop access', requestId: id, credentialId: 'password-1', account: 'kw-dev', validUntil: ctx.now() + 3_600_000,
+      targets: ['web-2'], connect: [], notReady: [], notes: [], scope: 'The password opens web-2',
+    };
+    const driver = {
+      kind: 'password-kind', credentialView: () => view,
+      completeCredential: async () => ({ ...view, secret: { label: 'your password', text: `password-${++made}` } }),
+    } as unknown as TargetDriver;
+    const withPasswords = createNotifier({ ...runner, drivers: new Map([...runner.drivers, ['password-kind', driver]]) }, [slack, teams]);
+
+    slack.reachable = new Set(); // the requester is not on Slack: Teams gets the password
+    await withPasswords.deliver(slack, { kind: 'access_granted', requestId: id, serial: 1 });
+    await withPasswords.deliver(teams, { kind: 'access_granted', requestId: id, serial: 1 });
+    expect(teams.sent).toEqual([{ to: 'dev@example.com', view: 'grant' }]);
+    const madeBefore = made;
+    // Delivered again (a retry), and on Slack now that it reaches the requester: no second password anywhere.
+    slack.reachable = undefined;
+    await withPasswords.deliver(slack, { kind: 'access_granted', requestId: id, serial: 1 });
+    await withPasswords.deliver(teams, { kind: 'access_granted', requestId: id, serial: 1 });
+    expect(slack.sent).toEqual([]);
+    expect(teams.sent).toHaveLength(1);
+    expect(made).toBe(madeBefore);
   });
 
   it('sends no credential when no grant of the request is active', async () => {

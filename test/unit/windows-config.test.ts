@@ -114,9 +114,14 @@ describe('type: rdp', () => {
     expect(refused[0]).toContain('grant_groups is not used for rdp integration "desktops"');
   });
 
-  it('refuses domain: granting through a windows-dc domain account is not supported yet', () => {
-    const refused = messages([...DC(), ...RDP('{ name: ws-1, host: 10.0.0.7 }', ['    domain: corp'])]);
-    expect(refused).toHaveLength(1);
-    expect(refused[0]).toContain('domain: granting RDP servers through a windows-dc domain account is not supported yet');
+  it('takes domain: naming a windows-dc integration, and refuses one that names anything else', () => {
+    const config = parse([...DC(), ...RDP('{ name: ws-1, host: 10.0.0.7 }', ['    domain: corp'])]);
+    expect((config.integrations[1] as RdpIntegration).domain).toBe('corp');
+    expect((parse(['integrations:', ...RDP('{ name: ws-1, host: 10.0.0.7 }')]).integrations[0] as RdpIntegration).domain).toBeUndefined();
+    const unknown = messages([...DC(), ...RDP('{ name: ws-1, host: 10.0.0.7 }', ['    domain: nowhere'])]);
+    expect(unknown).toHaveLength(1);
+    expect(unknown[0]).toContain('domain must name a windows-dc integration, and "nowhere" is no integration (windows-dc integrations: corp)');
+    const itself = messages(['integrations:', ...RDP('{ name: ws-1, host: 10.0.0.7 }', ['    domain: desktops'])]);
+    expect(itself[0]).toContain('"desktops" is of type rdp');
   });
 });

@@ -185,6 +185,23 @@ export class Directory {
     await this.client.modify(account.dn, replace('accountExpires', toFileTime(epochMs)));
   }
 
+  /**
+   * The domain's NetBIOS name (CORP), as Windows servers name its accounts (CORP\kw-dev): nETBIOSName of the crossRef
+   * for the domain of base_dn in the configuration partition, which every authenticated account may read.
+   */
+  async netbiosName(): Promise<string> {
+    const { searchEntries: [rootDse] } = await this.client.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['configurationNamingContext'] });
+    const configuration = rootDse && first(rootDse, 'configurationNamingContext');
+    if (!configuration) throw new Error(`${this.address.url} does not name its configuration partition (configurationNamingContext)`);
+    const domainDn = formatDn(parseDn(this.address.baseDn).filter((r) => r.type === 'dc'));
+    const { searchEntries } = await this.client.search(formatDn([{ type: 'cn', value: 'Partitions' }, ...parseDn(configuration)]), {
+      scope: 'one', filter: `(&(objectClass=crossRef)(nCName=${escapeFilterValue(domainDn)}))`, attributes: ['nETBIOSName'],
+    });
+    const name = searchEntries[0] && first(searchEntries[0], 'nETBIOSName');
+    if (!name) throw new Error(`the directory at ${this.address.url} has no NetBIOS name for ${domainDn} (no crossRef with nETBIOSName under CN=Partitions)`);
+    return name;
+  }
+
   async deleteAccount(account: FoundAccount): Promise<void> {
     await this.client.del(account.dn);
   }

@@ -5,7 +5,9 @@
 // the groups away unless another live grant on the server gives them and, when none is left, disables the account,
 // sets a random password nobody learns and logs off its sessions. Cleanup deletes the account. What a grant needs
 // later (where the server is, the account, its groups) is stored with it; the admin password never is: it is read
-// from the live config by integration name each time.
+// from the live config by integration name each time. With `domain:` the account is instead the person's account in
+// that windows-dc domain (ad/domain-account.ts: created, expiring, disabled and deleted by the domain's rules, across
+// the domain's grants and these), added as DOMAIN\kw-<user> to the servers' groups; its password is set in the domain.
 import { readFileSync } from 'node:fs';
 import type { AccessContext } from '../../../access/context.js';
 import type { AccountCleanup, BoundGrant, CredentialView, GrantTarget, RevokeScope, TargetDriver } from '../../../access/target-driver.js';
@@ -17,6 +19,11 @@ import { DEFAULT_GROUP, type AccessConfig, type RdpIntegration } from '../../../
 import { grantsOfRequest, type Grant } from '../../../store/grants.js';
 import { latestPasswordCredential, passwordMessageSentAt } from '../../../store/password-credentials.js';
 import { liveGrantsOfPerson } from '../../../store/windows-accounts.js';
+import type { Directory } from '../ad/directory.js';
+import {
+  deleteDomainAccount, domainAccountDue, domainAccountRef, prepareAccount, releaseAccount, setAccountPassword, withDomainAccount,
+  type DomainAccountRef,
+} from '../ad/domain-account.js';
 import type { AccessRequest } from '../../../store/requests.js';
 import { KeyedMutex } from '../../ssh/keyed-mutex.js';
 import {
@@ -37,6 +44,8 @@ export interface RdpGrantAccount {
   account: string;
   groups: string[];
   cleanupAfterDays: number;
+  /** Set when the integration grants through a windows-dc domain: the account is that domain's, not a local one. */
+  domain?: { integration: string };
 }
 
 export interface RdpDriverDeps {
@@ -108,6 +117,15 @@ export function rdpDriver(deps: RdpDriverDeps): TargetDriver {
     return new Date(Math.max(atLeast, ...live.map((g) => g.expiresAt)));
   }
 
+  /**
+   * For a grant through a domain: binds to the domain (windows-dc integration as the config has it now: its address,
+   * OU and bind password) and runs `work` on the person's domain account, with the domain's NetBIOS name.
+   */
+  function inDomain<T>(ctx: AccessContext, grant: Grant, work: (dir: Directory, ref: DomainAccountRef, netbios: string) => Promise<T>): Promise<T> {
+    const ref = domainRefOf(ctx, grant);
+    return withDomainAccount(ctx, deps.env, ref, async (dir) => work(dir, ref, await dir.netbiosName()));
+  }
+
   /** Grants the account on the grant's server with `password`: created or taken up, enabled, in its groups, expiring. */
   async function grantOn(ctx: AccessContext, grant: Grant, password: string, expiresAt: number): Promise<void> {
     const a = accountOf(grant);
@@ -137,6 +155,7 @@ export function rdpDriver(deps: RdpDriverDeps): TargetDriver {
         ...(integration.tlsCaFile !== undefined && { tlsCaFile: integration.tlsCaFile }),
         account: windowsAccountName(grant.linuxUser), groups: grant.groups.filter((g) => g !== DEFAULT_GROUP),
         cleanupAfterDays: integration.cleanupAfterDays,
+        ...(integration.domain !== undefined && { domain: { integration: integration.domain } }),
       };
       return { kind: RDP_KIND, address: `${server.useSsl ? 'https' : 'http'}://${server.host}:${server.winrmPort}`, account: { ...account } };
     },
@@ -144,6 +163,15 @@ export function rdpDriver(deps: RdpDriverDeps): TargetDriver {
     async provision(ctx, grant) {
       if (accountOf(grant).groups.length === 0) {
         throw new UserError('config_invalid', `a grant on ${grant.server} names no Windows group: set user_groups on rdp integration ${grant.integration} (default [Remote Desktop Users])`);
+      }
+      const a = accountOf(grant);
+      if (a.domain) {
+        // The domain account made ready (created, expiring, enabled) first, then added to the server's groups.
+        await inDomain(ctx, grant, async (dir, ref, netbios) => {
+          await prepareAccount(ctx, dir, ref, grant.linuxUser, grant.expiresAt);
+          await onAccount(grant, () => grantAccount(serverOf(grant), settingsFor(ctx, grant), { name: a.account, domain: netbios }, null, a.groups, null));
+        });
+        return;
       }
       // A password nobody is told: the requester's is made and set when the message is sent.
       await onAccount(grant, () => grantOn(ctx, grant, generatePassword(), grant.expiresAt));
@@ -164,10 +192,7 @@ export function rdpDriver(deps: RdpDriverDeps): TargetDriver {
       return passwordView({
         title: 'Remote Desktop access', requestId: request.id, credentialId, account: login, validUntil: request.accessExpiresAt!,
         targets: active.map((g) => g.server),
-        connect: active.map((g) => {
-          const a = accountOf(g);
-          return { target: g.server, lines: [`host: ${a.host}`, `port: ${a.rdpPort}`, `user: ${a.account}`, ...rdpConnectLines(`${g.server}.rdp`, a.host, a.rdpPort, a.account)] };
-        }),
+        connect: connectOf(active, login),
         connectHint: 'log in over Remote Desktop with this account and password',
         notReady: grants.filter((g) => g.state === 'provisioning' || g.state === 'provision_failed').map((g) => g.server),
         notes: integration?.customAccessDetails ? [integration.customAccessDetails] : [],
@@ -179,14 +204,36 @@ export function rdpDriver(deps: RdpDriverDeps): TargetDriver {
       const active = grantsOfRequest(ctx.db, request.id).filter((g) => g.state === 'active' && g.targetKind === RDP_KIND);
       if (active.length === 0) return undefined;
       const password = generatePassword();
+      const first = active[0]!;
+      if (accountOf(first).domain) {
+        // One domain account for every server of the request: its password is set once, in the domain.
+        const login = await inDomain(ctx, first, async (dir, ref, netbios) =>
+          (await setAccountPassword(ctx, dir, ref, first.linuxUser, password, request.accessExpiresAt ?? first.expiresAt) ? `${netbios}\\${ref.account}` : undefined));
+        if (login === undefined) return undefined; // revoked meanwhile
+        return withPassword({
+          ...view, account: login, connect: connectOf(active, login),
+          scope: `The password is your domain account ${login}'s (a newer one from Keyway replaces it); it opens the servers of this request`,
+        }, password);
+      }
       // Every server or none: a message whose password does not work on one of its servers is never sent.
       await Promise.all(active.map((grant) => onAccount(grant, () => grantOn(ctx, grant, password, request.accessExpiresAt ?? grant.expiresAt))));
       return withPassword(view, password);
     },
 
     async revoke(ctx, grant, scope) {
+      const a = accountOf(grant);
+      if (a.domain) {
+        // Out of the server's groups first; the domain account is disabled only when no grant in the domain is left.
+        await inDomain(ctx, grant, async (dir, ref, netbios) => {
+          await onAccount(grant, async () => {
+            const { loggedOff } = await revokeAccount(serverOf(grant), settingsFor(ctx, grant), { name: a.account, domain: netbios }, a.groups, keptGroups(a, scope), null);
+            if (loggedOff > 0) ctx.logger.info({ integration: grant.integration, server: grant.server, account: a.account, sessions: loggedOff }, 'logged off the account\'s sessions');
+          });
+          await releaseAccount(ctx, dir, ref, grant.linuxUser, grant.id);
+        });
+        return {};
+      }
       await onAccount(grant, async () => {
-        const a = accountOf(grant);
         const { loggedOff } = await revokeAccount(serverOf(grant), settingsFor(ctx, grant), { name: a.account }, a.groups, keptGroups(a, scope), generatePassword());
         if (loggedOff > 0) ctx.logger.info({ integration: grant.integration, server: grant.server, account: a.account, sessions: loggedOff }, 'logged off the account\'s sessions');
       });
@@ -196,13 +243,22 @@ export function rdpDriver(deps: RdpDriverDeps): TargetDriver {
     accountsToClean(ctx, revoked, live, now) {
       const byAccount = new Map<string, BoundGrant[]>();
       for (const g of revoked) {
-        const key = `${g.integration}\u0000${g.server}\u0000${accountOf(g).account}`;
+        const { domain, account } = accountOf(g);
+        // A domain account is one per domain and person, whatever the server: nothing of it lives on the servers.
+        const key = domain ? `domain\u0000${domain.integration}\u0000${account}` : `${g.integration}\u0000${g.server}\u0000${account}`;
         byAccount.set(key, [...(byAccount.get(key) ?? []), g]);
       }
       const due: AccountCleanup[] = [];
       for (const grants of byAccount.values()) {
         const sample = grants[0]!;
-        const { account, cleanupAfterDays } = accountOf(sample);
+        const { account, cleanupAfterDays, domain } = accountOf(sample);
+        if (domain) {
+          // The windows-dc rule: only when no grant of the person in the domain, of either kind, needs the account.
+          const dc = findIntegration(ctx.config(), domain.integration);
+          if (dc?.type !== 'windows-dc' || !domainAccountDue(ctx, domainAccountRef(dc, sample.linuxUser), sample.linuxUser, now)) continue;
+          due.push({ grants, audit: { action: 'windows.account_deleted', subject: `windows-dc:${domain.integration}`, details: { account, via: sample.integration, grants: grants.map((g) => g.id) } } });
+          continue;
+        }
         const days = findIntegration(ctx.config(), sample.integration)?.cleanupAfterDays ?? cleanupAfterDays;
         if (now - Math.max(...grants.map((g) => g.revokedAt ?? 0)) < days * DAY_MS) continue;
         if (live.some((g) => g.integration === sample.integration && g.server === sample.server && g.linuxUser === sample.linuxUser)) continue;
@@ -213,6 +269,10 @@ export function rdpDriver(deps: RdpDriverDeps): TargetDriver {
 
     async cleanUp(ctx, cleanup) {
       const sample = cleanup.grants[0]!;
+      if (accountOf(sample).domain) {
+        await inDomain(ctx, sample, (dir, ref) => deleteDomainAccount(ctx, dir, ref));
+        return;
+      }
       await onAccount(sample, async () => {
         const { deleted } = await deleteAccount(serverOf(sample), settingsFor(ctx, sample), { name: accountOf(sample).account });
         if (deleted) ctx.logger.info({ integration: sample.integration, server: sample.server, account: accountOf(sample).account }, 'deleted the Windows account');
@@ -224,6 +284,24 @@ export function rdpDriver(deps: RdpDriverDeps): TargetDriver {
       return `${a?.account ?? windowsAccountName(grant.linuxUser)} on ${grant.server} (${grant.targetAddress ?? grant.integration})`;
     },
   };
+}
+
+/** How each server is opened as `user`: host, port, user and the .rdp file. */
+function connectOf(grants: Grant[], user: string): CredentialView['connect'] {
+  return grants.map((g) => {
+    const a = accountOf(g);
+    return { target: g.server, lines: [`host: ${a.host}`, `port: ${a.rdpPort}`, `user: ${user}`, ...rdpConnectLines(`${g.server}.rdp`, a.host, a.rdpPort, user)] };
+  });
+}
+
+/** The grant's domain account, from its windows-dc integration as the config has it now. */
+function domainRefOf(ctx: AccessContext, grant: Grant): DomainAccountRef {
+  const name = accountOf(grant).domain!.integration;
+  const domain = findIntegration(ctx.config(), name);
+  if (domain?.type !== 'windows-dc') {
+    throw new UserError('config_invalid', `windows-dc integration ${name}, through which rdp integration ${grant.integration} grants ${grant.server}, is no longer in the config: restore it (with its bind password) so Keyway can reach the domain; the domain controller refuses the account after its accountExpires anyway`);
+  }
+  return domainAccountRef(domain, grant.linuxUser);
 }
 
 /** What the account keeps on the server: the groups other live grants there give; with another grant live, never none. */

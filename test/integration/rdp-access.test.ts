@@ -21,7 +21,7 @@ import { FakeWinrm } from '../helpers/fake-winrm.js';
 import { makeTestTls, type TestTls } from '../helpers/fake-winrm-tls.js';
 import { runKeyway } from '../helpers/run-keyway.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-import { PEOPLE, approvalMessageOf, callText, capturedLogger, dmChannel, requestByCommand, startSlackRig, type SlackRig } from './slack-harness.js';
+import { PEOPLE, approveAs, callText, capturedLogger, dmChannel, passwordFromDm, requestByCommand, startSlackRig, type SlackRig } from './slack-harness.js';
 
 const ADMIN_PASSWORD = 'Adm1n-S3cret!winrm';
 const RDU = 'Remote Desktop Users';
@@ -39,24 +39,7 @@ describe('rdp servers through Slack, against WinRM stand-ins', () => {
 
   const dmTexts = (userId: string) => slack.fake.callsTo('chat.postMessage').filter((c) => c.response.channel === dmChannel(userId)).map(callText);
 
-  /** The password in the latest credential DM (after call `fromCall`): the preformatted block after "Your password". */
-  function passwordFromDm(userId: string, fromCall = 0): string {
-    const calls = slack.fake.callsTo('chat.postMessage').slice(fromCall).filter((c) => c.response.channel === dmChannel(userId) && callText(c).includes('Your password'));
-    const call = calls.at(-1);
-    expect(call, 'the credential DM').toBeDefined();
-    const blocks = (call!.body as { blocks: Array<{ type: string; text?: { text: string }; elements?: Array<{ elements?: Array<{ text?: string }> }> }> }).blocks;
-    const at = blocks.findIndex((b) => b.text?.text.includes('Your password'));
-    const password = blocks[at + 1]?.elements?.[0]?.elements?.[0]?.text;
-    expect(password, 'the password block').toMatch(/^\S{24}$/);
-    return password!;
-  }
 
-  async function approve(requestId: number): Promise<void> {
-    await slack.slack.click(PEOPLE.lead.id, 'keyway_approve', String(requestId), approvalMessageOf(slack, requestId, PEOPLE.lead.id));
-    await slack.settle();
-    await slack.engine.idle();
-    await slack.settle();
-  }
 
   function expectNowhereElse(password: string, userId: string): void {
     const elsewhere = slack.fake.calls.filter((c) => c.response.channel !== dmChannel(userId)).map(callText);
@@ -115,10 +98,10 @@ describe('rdp servers through Slack, against WinRM stand-ins', () => {
 
   it('DMs a password that logs on to both servers, with host, port, user and the .rdp file; expiry takes it back and logs off; cleanup deletes', async () => {
     const id = await requestByCommand(slack, PEOPLE.dev.id, 'request win-1,win-2 1h INC-17 check the desktops');
-    await approve(id);
+    await approveAs(slack, PEOPLE.lead.id, id);
     expect(grantsOfRequest(slack.ctx.db, id).map((g) => [g.server, g.state, g.lastError])).toEqual([['win-1', 'active', null], ['win-2', 'active', null]]);
 
-    const password = passwordFromDm(PEOPLE.dev.id);
+    const password = passwordFromDm(slack, PEOPLE.dev.id);
     const dm = dmTexts(PEOPLE.dev.id).find((t) => t.includes(password))!;
     for (const part of ['Remote Desktop access', 'host: 127.0.0.1', 'port: 3389', 'user: kw-dev', 'full address:s:127.0.0.1:3389', 'username:s:kw-dev', 'win-1.rdp', 'win-2.rdp']) {
       expect(dm, part).toContain(part);
@@ -158,10 +141,10 @@ describe('rdp servers through Slack, against WinRM stand-ins', () => {
 
   it('a revoke keeps the account while another request on the server lives; the last revoke ends it', async () => {
     const first = await requestByCommand(slack, PEOPLE.dev.id, 'request win-1 1h INC-19 first');
-    await approve(first);
+    await approveAs(slack, PEOPLE.lead.id, first);
     const second = await requestByCommand(slack, PEOPLE.dev.id, 'request win-1 2h INC-19 second');
-    await approve(second);
-    const password = passwordFromDm(PEOPLE.dev.id); // the latest password is the one that works
+    await approveAs(slack, PEOPLE.lead.id, second);
+    const password = passwordFromDm(slack, PEOPLE.dev.id); // the latest password is the one that works
     expect(win1.logonWorks('kw-dev', password)).toBe(true);
     expect(win1.account('kw-dev')!.expires?.getTime()).toBe(getRequest(slack.ctx.db, second)!.accessExpiresAt);
     const session = win1.addSession('kw-dev');
@@ -186,13 +169,13 @@ describe('rdp servers through Slack, against WinRM stand-ins', () => {
   it('refuses an account of the same name without Keyway\'s marker and leaves it as it was; the other server still works', async () => {
     const before = { ...win2.account('kw-ana')! };
     const id = await requestByCommand(slack, PEOPLE.ana.id, 'request win-1,win-2 1h INC-18 reports');
-    await approve(id);
+    await approveAs(slack, PEOPLE.lead.id, id);
     const grants = grantsOfRequest(slack.ctx.db, id);
     expect(grants.map((g) => [g.server, g.state])).toEqual([['win-1', 'active'], ['win-2', 'provision_failed']]);
     expect(grants[1]!.lastError).toContain('Keyway did not create it');
     expect(win2.account('kw-ana')).toEqual(before);
     expect(win2.isMember(RDU, 'kw-ana')).toBe(false);
-    const password = passwordFromDm(PEOPLE.ana.id);
+    const password = passwordFromDm(slack, PEOPLE.ana.id);
     expect(win1.logonWorks('kw-ana', password)).toBe(true);
     expect(win2.logonWorks('kw-ana', password)).toBe(false);
     const dm = dmTexts(PEOPLE.ana.id).find((t) => t.includes(password))!;
@@ -210,9 +193,9 @@ describe('rdp servers through Slack, against WinRM stand-ins', () => {
     win2.accounts.delete('kw-ana');
     const id = await requestByCommand(slack, PEOPLE.ana.id, 'request win-1,win-2 1h INC-22 later');
     win2.addAccount('kw-ana', 'Her0wn-password!', 'not Keyway\'s');
-    await approve(id);
+    await approveAs(slack, PEOPLE.lead.id, id);
     expect(grantsOfRequest(slack.ctx.db, id).map((g) => g.state)).toEqual(['active', 'provision_failed']);
-    const first = passwordFromDm(PEOPLE.ana.id);
+    const first = passwordFromDm(slack, PEOPLE.ana.id);
 
     win2.accounts.delete('kw-ana'); // the admin removes the account in the way
     const sentBefore = slack.fake.callsTo('chat.postMessage').length;
@@ -222,7 +205,7 @@ describe('rdp servers through Slack, against WinRM stand-ins', () => {
     await slack.engine.idle();
     await slack.settle();
     expect(grantsOfRequest(slack.ctx.db, id).map((g) => g.state)).toEqual(['active', 'active']);
-    const second = passwordFromDm(PEOPLE.ana.id, sentBefore);
+    const second = passwordFromDm(slack, PEOPLE.ana.id, sentBefore);
     expect(second).not.toBe(first);
     expect(win1.logonWorks('kw-ana', second)).toBe(true);
     expect(win2.logonWorks('kw-ana', second)).toBe(true);
@@ -236,8 +219,8 @@ describe('rdp servers through Slack, against WinRM stand-ins', () => {
 
   it('refuses to revoke without the integration in the config (so the sweeper retries), and revokes once it is back', async () => {
     const id = await requestByCommand(slack, PEOPLE.dev.id, 'request win-2 1h INC-23 config');
-    await approve(id);
-    const password = passwordFromDm(PEOPLE.dev.id);
+    await approveAs(slack, PEOPLE.lead.id, id);
+    const password = passwordFromDm(slack, PEOPLE.dev.id);
     const ctx = slack.ctx as { config: () => AccessConfig };
     const config = ctx.config();
     ctx.config = () => ({ ...config, integrations: [] });

@@ -20,7 +20,7 @@ import { makeTestTls } from '../helpers/fake-winrm-tls.js';
 import { delegatedConnector } from '../helpers/samba-connector.js';
 import { sambaSkipReason, startSambaDc, type SambaDc } from '../helpers/samba-dc.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-import { PEOPLE, approvalMessageOf, callText, capturedLogger, dmChannel, requestByCommand, startSlackRig, type SlackRig } from './slack-harness.js';
+import { PEOPLE, approveAs, callText, capturedLogger, dmChannel, passwordFromDm, requestByCommand, startSlackRig, type SlackRig } from './slack-harness.js';
 
 const skip = sambaSkipReason();
 const OU = 'OU=Keyway,DC=keyway,DC=test';
@@ -39,23 +39,7 @@ describe.skipIf(skip !== undefined)(`rdp through a windows-dc domain, real Samba
   const dmTexts = (userId: string) => slack.fake.callsTo('chat.postMessage').filter((c) => c.response.channel === dmChannel(userId)).map(callText);
   const account = async (name: string) => (await dc.search('DC=keyway,DC=test', `(sAMAccountName=${name})`, ['memberOf', 'userAccountControl', 'accountExpires', 'description']))[0];
 
-  /** The password in the latest credential DM: the preformatted block after "Your password". */
-  function passwordFromDm(userId: string): string {
-    const call = slack.fake.callsTo('chat.postMessage').filter((c) => c.response.channel === dmChannel(userId) && callText(c).includes('Your password')).at(-1);
-    expect(call, 'the credential DM').toBeDefined();
-    const blocks = (call!.body as { blocks: Array<{ type: string; text?: { text: string }; elements?: Array<{ elements?: Array<{ text?: string }> }> }> }).blocks;
-    const at = blocks.findIndex((b) => b.text?.text.includes('Your password'));
-    const password = blocks[at + 1]?.elements?.[0]?.elements?.[0]?.text;
-    expect(password, 'the password block').toMatch(/^\S{24}$/);
-    return password!;
-  }
 
-  async function approve(requestId: number): Promise<void> {
-    await slack.slack.click(PEOPLE.lead.id, 'keyway_approve', String(requestId), approvalMessageOf(slack, requestId, PEOPLE.lead.id));
-    await slack.settle();
-    await slack.engine.idle();
-    await slack.settle();
-  }
 
   beforeAll(async () => {
     dc = await startSambaDc();
@@ -110,11 +94,11 @@ describe.skipIf(skip !== undefined)(`rdp through a windows-dc domain, real Samba
 
   it('adds KEYWAY\\kw-dev to Remote Desktop Users with a DMed password that binds to the DC; revoke takes it out and disables the account', async () => {
     const id = await requestByCommand(slack, PEOPLE.dev.id, 'request win-1 1h INC-17 check the desktop');
-    await approve(id);
+    await approveAs(slack, PEOPLE.lead.id, id);
     const [grant] = grantsOfRequest(slack.ctx.db, id);
     expect(grant!.state, grant!.lastError ?? '').toBe('active');
 
-    const password = passwordFromDm(PEOPLE.dev.id);
+    const password = passwordFromDm(slack, PEOPLE.dev.id);
     const dm = dmTexts(PEOPLE.dev.id).find((t) => t.includes(password))!;
     for (const part of ['Remote Desktop access', 'host: 127.0.0.1', 'port: 3389', 'user: KEYWAY\\kw-dev', 'full address:s:127.0.0.1:3389', 'username:s:KEYWAY\\kw-dev', 'win-1.rdp']) {
       expect(dm, part).toContain(JSON.stringify(part).slice(1, -1)); // the DM's text is the message's JSON
@@ -148,9 +132,9 @@ describe.skipIf(skip !== undefined)(`rdp through a windows-dc domain, real Samba
 
   it('keeps the domain account enabled while a windows-dc grant of the same person lives; cleanup deletes it after both ended', async () => {
     const adRequest = await requestByCommand(slack, PEOPLE.dev.id, 'request "Server Admins" 3h INC-18 domain work');
-    await approve(adRequest);
+    await approveAs(slack, PEOPLE.lead.id, adRequest);
     const rdpRequest = await requestByCommand(slack, PEOPLE.dev.id, 'request win-1 1h INC-18 and the desktop');
-    await approve(rdpRequest);
+    await approveAs(slack, PEOPLE.lead.id, rdpRequest);
     for (const id of [adRequest, rdpRequest]) {
       const [grant] = grantsOfRequest(slack.ctx.db, id);
       expect(grant!.state, grant!.lastError ?? '').toBe('active');
@@ -160,7 +144,7 @@ describe.skipIf(skip !== undefined)(`rdp through a windows-dc domain, real Samba
     expect(rdpEnd).toBeLessThan(adEnd);
     // The account lasts as long as the longest of the two grants, whichever came last.
     expect(fromFileTime((await account('kw-dev'))!.accountExpires![0]!)).toBe(adEnd);
-    const password = passwordFromDm(PEOPLE.dev.id); // the latest: the rdp request's, which replaced the first
+    const password = passwordFromDm(slack, PEOPLE.dev.id); // the latest: the rdp request's, which replaced the first
     expect(await dc.bindWorks('kw-dev@keyway.test', password)).toMatchObject({ ok: true });
     expect(win1.isMember(RDU, 'KEYWAY\\kw-dev')).toBe(true);
 

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
+import { expect } from 'vitest';
 import { createEngine, type Engine } from '../../src/access/engine.js';
 import { createGrantRunner } from '../helpers/grant-runner.js';
 import { createGrantRunner as createRunner } from '../../src/access/grant-runner.js';
@@ -154,6 +155,25 @@ export function approvalMessageOf(rig: Pick<SlackRig, 'ctx'>, requestId: number,
   const ref = chatMessagesOf<{ channel: string; ts: string }>(rig.ctx.db, 'slack', requestId, 'approval').find((m) => m.recipient === recipient)?.address;
   if (!ref) throw new Error(`no approval message of request ${requestId} for ${recipient}`);
   return { channel: ref.channel, ts: ref.ts };
+}
+
+/** The approver clicks Approve on the request's approval message; returns when the work it started has finished. */
+export async function approveAs(rig: SlackRig, approverId: string, requestId: number): Promise<void> {
+  await rig.slack.click(approverId, 'keyway_approve', String(requestId), approvalMessageOf(rig, requestId, approverId));
+  await rig.settle();
+  await rig.engine.idle();
+  await rig.settle();
+}
+
+/** The one-time password of the latest credential DM to this user (among Web API calls from `fromCall` on). */
+export function passwordFromDm(rig: SlackRig, userId: string, fromCall = 0): string {
+  const call = rig.fake.callsTo('chat.postMessage').slice(fromCall).filter((c) => c.response.channel === dmChannel(userId) && callText(c).includes('Your password')).at(-1);
+  expect(call, 'the credential DM').toBeDefined();
+  const blocks = (call!.body as { blocks: Array<{ type: string; text?: { text: string }; elements?: Array<{ elements?: Array<{ text?: string }> }> }> }).blocks;
+  const at = blocks.findIndex((b) => b.text?.text.includes('Your password'));
+  const password = blocks[at + 1]?.elements?.[0]?.elements?.[0]?.text;
+  expect(password, 'the password block (after "Your password")').toMatch(/^\S{24}$/);
+  return password!;
 }
 
 /** What submitted modals were updated to show after the "working on it" acknowledgement, newest last. */

@@ -18,7 +18,7 @@ import { accessConfig, flow } from '../helpers/access-config.js';
 import { runKeyway } from '../helpers/run-keyway.js';
 import { sambaSkipReason, startSambaDc, type SambaDc } from '../helpers/samba-dc.js';
 import { delegatedConnector } from '../helpers/samba-connector.js';
-import { PEOPLE, approvalMessageOf, callText, capturedLogger, dmChannel, requestByCommand, startSlackRig, type SlackRig } from './slack-harness.js';
+import { PEOPLE, approveAs, callText, capturedLogger, dmChannel, passwordFromDm, requestByCommand, startSlackRig, type SlackRig } from './slack-harness.js';
 
 const skip = sambaSkipReason();
 const OU = 'OU=Keyway,DC=keyway,DC=test';
@@ -35,24 +35,7 @@ describe.skipIf(skip !== undefined)(`windows-dc against a real Samba AD DC, thro
   const dmTexts = (userId: string) => slack.fake.callsTo('chat.postMessage').filter((c) => c.response.channel === dmChannel(userId)).map(callText);
   const account = async (name: string) => (await dc.search('DC=keyway,DC=test', `(sAMAccountName=${name})`, ['memberOf', 'userAccountControl', 'accountExpires', 'description', 'pwdLastSet']))[0];
 
-  /** The password in the credential DM: the preformatted block after "Your password". */
-  function passwordFromDm(userId: string, nth: 0 | 1 = 0, fromCall = 0): string {
-    const calls = slack.fake.callsTo('chat.postMessage').slice(fromCall).filter((c) => c.response.channel === dmChannel(userId) && callText(c).includes('Your password'));
-    const call = nth === 0 ? calls[0] : calls.at(-1);
-    expect(call, 'the credential DM').toBeDefined();
-    const blocks = (call!.body as { blocks: Array<{ type: string; text?: { text: string }; elements?: Array<{ elements?: Array<{ text?: string }> }> }> }).blocks;
-    const at = blocks.findIndex((b) => b.text?.text.includes('Your password'));
-    const password = blocks[at + 1]?.elements?.[0]?.elements?.[0]?.text;
-    expect(password, 'the password block').toMatch(/^\S{24}$/);
-    return password!;
-  }
 
-  async function approve(requestId: number): Promise<void> {
-    await slack.slack.click(PEOPLE.lead.id, 'keyway_approve', String(requestId), approvalMessageOf(slack, requestId, PEOPLE.lead.id));
-    await slack.settle();
-    await slack.engine.idle();
-    await slack.settle();
-  }
 
   beforeAll(async () => {
     dc = await startSambaDc();
@@ -93,11 +76,11 @@ describe.skipIf(skip !== undefined)(`windows-dc against a real Samba AD DC, thro
 
   it('grants the group with a DMed password that binds, and after expiry the password fails, the account is out and disabled, then deleted', async () => {
     const id = await requestByCommand(slack, PEOPLE.dev.id, 'request "Server Admins" 1h INC-17 check the domain');
-    await approve(id);
+    await approveAs(slack, PEOPLE.lead.id, id);
     const [grant] = grantsOfRequest(slack.ctx.db, id);
     expect(grant!.state, grant!.lastError ?? '').toBe('active');
 
-    const password = passwordFromDm(PEOPLE.dev.id);
+    const password = passwordFromDm(slack, PEOPLE.dev.id);
     const dm = dmTexts(PEOPLE.dev.id).find((t) => t.includes(password))!;
     expect(dm).toContain('kw-dev@keyway.test');
     expect(dm).toContain(dc.ldapsUrl);
@@ -138,10 +121,10 @@ describe.skipIf(skip !== undefined)(`windows-dc against a real Samba AD DC, thro
 
   it('keeps the account while another request still gives a group: a revoke takes only its own group away', async () => {
     const first = await requestByCommand(slack, PEOPLE.dev.id, 'request "Server Admins" 1h INC-19 first');
-    await approve(first);
+    await approveAs(slack, PEOPLE.lead.id, first);
     const second = await requestByCommand(slack, PEOPLE.dev.id, 'request "SQL Readers" 2h INC-19 second');
-    await approve(second);
-    const password = passwordFromDm(PEOPLE.dev.id, 1); // the latest password is the one that works
+    await approveAs(slack, PEOPLE.lead.id, second);
+    const password = passwordFromDm(slack, PEOPLE.dev.id); // the latest password is the one that works
     expect((await account('kw-dev'))!.memberOf!.sort()).toEqual([`CN=SQL Readers,${USERS}`, `CN=Server Admins,${USERS}`]);
 
     await slack.slack.command(PEOPLE.dev.id, `revoke ${first}`);
@@ -165,7 +148,7 @@ describe.skipIf(skip !== undefined)(`windows-dc against a real Samba AD DC, thro
     const id = await requestByCommand(slack, PEOPLE.dev.id, 'request "Server Admins" 1h INC-20 again');
     const before = (await account('kw-dev'))!.pwdLastSet;
     slack.fake.refusePostsTo(dmChannel(PEOPLE.dev.id), 'fatal_error');
-    await approve(id);
+    await approveAs(slack, PEOPLE.lead.id, id);
     expect(grantsOfRequest(slack.ctx.db, id)[0]!.state).toBe('active');
     const undelivered = (await account('kw-dev'))!.pwdLastSet;
     expect(undelivered, 'a password was set for the message that failed').not.toEqual(before);
@@ -176,7 +159,7 @@ describe.skipIf(skip !== undefined)(`windows-dc against a real Samba AD DC, thro
     slack.engine.kick();
     await slack.engine.idle();
     await slack.settle();
-    const password = passwordFromDm(PEOPLE.dev.id, 1, sentBefore);
+    const password = passwordFromDm(slack, PEOPLE.dev.id, sentBefore);
     expect((await account('kw-dev'))!.pwdLastSet).not.toEqual(undelivered);
     expect(await dc.bindWorks('kw-dev@keyway.test', password)).toMatchObject({ ok: true });
   }, 120_000);
@@ -220,7 +203,7 @@ describe.skipIf(skip !== undefined)(`windows-dc against a real Samba AD DC, thro
   it('refuses an account of the same name outside Keyway\'s OU and leaves it as it was', async () => {
     const before = await account('kw-ana');
     const id = await requestByCommand(slack, PEOPLE.ana.id, 'request "SQL Readers" 1h INC-18 read the reports');
-    await approve(id);
+    await approveAs(slack, PEOPLE.lead.id, id);
     const [grant] = grantsOfRequest(slack.ctx.db, id);
     expect(grant!.state).toBe('provision_failed');
     expect(grant!.lastError).toContain(`outside Keyway's OU ${OU}`);

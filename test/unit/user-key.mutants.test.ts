@@ -5,7 +5,7 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import sshpk from 'sshpk';
 import { describe, expect, it } from 'vitest';
 import { looksLikePrivateKey, parseUserPublicKey } from '../../src/ca/user-key.js';
-import { sshString } from '../../src/ca/ssh-wire.js';
+import { sshMpintFromUnsigned, sshString } from '../../src/ca/ssh-wire.js';
 import { userErrorOf } from '../helpers/user-error.js';
 
 const HOW_TO_GET_ONE =
@@ -88,6 +88,19 @@ describe('parseUserPublicKey: the reason for each refusal', () => {
     );
     const padded = Buffer.concat([Buffer.from(ed25519Base64(), 'base64'), Buffer.alloc(4)]).toString('base64');
     expect(refusal(`ssh-ed25519 ${padded}`)).toBe("The ssh-ed25519 key's data is malformed (extra or non-canonical bytes).");
+  });
+
+  it('an RSA key outside 2048 to 4096 bits (a public modulus need not be a real one to be read)', () => {
+    const rsaLine = (bits: number) => {
+      const modulus = Buffer.alloc(bits / 8, 0x5a);
+      modulus[0] = 0x80;
+      modulus[modulus.length - 1] = 0x01;
+      return `ssh-rsa ${Buffer.concat([sshString('ssh-rsa'), sshMpintFromUnsigned(Buffer.from([1, 0, 1])), sshMpintFromUnsigned(modulus)]).toString('base64')}`;
+    };
+    expect(parseUserPublicKey(rsaLine(2048)).type).toBe('ssh-rsa');
+    expect(parseUserPublicKey(rsaLine(4096)).type).toBe('ssh-rsa');
+    expect(refusal(rsaLine(2040))).toBe('That RSA key has only 2040 bits; at least 2048 are needed.');
+    expect(refusal(rsaLine(4104))).toBe('That RSA key has 4104 bits; at most 4096 are accepted (its certificate would not fit in a chat message).');
   });
 
   it('an RSA key below 2048 bits', () => {

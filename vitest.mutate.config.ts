@@ -20,6 +20,7 @@ const PURE_PART_TESTS = [
   'test/unit/config-schema.test.ts',
   'test/unit/config-secrets.test.ts',
   'test/unit/config-watch.test.ts',
+  'test/unit/issue-messages.test.ts',
   // src/core
   'test/unit/duration.test.ts',
   'test/unit/lifecycle.test.ts',

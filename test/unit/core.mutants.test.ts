@@ -61,6 +61,8 @@ describe('user names', () => {
       'Cannot derive a Linux username from "añа@example.com": it has characters outside a-z, 0-9, ".", "_", "-". Ask an admin to set linux_user for this person under people: in the config.',
     );
     expect(() => usernameForEmail('@example.com')).toThrow(/Cannot derive a Linux username/);
+    expect(() => usernameForEmail('ñana@example.com')).toThrow(/Cannot derive a Linux username/);
+    expect(usernameForEmail('a1-b@example.com')).toBe('a1-b');
   });
 
   it('reports each later e-mail that lands on a taken name, but not the same e-mail twice or one that cannot be derived', () => {
@@ -78,6 +80,17 @@ describe('Linux group names and shells', () => {
     expect([...PRIVILEGED_GROUPS.keys()].sort()).toEqual([
       'adm', 'admin', 'disk', 'docker', 'incus-admin', 'kmem', 'libvirt', 'lxc', 'lxd', 'microk8s', 'shadow', 'staff', 'sudo', 'systemd-journal', 'wheel',
     ]);
+  });
+
+  it('gives every root-equivalent group its own reason, in the refusal', () => {
+    for (const [group, reason] of PRIVILEGED_GROUPS) {
+      expect(reason.length, group).toBeGreaterThan(30);
+      const error = userErrorOf(() => validateGrantableGroup(group, { allowPrivileged: false, integration: 'prod' }));
+      expect(error.code).toBe('config_invalid');
+      expect(error.message).toBe(
+        `the group "${group}" is root-equivalent (${reason}): remove it, or set allow_privileged_groups: true on integration "prod" if everyone it grants may act as root.`,
+      );
+    }
   });
 
   it('says why a group is refused, and where to allow a root-equivalent one', () => {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Flow } from '../../src/core/model.js';
 import {
-  assertExtensionFits, assertMayDecide, assertReasonLength, assertStillMayDecide, certificateOptionsOf, describeSchedule, extensionAllowance,
+  approvedDuration, assertExtensionFits, assertMayDecide, assertReasonLength, assertStillMayDecide, certificateOptionsOf, describeSchedule, extensionAllowance,
   flowsForRequester, formatShiftEnd, integrationOf, isInAudience, isOnCallIn, onCallAutoApproval, planRequest, resolveApprovers,
   schedulesOfConfig, stillApprovers, whoDecides, type ApproverSet,
 } from '../../src/core/policy.js';
@@ -85,6 +85,17 @@ describe('planRequest refusals', () => {
   });
 });
 
+describe('an approver\'s duration', () => {
+  it('may equal or shorten what was asked, never lengthen it', () => {
+    expect(approvedDuration(HOUR, 8 * HOUR)).toBe(HOUR);
+    expect(approvedDuration(HOUR, 8 * HOUR, HOUR)).toBe(HOUR);
+    expect(approvedDuration(HOUR, 8 * HOUR, 60)).toBe(60);
+    const error = userErrorOf(() => approvedDuration(HOUR, 8 * HOUR, HOUR + 1));
+    expect(error.code).toBe('duration_too_long');
+    expect(error.message).toBe('An approver may shorten access, not lengthen it: 1h1s is more than the 1h requested.');
+  });
+});
+
 describe('reasons', () => {
   it('take 500 characters, counted as code points after trimming', () => {
     expect(() => assertReasonLength(undefined, 'reason')).not.toThrow();
@@ -142,6 +153,8 @@ describe('who may decide', () => {
   it('refuses the requester, a guest and an outsider, each with their reason', () => {
     const check = { requesterEmail: 'Dev@Example.com', approvers: approvers({ emails: ['lead@example.com'] }), allowSelfApproval: false };
     expect(userErrorOf(() => assertMayDecide(check, dev, 4)).message).toBe('You asked for request 4 yourself, so you cannot decide it: another approver must.');
+    expect(userErrorOf(() => assertMayDecide(check, dev, 4)).code).toBe('not_approver');
+    expect(userErrorOf(() => assertMayDecide(check, { email: 'lead@example.com', guest: true }, 4)).code).toBe('not_approver');
     expect(userErrorOf(() => assertMayDecide(check, { email: 'lead@example.com', guest: true }, 4)).message).toBe(
       'lead@example.com is a guest (or a bot) in the chat workspace, and guests never decide requests: a full member who approves request 4 must.',
     );

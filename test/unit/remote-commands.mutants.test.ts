@@ -1,7 +1,7 @@
 // The edges of the command builder and its values (src/targets/ssh/remote-commands.ts, remote-values.ts): batch
 // limits of every batch command, what each command says it is for, the exact argument words after the script, and
 // the boundaries of UIDs, principals and CA key lines. Written for the mutants that survived `npm run mutate`.
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   bootstrapCommand, checkBootstrapCommand, deleteAccountCommand, inspectAccountCommand, inspectAccountsCommand, MAX_BATCH_GRANTS,
   provisionBatchCommand, provisionPurpose, reconcileInspectCommand, revokeBatchCommand, revokePurpose, shellQuote, type RevokeSpec,
@@ -11,9 +11,15 @@ import {
 } from '../../src/targets/ssh/remote-values.js';
 import { userErrorOf } from '../helpers/user-error.js';
 
-const user = managedUserName('devhba');
+// Built inside the tests, not at import: a mutant that breaks them must fail a test, not the file's import (which
+// Stryker does not count as a kill).
 const CA_BASE64 = 'AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
-const ca = caPublicKeyLine(`ssh-ed25519 ${CA_BASE64} keyway-ca`);
+let user: ReturnType<typeof managedUserName>;
+let ca: ReturnType<typeof caPublicKeyLine>;
+beforeEach(() => {
+  user = managedUserName('devhba');
+  ca = caPublicKeyLine(`ssh-ed25519 ${CA_BASE64} keyway-ca`);
+});
 
 /** The words after the script: the $0 name, then each value single-quoted. */
 function afterScript(text: string): string {

@@ -62,7 +62,9 @@ describe('decodePrivateKey', () => {
 
   it('refuses base64 that is not of a key, and base64 with text around it', () => {
     const notKey = 'the connector key in here is neither a private key (-----BEGIN …) nor base64 of one (cat key.pem | base64)';
-    expect(userErrorOf(() => decodePrivateKey(Buffer.from('hello').toString('base64'), 'here')).message).toBe(notKey);
+    const notBase64OfKey = userErrorOf(() => decodePrivateKey(Buffer.from('hello').toString('base64'), 'here'));
+    expect(notBase64OfKey.code).toBe('key_invalid');
+    expect(notBase64OfKey.message).toBe(notKey);
     const encoded = Buffer.from(KEY).toString('base64');
     expect(userErrorOf(() => decodePrivateKey(`!${encoded}`, 'here')).message).toBe(notKey);
     expect(userErrorOf(() => decodePrivateKey(`${encoded}!`, 'here')).message).toBe(notKey);

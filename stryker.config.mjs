@@ -1,7 +1,8 @@
 // Mutation testing of the pure parts (`npm run mutate`; see docs/testing.md): StrykerJS changes one thing in the
 // code at a time and runs the unit tests that cover it; a mutant no test notices is a bug a change could bring in
-// unseen. Not part of `npm test` or CI: a full run takes about 50 minutes on two busy cores (run it with `nice`);
-// later runs are incremental. Reports land in reports/mutation/.
+// unseen. Not part of `npm test` or CI: a full run from scratch took 48 minutes on two cores shared with other
+// work (load 8-13, niced); later runs are incremental and take minutes (1-4 on 2026-12-01). Reports land in
+// reports/mutation/.
 // @ts-check
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 const config = {
@@ -28,7 +29,8 @@ const config = {
   // module re-imported to take effect. With ignoreStatic: true, this runner still ran most of them against their
   // covering tests WITHOUT re-importing, and reported 579 of them as survivors, among them ones the tests plainly
   // kill (an empty request transition table, which test/unit/lifecycle.test.ts catches). So they run with every
-  // unit test: most of the run's time, but results that can be trusted.
+  // test file that imports their module: most of the run's time (vitest.mutate.config.ts keeps that small), but
+  // results that can be trusted.
   ignoreStatic: false,
   concurrency: 2,
   // Re-runs only mutants whose code or covering tests changed since the last run.

@@ -21,6 +21,8 @@ const config = {
     'src/config/**/*.ts',
     'src/targets/ssh/remote-commands.ts',
     'src/targets/ssh/remote-values.ts',
+    'src/targets/windows/rdp/remote-commands.ts',
+    'src/targets/windows/rdp/rdp-values.ts',
   ],
   // What the sandbox copy of the project can do without: build output, data, reports, and the slow test kinds.
   ignorePatterns: ['dist', 'data', 'coverage', 'reports', 'bench', 'test/integration', 'test/e2e'],

@@ -21,6 +21,8 @@ const PURE_PART_TESTS = [
   'test/unit/config-secrets.test.ts',
   'test/unit/config-watch.test.ts',
   'test/unit/issue-messages.test.ts',
+  'test/unit/cloud-config.test.ts',
+  'test/unit/windows-config.test.ts',
   // src/core
   'test/unit/duration.test.ts',
   'test/unit/lifecycle.test.ts',
@@ -29,8 +31,10 @@ const PURE_PART_TESTS = [
   'test/unit/policy.test.ts',
   'test/unit/retry-and-warning-times.test.ts',
   'test/unit/username.test.ts',
-  // src/targets/ssh/remote-commands.ts and remote-values.ts
+  'test/unit/active-directory-names.test.ts',
+  // The remote-command builders: src/targets/ssh/remote-commands.ts and remote-values.ts, and rdp's PowerShell builder
   'test/unit/remote-commands.test.ts',
+  'test/unit/rdp-remote-commands.test.ts',
   // Tests written for mutants that survived (docs/testing.md), whatever module they pin down.
   'test/unit/*.mutants.test.ts',
 ];

@@ -61,6 +61,12 @@ function describe(issue: RawIssue, field: string): string | undefined {
       return `${field} must be ${issue.values.map((value) => JSON.stringify(value)).join(' or ')}`;
     case 'invalid_format':
       return `${field} has the wrong format`;
+    case 'invalid_key': {
+      // A map key the rules refuse: zod keeps the key rule's own sentence (an empty tag name) in a nested issue. One
+      // without a sentence of ours was described with an empty path, as about "the file": name the key instead.
+      const nested = issue.issues[0]?.message;
+      return nested !== undefined && !nested.startsWith('the file ') ? nested : `${field} is not a valid name`;
+    }
     default:
       return `${field} is not valid`;
   }

@@ -6,13 +6,14 @@ export const USERNAME_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 // Names that belong to the system or would confuse people and tools; never handed to a person.
 const RESERVED = new Set([
-  'root', 'daemon', 'bin', 'sys', 'sync', 'games', 'man', 'lp', 'mail', 'news', 'uucp', 'proxy', 'www-data',
+  'daemon', 'bin', 'sys', 'sync', 'games', 'man', 'lp', 'mail', 'news', 'uucp', 'proxy', 'www-data',
   'backup', 'list', 'irc', 'gnats', 'nobody', 'nogroup', 'systemd-network', 'systemd-resolve', 'systemd-timesync',
-  'messagebus', 'sshd', 'syslog', 'adm', 'admin', 'administrator', 'sudo', 'wheel', 'shadow', 'staff', 'users',
-  'operator', 'halt', 'shutdown', 'ftp', 'postgres', 'mysql', 'redis', 'nginx', 'apache', 'docker', 'ubuntu',
-  'debian', 'ec2-user', 'centos', 'fedora', 'admin', 'keyway', 'keyway-users', 'polkitd', 'tss', 'uuidd',
-  'tcpdump', 'landscape', 'lxd', 'dnsmasq', 'chrony', 'ntp', 'postfix', '_apt', 'avahi', 'cups', 'git',
-  // useradd gives each user a group of the same name: a person named like a privileged group would get that group.
+  'messagebus', 'sshd', 'syslog', 'administrator', 'users',
+  'operator', 'halt', 'shutdown', 'ftp', 'postgres', 'mysql', 'redis', 'nginx', 'apache', 'ubuntu',
+  'debian', 'ec2-user', 'centos', 'fedora', 'keyway', 'polkitd', 'tss', 'uuidd',
+  'tcpdump', 'landscape', 'dnsmasq', 'chrony', 'ntp', 'postfix', '_apt', 'avahi', 'cups', 'git',
+  // root, keyway-users, sudo, adm, admin, docker…: useradd gives each user a group of the same name, so a person
+  // named like a never-granted or privileged group would get that group.
   ...NEVER_GRANTED_GROUPS.keys(), ...PRIVILEGED_GROUPS.keys(),
 ]);
 

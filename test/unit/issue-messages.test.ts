@@ -84,6 +84,14 @@ describe('other issues', () => {
   });
 });
 
+describe('a map key the rules refuse', () => {
+  it("says the key rule's own sentence (an empty tag name), not that a nameless field is not valid", () => {
+    const tags = z.record(z.string().min(1, 'tag names must not be empty'), z.string());
+    expect(messageFor(tags, { '': 'prod' })).toBe('tag names must not be empty');
+    expect(messageFor(z.record(z.string().regex(/^a/), z.string()), { b: 'x' })).toBe('b is not a valid name');
+  });
+});
+
 describe('naming the field', () => {
   it('numbers list entries from 1, with the list they are in', () => {
     const schema = z.object({ servers: z.array(z.string()) });

@@ -3,7 +3,7 @@
 // the boundaries of UIDs, principals and CA key lines. Written for the mutants that survived `npm run mutate`.
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
-  bootstrapCommand, checkBootstrapCommand, deleteAccountCommand, inspectAccountCommand, inspectAccountsCommand, MAX_BATCH_GRANTS,
+  bootstrapCommand, checkBootstrapCommand, deleteAccountCommand, inspectAccountsCommand, MAX_BATCH_GRANTS,
   provisionBatchCommand, provisionPurpose, reconcileInspectCommand, revokeBatchCommand, revokePurpose, shellQuote, type RevokeSpec,
 } from '../../src/targets/ssh/remote-commands.js';
 import {
@@ -26,7 +26,7 @@ function afterScript(text: string): string {
   return text.slice(text.lastIndexOf("' keyway-") + 2);
 }
 
-const provisionSpec = (n: number) => ({ user, uid: uid(60_000 + n), shell: loginShell('/bin/bash'), principal: principal(`keyway-req-${n}`), groups: [] });
+const provisionSpec = (n: number) => ({ user, uid: uid(60_000 + n), shell: loginShell('/bin/bash'), principal: principal(`keyway-req-${n}`), groups: [], recorded: false });
 const revokeSpec = (n: number): RevokeSpec => ({ user, uid: uid(60_000 + n), principal: principal(`keyway-req-${n}`), groupsToRemove: [], endAccess: false });
 
 describe('batch limits', () => {
@@ -60,7 +60,6 @@ describe('what a command says it is for', () => {
   });
 
   it('names the account, the grant or the task of each single command', () => {
-    expect(inspectAccountCommand(user, { min: uid(60_000), max: uid(64_999) }).purpose).toBe('inspect the account devhba');
     expect(deleteAccountCommand(user, uid(60_001)).purpose).toBe('delete the account devhba');
     expect(bootstrapCommand(ca).purpose).toBe('bootstrap Keyway (CA key, principals directory, sshd drop-in, group)');
     expect(checkBootstrapCommand(ca).purpose).toBe("check Keyway's settings");
@@ -72,8 +71,7 @@ describe('what a command says it is for', () => {
 
 describe('the words after the script', () => {
   it('inspect never looks below the first regular UID, whatever range it is given', () => {
-    expect(afterScript(inspectAccountCommand(user, { min: 500 as Uid, max: uid(64_999) }).text)).toBe("keyway-inspect 'devhba' '1000' '64999'");
-    expect(afterScript(inspectAccountCommand(user, { min: uid(60_000), max: uid(64_999) }).text)).toBe("keyway-inspect 'devhba' '60000' '64999'");
+    expect(afterScript(inspectAccountsCommand([user], { min: uid(60_000), max: uid(64_999) }).text)).toBe("keyway-inspect-batch '60000' '64999' 'devhba'");
     expect(afterScript(inspectAccountsCommand([user], { min: 500 as Uid, max: uid(64_999) }).text)).toBe("keyway-inspect-batch '1000' '64999' 'devhba'");
   });
 

@@ -55,7 +55,7 @@ describe('integration settings', () => {
   });
 
   it('says which type an integration may have', () => {
-    expect(withIntegration('type: rdp')).toEqual(['type must be "ssh" (the only integration type)']);
+    expect(withIntegration('type: ldap')).toEqual(['type must be one of "ssh", "aws-ec2", "azure-vm", "rdp", "windows-dc"']);
     expect(messagesOf(yaml('integrations: [5]'))).toEqual(['entry 1 of integrations must be a map (key: value), not a whole number']);
   });
 

@@ -373,6 +373,27 @@ NL='
 val() { eval "v=\$$1"; }
 append() { eval "$1=\"\$$1\$2\""; }
 
+# Sets owner to the number of the first grant of user $1 among users_idx, or to $2 (this grant) when there is none.
+owner_of() {
+  owner=$2
+  for k in $users_idx; do
+    val "a_1_$k"
+    if [ "$v" = "$1" ]; then owner=$k; break; fi
+  done
+}
+
+# Adds each group of the comma-separated list $2 ("-": none) to gl_$1, the groups of user number $1, once.
+union_groups() {
+  [ "$2" != - ] || return 0
+  old_ifs=$IFS
+  IFS=,
+  for group in $2; do
+    val "gl_$1"
+    case " $v " in *" $group "*) ;; *) append "gl_$1" " $group" ;; esac
+  done
+  IFS=$old_ifs
+}
+
 # Records user $1's first failure: code $2, text $3 (on one line).
 fail_user() {
   val "code_$1"
@@ -510,11 +531,7 @@ index_batch() {
   while [ "$n" -lt "$count" ]; do
     n=$((n + 1))
     val "a_1_$n"
-    user=$v owner=$n
-    for k in $users_idx; do
-      val "a_1_$k"
-      if [ "$v" = "$user" ]; then owner=$k; break; fi
-    done
+    owner_of "$v" "$n"
     eval "o_$n=\$owner"
     if [ "$owner" = "$n" ]; then
       users_idx="$users_idx $n"
@@ -526,15 +543,7 @@ index_batch() {
     val "a_5_$n"
     [ "$v" = 1 ] || eval "end_$owner=0"
     val "a_4_$n"
-    if [ "$v" != - ]; then
-      old_ifs=$IFS
-      IFS=,
-      for group in $v; do
-        val "gl_$owner"
-        case " $v " in *" $group "*) ;; *) append "gl_$owner" " $group" ;; esac
-      done
-      IFS=$old_ifs
-    fi
+    union_groups "$owner" "$v"
   done
 }
 
@@ -824,11 +833,7 @@ index_provision() {
     val "gcode_$n"
     [ -z "$v" ] || continue
     val "a_1_$n"
-    user=$v owner=$n
-    for k in $users_idx; do
-      val "a_1_$k"
-      if [ "$v" = "$user" ]; then owner=$k; break; fi
-    done
+    owner_of "$v" "$n"
     eval "o_$n=\$owner"
     if [ "$owner" = "$n" ]; then
       users_idx="$users_idx $n"
@@ -839,15 +844,7 @@ index_provision() {
     val "a_4_$n"
     append "pl_$owner" "$v$NL"
     val "a_5_$n"
-    if [ "$v" != - ]; then
-      old_ifs=$IFS
-      IFS=,
-      for group in $v; do
-        val "gl_$owner"
-        case " $v " in *" $group "*) ;; *) append "gl_$owner" " $group" ;; esac
-      done
-      IFS=$old_ifs
-    fi
+    union_groups "$owner" "$v"
   done
 }
 

@@ -15,37 +15,52 @@ export interface AcknowledgementsFirst {
   /** An inbound chat request arrived; call the returned function once it has been answered (idempotent). */
   arrived(): () => void;
   /**
-   * Resolves when no inbound request is waiting for its answer, one waiter per turn of the event loop (so the
-   * requests that arrive meanwhile are answered between two pieces of work); after `maxWaitMs` regardless, so a
-   * steady stream of requests never starves the work.
+   * Resolves once no inbound request is waiting for its answer and none has arrived for `settleMs` (a burst is
+   * answered whole before its work begins), one waiter per turn of the event loop (so the requests that arrive
+   * meanwhile are answered between two pieces of work); after `maxWaitMs` regardless, so a steady stream of
+   * requests never starves the work.
    */
   quiet(): Promise<void>;
 }
 
-export function acknowledgementsFirst(maxWaitMs = 500): AcknowledgementsFirst {
+export interface AcknowledgementsOptions {
+  maxWaitMs?: number;
+  settleMs?: number;
+}
+
+export function acknowledgementsFirst({ maxWaitMs = 500, settleMs = 20 }: AcknowledgementsOptions = {}): AcknowledgementsFirst {
   let waiting = 0;
+  let lastArrival = Number.NEGATIVE_INFINITY;
   const queue: Array<{ resolve: () => void; since: number }> = [];
   let turn: NodeJS.Immediate | undefined;
-  let overdue: NodeJS.Timeout | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  /** Milliseconds until the oldest piece of work may go; 0 when it may go now. */
+  function holdFor(now: number): number {
+    const overdueIn = queue[0]!.since + maxWaitMs - now;
+    const settlesIn = waiting > 0 ? Number.POSITIVE_INFINITY : lastArrival + settleMs - now;
+    return Math.max(0, Math.min(overdueIn, settlesIn));
+  }
 
   // One waiter per turn of the event loop, from setImmediate (after the poll phase): requests that arrive
-  // meanwhile are read and answered between two pieces of work. While requests wait, work waits too, until
-  // the oldest piece has waited maxWaitMs: then it goes on one piece per turn, interleaved with the answers.
+  // meanwhile are read and answered between two pieces of work. While requests wait or keep arriving, work
+  // waits too, until the oldest piece has waited maxWaitMs: then it goes on one piece per turn, interleaved
+  // with the answers.
   function schedule(): void {
     if (turn || queue.length === 0) return;
-    const head = queue[0]!;
-    const left = head.since + maxWaitMs - performance.now();
-    if (waiting > 0 && left > 0) {
-      overdue ??= setTimeout(() => {
-        overdue = undefined;
+    const hold = holdFor(performance.now());
+    clearTimeout(timer);
+    timer = undefined;
+    if (hold > 0) {
+      timer = setTimeout(() => {
+        timer = undefined;
         schedule();
-      }, left).unref();
+      }, hold);
       return;
     }
     turn = setImmediate(() => {
       turn = undefined;
-      const stillWaiting = waiting > 0 && queue[0]!.since + maxWaitMs > performance.now();
-      if (!stillWaiting) queue.shift()!.resolve();
+      if (holdFor(performance.now()) === 0) queue.shift()!.resolve();
       schedule();
     });
   }
@@ -53,6 +68,7 @@ export function acknowledgementsFirst(maxWaitMs = 500): AcknowledgementsFirst {
   return {
     arrived() {
       waiting++;
+      lastArrival = performance.now();
       let answered = false;
       return () => {
         if (answered) return;

@@ -5,7 +5,7 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('acknowledgements first', () => {
   it('holds the work after an ack while another request waits for its answer, and lets it go once answered', async () => {
-    const acks = acknowledgementsFirst(60_000);
+    const acks = acknowledgementsFirst({ maxWaitMs: 60_000 });
     const answered = acks.arrived();
     let worked = false;
     const work = acks.quiet().then(() => (worked = true));
@@ -15,6 +15,22 @@ describe('acknowledgements first', () => {
     answered(); // answering twice counts once
     await work;
     expect(worked).toBe(true);
+  });
+
+  it('holds the work while a burst keeps arriving, even when each request is answered at once', async () => {
+    const acks = acknowledgementsFirst({ maxWaitMs: 60_000, settleMs: 40 });
+    let worked = false;
+    const work = acks.quiet().then(() => (worked = true));
+    const started = performance.now();
+    let lastArrival = started;
+    while (performance.now() - started < 100) {
+      acks.arrived()(); // answered as soon as it came
+      lastArrival = performance.now();
+      await new Promise<void>((resolve) => setTimeout(resolve, 5));
+      expect(worked).toBe(false);
+    }
+    await work;
+    expect(performance.now() - lastArrival).toBeGreaterThanOrEqual(35);
   });
 
   it('lets one piece of work go per turn of the event loop, in order', async () => {
@@ -28,7 +44,7 @@ describe('acknowledgements first', () => {
   });
 
   it('never starves the work under a steady stream of requests: it goes after the longest wait', async () => {
-    const acks = acknowledgementsFirst(50);
+    const acks = acknowledgementsFirst({ maxWaitMs: 50 });
     acks.arrived(); // never answered
     const started = performance.now();
     await acks.quiet();

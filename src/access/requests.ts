@@ -16,7 +16,7 @@ import { needsSshPublicKey } from '../core/model.js';
 import { appendAudit } from '../store/audit-log.js';
 import { currentKey, upsertPerson } from '../store/people.js';
 import {
-  decideRequest, getRequest, insertRequest, pendingRequestsOf, recordVote, setAccessExpiry, votesOf, type AccessRequest, type ApprovalVote,
+  decideRequest, getRequest, insertRequest, pendingRequestsOf, recordVote, waitingRequestCount, setAccessExpiry, votesOf, type AccessRequest, type ApprovalVote,
 } from '../store/requests.js';
 import { grantsOfRequest, insertGrant, setGrantExpiry, type Grant } from '../store/grants.js';
 import { enqueueEvent } from '../store/outbox.js';
@@ -50,8 +50,8 @@ export function checkFreeText(text: string | undefined, what: string): void {
 /** Refuses a new request from someone who already has max_pending_requests waiting, saying which and how to cancel. */
 export function assertRoomToWait(ctx: AccessContext, email: string): void {
   const max = ctx.config().maxPendingRequests;
+  if (waitingRequestCount(ctx.db, email, ctx.now()) < max) return;
   const waiting = pendingRequestsOf(ctx.db, email).filter((r) => r.pendingUntil > ctx.now());
-  if (waiting.length < max) return;
   const count = `${waiting.length} ${waiting.length === 1 ? 'request' : 'requests'}`;
   throw new UserError('not_allowed', `You already have ${count} waiting for approval (#${waiting.map((r) => r.id).join(', #')}), the most Keyway allows: wait for them to be decided, or cancel one with \`/ssh-access cancel <id>\` and ask again.`);
 }

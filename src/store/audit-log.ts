@@ -2,6 +2,7 @@
 // removed or reordered row breaks the chain from that point on (keyway audit verify).
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
+import { statement } from './statements.js';
 
 export interface AuditEntryInput {
   actor: string; // an e-mail, "cli:<os user>", or "system"
@@ -38,11 +39,11 @@ export function appendAudit(db: Database, entry: AuditEntryInput, at: number): A
   const details = JSON.stringify(entry.details ?? {});
   // Inside a transaction so two writers cannot both chain onto the same predecessor.
   return db.transaction(() => {
-    const last = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    const last = statement(db, 'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
     const seq = (last?.seq ?? 0) + 1;
     const prevHash = last?.hash ?? GENESIS_HASH;
     const hash = entryHash(prevHash, seq, at, entry.actor, entry.action, entry.subject, details);
-    db.prepare('INSERT INTO audit_log (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    statement(db, 'INSERT INTO audit_log (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(seq, at, entry.actor, entry.action, entry.subject, details, prevHash, hash);
     return { seq, at, actor: entry.actor, action: entry.action, subject: entry.subject, details: entry.details ?? {}, prevHash, hash };
   }).immediate();
@@ -50,11 +51,11 @@ export function appendAudit(db: Database, entry: AuditEntryInput, at: number): A
 
 /** The hash of the latest entry, which every earlier entry is chained into; undefined while the log is empty. */
 export function auditHead(db: Database): string | undefined {
-  return (db.prepare('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { hash: string } | undefined)?.hash;
+  return (statement(db, 'SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { hash: string } | undefined)?.hash;
 }
 
 export function listAudit(db: Database, options: { subject?: string; limit?: number; sinceSeq?: number } = {}): AuditEntry[] {
-  const rows = db.prepare(`SELECT * FROM audit_log WHERE (@subject IS NULL OR subject = @subject) AND seq > @since
+  const rows = statement(db, `SELECT * FROM audit_log WHERE (@subject IS NULL OR subject = @subject) AND seq > @since
     ORDER BY seq DESC LIMIT @limit`).all({ subject: options.subject ?? null, since: options.sinceSeq ?? 0, limit: options.limit ?? 100 }) as AuditRow[];
   return rows.reverse().map(fromRow);
 }

@@ -2,6 +2,7 @@
 // certificate's serial and a crash between signing and delivery leaves a record that recovery finds; the
 // certificate line is added once signed.
 import type { Database } from 'better-sqlite3';
+import { statement } from './statements.js';
 
 export interface NewCertificateRow {
   /** The request it was issued for; null for a certificate signed by hand (keyway ca sign). */
@@ -31,23 +32,23 @@ export interface StoredCertificate {
 export function insertCertificateRow(db: Database, row: NewCertificateRow): { serial: number; keyId: string } {
   return db.transaction(() => {
     const fixedKeyId = typeof row.keyId === 'string' ? row.keyId : '';
-    const serial = Number(db.prepare(`INSERT INTO certificates (request_id, key_id, principals, key_fingerprint, ca_fingerprint, valid_after, valid_before, issued_at)
+    const serial = Number(statement(db, `INSERT INTO certificates (request_id, key_id, principals, key_fingerprint, ca_fingerprint, valid_after, valid_before, issued_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(row.requestId, fixedKeyId, JSON.stringify(row.principals), row.keyFingerprint, row.caFingerprint, row.validAfter, row.validBefore, row.issuedAt).lastInsertRowid);
     if (typeof row.keyId === 'string') return { serial, keyId: fixedKeyId };
     const keyId = row.keyId(serial);
-    db.prepare('UPDATE certificates SET key_id = ? WHERE serial = ?').run(keyId, serial);
+    statement(db, 'UPDATE certificates SET key_id = ? WHERE serial = ?').run(keyId, serial);
     return { serial, keyId };
   })();
 }
 
 /** Stores the signed certificate line on its row. */
 export function setCertificateLine(db: Database, serial: number, line: string): void {
-  db.prepare('UPDATE certificates SET certificate = ? WHERE serial = ?').run(line, serial);
+  statement(db, 'UPDATE certificates SET certificate = ? WHERE serial = ?').run(line, serial);
 }
 
 /** The request's latest signed certificate (after an extension, the re-issued one). */
 export function latestCertificateOf(db: Database, requestId: number): StoredCertificate | undefined {
-  const row = db.prepare('SELECT serial, certificate, valid_after, valid_before FROM certificates WHERE request_id = ? AND certificate IS NOT NULL ORDER BY serial DESC LIMIT 1')
+  const row = statement(db, 'SELECT serial, certificate, valid_after, valid_before FROM certificates WHERE request_id = ? AND certificate IS NOT NULL ORDER BY serial DESC LIMIT 1')
     .get(requestId) as { serial: number; certificate: string; valid_after: number; valid_before: number } | undefined;
   return row && { serial: row.serial, line: row.certificate, validAfter: row.valid_after, validBefore: row.valid_before };
 }

@@ -4,6 +4,7 @@
 // update the message (Slack: channel and ts; Teams: conversation reference and activity id).
 import type { Database } from 'better-sqlite3';
 import type { PlatformName } from '../core/chat-platform-name.js';
+import { statement } from './statements.js';
 
 export interface ChatMessage<Address> {
   requestId: number;
@@ -13,22 +14,22 @@ export interface ChatMessage<Address> {
 }
 
 export function recordChatMessage<A>(db: Database, platform: PlatformName, message: ChatMessage<A>, now: number): void {
-  db.prepare('INSERT INTO chat_messages (request_id, platform, purpose, recipient, address, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+  statement(db, 'INSERT INTO chat_messages (request_id, platform, purpose, recipient, address, created_at) VALUES (?, ?, ?, ?, ?, ?)')
     .run(message.requestId, platform, message.purpose, message.recipient, JSON.stringify(message.address), now);
 }
 
 export function chatMessagesOf<A>(db: Database, platform: PlatformName, requestId: number, purpose: string): Array<ChatMessage<A>> {
-  const rows = db.prepare('SELECT recipient, address FROM chat_messages WHERE request_id = ? AND platform = ? AND purpose = ? ORDER BY id')
+  const rows = statement(db, 'SELECT recipient, address FROM chat_messages WHERE request_id = ? AND platform = ? AND purpose = ? ORDER BY id')
     .all(requestId, platform, purpose) as Array<{ recipient: string; address: string }>;
   return rows.map((r) => ({ requestId, purpose, recipient: r.recipient, address: JSON.parse(r.address) as A }));
 }
 
 export function hasChatMessageOnAnyPlatform(db: Database, requestId: number, purpose: string, recipient: string): boolean {
-  return db.prepare('SELECT 1 FROM chat_messages WHERE request_id = ? AND purpose = ? AND recipient = ? LIMIT 1')
+  return statement(db, 'SELECT 1 FROM chat_messages WHERE request_id = ? AND purpose = ? AND recipient = ? LIMIT 1')
     .get(requestId, purpose, recipient) !== undefined;
 }
 
 export function hasChatMessage(db: Database, platform: PlatformName, requestId: number, purpose: string, recipient: string): boolean {
-  return db.prepare('SELECT 1 FROM chat_messages WHERE request_id = ? AND platform = ? AND purpose = ? AND recipient = ? LIMIT 1')
+  return statement(db, 'SELECT 1 FROM chat_messages WHERE request_id = ? AND platform = ? AND purpose = ? AND recipient = ? LIMIT 1')
     .get(requestId, platform, purpose, recipient) !== undefined;
 }

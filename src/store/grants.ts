@@ -2,6 +2,7 @@
 // was bound to (kind, address, the kind's account data: migration 0006) so revoke and cleanup never need the config.
 import type { Database } from 'better-sqlite3';
 import type { GrantState } from '../core/lifecycle.js';
+import { statement } from './statements.js';
 
 export interface Grant {
   id: number;
@@ -58,7 +59,7 @@ export interface NewGrant {
 }
 
 export function insertGrant(db: Database, g: NewGrant, now: number): Grant {
-  const info = db.prepare(`INSERT INTO grants (request_id, integration, server, linux_user, groups, principal, state, expires_at, created_at, updated_at)
+  const info = statement(db, `INSERT INTO grants (request_id, integration, server, linux_user, groups, principal, state, expires_at, created_at, updated_at)
     VALUES (?, ?, ?, ?, ?, ?, 'provisioning', ?, ?, ?)`).run(g.requestId, g.integration, g.server, g.linuxUser, JSON.stringify(g.groups), g.principal, g.expiresAt, now, now);
   return getGrant(db, Number(info.lastInsertRowid))!;
 }
@@ -75,18 +76,18 @@ export interface GrantTarget {
  * stored before migration 0006 (kind, no address) may be completed with its address. Returns whether it wrote.
  */
 export function bindGrantTarget(db: Database, id: number, target: GrantTarget): boolean {
-  return db.prepare(`UPDATE grants SET target_kind = @kind, target_address = @address, target_account = @account
+  return statement(db, `UPDATE grants SET target_kind = @kind, target_address = @address, target_account = @account
     WHERE id = @id AND (target_kind IS NULL OR (target_kind = @kind AND target_address IS NULL))`)
     .run({ id, kind: target.kind, address: target.address, account: JSON.stringify(target.account) }).changes === 1;
 }
 
 export function getGrant(db: Database, id: number): Grant | undefined {
-  const row = db.prepare('SELECT * FROM grants WHERE id = ?').get(id) as GrantRow | undefined;
+  const row = statement(db, 'SELECT * FROM grants WHERE id = ?').get(id) as GrantRow | undefined;
   return row && fromRow(row);
 }
 
 export function grantsOfRequest(db: Database, requestId: number): Grant[] {
-  return (db.prepare('SELECT * FROM grants WHERE request_id = ? ORDER BY id').all(requestId) as GrantRow[]).map(fromRow);
+  return (statement(db, 'SELECT * FROM grants WHERE request_id = ? ORDER BY id').all(requestId) as GrantRow[]).map(fromRow);
 }
 
 export interface GrantFilter {
@@ -97,7 +98,7 @@ export interface GrantFilter {
 
 export function listGrants(db: Database, filter: GrantFilter = {}): Grant[] {
   const states = filter.states ?? [];
-  const rows = db.prepare(`SELECT * FROM grants WHERE (@anyState OR state IN (SELECT value FROM json_each(@states)))
+  const rows = statement(db, `SELECT * FROM grants WHERE (@anyState OR state IN (SELECT value FROM json_each(@states)))
     AND (@user IS NULL OR linux_user = @user) ORDER BY id DESC LIMIT @limit`)
     .all({ anyState: states.length === 0 ? 1 : 0, states: JSON.stringify(states), user: filter.linuxUser ?? null, limit: filter.limit ?? 1000 }) as GrantRow[];
   return rows.map(fromRow);
@@ -113,7 +114,7 @@ export interface GrantMove {
 /** Moves a grant from one state to another. Returns false when it was not in `from` (someone else moved it). */
 export function moveGrant(db: Database, id: number, from: GrantState, to: GrantState, move: GrantMove): boolean {
   const stamp = to === 'active' ? 'active_at' : to === 'revoked' ? 'revoked_at' : to === 'cleaned' ? 'cleaned_at' : null;
-  const info = db.prepare(`UPDATE grants SET state = @to, updated_at = @at, last_error = @error, next_attempt_at = @next,
+  const info = statement(db, `UPDATE grants SET state = @to, updated_at = @at, last_error = @error, next_attempt_at = @next,
       attempts = attempts + @count ${stamp ? `, ${stamp} = @at` : ''}
     WHERE id = @id AND state = @from`).run({
     id, from, to, at: move.at, error: move.error ?? null, next: move.nextAttemptAt ?? null, count: move.countAttempt ? 1 : 0,
@@ -122,21 +123,21 @@ export function moveGrant(db: Database, id: number, from: GrantState, to: GrantS
 }
 
 export function setGrantExpiry(db: Database, id: number, expiresAt: number, now: number): void {
-  db.prepare('UPDATE grants SET expires_at = ?, updated_at = ? WHERE id = ?').run(expiresAt, now, id);
+  statement(db, 'UPDATE grants SET expires_at = ?, updated_at = ? WHERE id = ?').run(expiresAt, now, id);
 }
 
 /** Active grants whose time is up. */
 export function grantsDueForRevoke(db: Database, now: number): Grant[] {
-  return (db.prepare("SELECT * FROM grants WHERE state IN ('active', 'provisioning', 'provision_failed') AND expires_at <= ? ORDER BY expires_at").all(now) as GrantRow[]).map(fromRow);
+  return (statement(db, "SELECT * FROM grants WHERE state IN ('active', 'provisioning', 'provision_failed') AND expires_at <= ? ORDER BY expires_at").all(now) as GrantRow[]).map(fromRow);
 }
 
 export function nextGrantExpiry(db: Database): number | undefined {
-  const row = db.prepare("SELECT MIN(expires_at) AS at FROM grants WHERE state IN ('active', 'provisioning', 'provision_failed')").get() as { at: number | null };
+  const row = statement(db, "SELECT MIN(expires_at) AS at FROM grants WHERE state IN ('active', 'provisioning', 'provision_failed')").get() as { at: number | null };
   return row.at ?? undefined;
 }
 
 /** Other grants that keep this user's access alive on the same server. */
 export function otherLiveGrantsOnServer(db: Database, grant: Pick<Grant, 'id' | 'integration' | 'server' | 'linuxUser'>): Grant[] {
-  return (db.prepare(`SELECT * FROM grants WHERE integration = ? AND server = ? AND linux_user = ? AND id != ?
+  return (statement(db, `SELECT * FROM grants WHERE integration = ? AND server = ? AND linux_user = ? AND id != ?
     AND state IN ('provisioning', 'active')`).all(grant.integration, grant.server, grant.linuxUser, grant.id) as GrantRow[]).map(fromRow);
 }

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Database } from 'better-sqlite3';
+import { statement } from './statements.js';
 
 export const LEASE_MS = 30_000;
 
@@ -27,7 +28,7 @@ function processAlive(pid: number): boolean {
 }
 
 export function currentHolder(db: Database, name: string): (LeaseHolder & { expiresAt: number }) | undefined {
-  const row = db.prepare('SELECT holder, expires_at FROM leases WHERE name = ?').get(name) as { holder: string; expires_at: number } | undefined;
+  const row = statement(db, 'SELECT holder, expires_at FROM leases WHERE name = ?').get(name) as { holder: string; expires_at: number } | undefined;
   if (!row) return undefined;
   const [host, pid, instance] = row.holder.split(':');
   return { host: host ?? '', pid: Number(pid), instance: instance ?? '', expiresAt: row.expires_at };
@@ -40,14 +41,14 @@ export function acquireLease(db: Database, name: string, now: number, me: LeaseH
     const mine = holder && holder.host === me.host && holder.pid === me.pid && holder.instance === me.instance;
     const stale = holder && (holder.expiresAt <= now || (holder.host === me.host && !processAlive(holder.pid)));
     if (holder && !mine && !stale) return { host: holder.host, pid: holder.pid, instance: holder.instance };
-    db.prepare(`INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+    statement(db, `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
       ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at`).run(name, holderText(me), now + LEASE_MS);
     return undefined;
   }).immediate();
 }
 
 export function releaseLease(db: Database, name: string, me: LeaseHolder): void {
-  db.prepare('DELETE FROM leases WHERE name = ? AND holder = ?').run(name, holderText(me));
+  statement(db, 'DELETE FROM leases WHERE name = ? AND holder = ?').run(name, holderText(me));
 }
 
 function holderText(me: LeaseHolder): string {

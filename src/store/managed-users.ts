@@ -4,6 +4,7 @@
 import type { Database } from 'better-sqlite3';
 import { UserError } from '../core/errors.js';
 import type { UidRange } from '../core/model.js';
+import { statement } from './statements.js';
 
 export interface ManagedUser {
   integration: string;
@@ -19,7 +20,7 @@ export interface ManagedUser {
 const COLUMNS = 'integration, server, linux_user AS linuxUser, uid, created_at AS createdAt, deleted_at AS deletedAt, owner_email AS ownerEmail';
 
 export function liveManagedUser(db: Database, integration: string, server: string, linuxUser: string): ManagedUser | undefined {
-  return db.prepare(`SELECT ${COLUMNS} FROM managed_users WHERE integration = ? AND server = ? AND linux_user = ? AND deleted_at IS NULL`)
+  return statement(db, `SELECT ${COLUMNS} FROM managed_users WHERE integration = ? AND server = ? AND linux_user = ? AND deleted_at IS NULL`)
     .get(integration, server, linuxUser) as ManagedUser | undefined;
 }
 
@@ -58,7 +59,7 @@ export function allocateUid(
       throw new UserError('config_invalid', `Every UID in uid_range ${range.min}-${range.max} of integration ${integration} has been used on ${server}: widen uid_range.`);
     }
     // The owner is whoever the people table gives this name to now (the grant being provisioned is theirs).
-    db.prepare(`INSERT INTO managed_users (integration, server, linux_user, uid, created_at, owner_email)
+    statement(db, `INSERT INTO managed_users (integration, server, linux_user, uid, created_at, owner_email)
       VALUES (?, ?, ?, ?, ?, (SELECT email FROM people WHERE linux_user = ?))`)
       .run(integration, server, linuxUser, uid, now, linuxUser);
     return { uid, allocated: true };
@@ -67,12 +68,12 @@ export function allocateUid(
 
 /** The accounts under this name that still exist (on any integration and server), with whom they belong to. */
 export function liveAccountsNamed(db: Database, linuxUser: string): ManagedUser[] {
-  return db.prepare(`SELECT ${COLUMNS} FROM managed_users WHERE linux_user = ? AND deleted_at IS NULL ORDER BY integration, server`)
+  return statement(db, `SELECT ${COLUMNS} FROM managed_users WHERE linux_user = ? AND deleted_at IS NULL ORDER BY integration, server`)
     .all(linuxUser) as ManagedUser[];
 }
 
 /** Marks the live record deleted; its UID stays recorded. Returns whether there was a live record. */
 export function markDeleted(db: Database, integration: string, server: string, linuxUser: string, now: number): boolean {
-  return db.prepare('UPDATE managed_users SET deleted_at = ? WHERE integration = ? AND server = ? AND linux_user = ? AND deleted_at IS NULL')
+  return statement(db, 'UPDATE managed_users SET deleted_at = ? WHERE integration = ? AND server = ? AND linux_user = ? AND deleted_at IS NULL')
     .run(now, integration, server, linuxUser).changes === 1;
 }

@@ -2,6 +2,7 @@
 import type { Database } from 'better-sqlite3';
 import type { RequestState } from '../core/lifecycle.js';
 import type { ApproverSet, CertificateOptions } from '../core/policy.js';
+import { statement } from './statements.js';
 
 export interface AccessRequest {
   id: number;
@@ -58,7 +59,7 @@ function fromRow(r: RequestRow): AccessRequest {
 }
 
 export function insertRequest(db: Database, r: NewRequest): AccessRequest {
-  const info = db.prepare(`INSERT INTO requests (requester_email, linux_user, flow, integration, servers, groups, duration_seconds, reason,
+  const info = statement(db, `INSERT INTO requests (requester_email, linux_user, flow, integration, servers, groups, duration_seconds, reason,
       approvers, min_approvals, allow_self_approval, source, state, created_at, pending_until, extends_request_id, requester_usergroups, requester_guest)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`).run(
     r.requesterEmail, r.linuxUser, r.flow, r.integration, JSON.stringify(r.servers), JSON.stringify(r.groups), r.durationSeconds, r.reason,
@@ -68,7 +69,7 @@ export function insertRequest(db: Database, r: NewRequest): AccessRequest {
 }
 
 export function getRequest(db: Database, id: number): AccessRequest | undefined {
-  const row = db.prepare('SELECT * FROM requests WHERE id = ?').get(id) as RequestRow | undefined;
+  const row = statement(db, 'SELECT * FROM requests WHERE id = ?').get(id) as RequestRow | undefined;
   return row && fromRow(row);
 }
 
@@ -79,7 +80,7 @@ export interface RequestFilter {
 }
 
 export function listRequests(db: Database, filter: RequestFilter = {}): AccessRequest[] {
-  const rows = db.prepare(`SELECT * FROM requests WHERE (@state IS NULL OR state = @state)
+  const rows = statement(db, `SELECT * FROM requests WHERE (@state IS NULL OR state = @state)
     AND (@requester IS NULL OR requester_email = @requester) ORDER BY id DESC LIMIT @limit`)
     .all({ state: filter.state ?? null, requester: filter.requesterEmail?.toLowerCase() ?? null, limit: filter.limit ?? 100 }) as RequestRow[];
   return rows.map(fromRow);
@@ -87,21 +88,27 @@ export function listRequests(db: Database, filter: RequestFilter = {}): AccessRe
 
 /** A person's requests waiting for a decision (new access and extensions), oldest first. */
 export function pendingRequestsOf(db: Database, requesterEmail: string): AccessRequest[] {
-  return (db.prepare("SELECT * FROM requests WHERE state = 'pending' AND requester_email = ? ORDER BY id").all(requesterEmail.toLowerCase()) as RequestRow[]).map(fromRow);
+  return (statement(db, "SELECT * FROM requests WHERE state = 'pending' AND requester_email = ? ORDER BY id").all(requesterEmail.toLowerCase()) as RequestRow[]).map(fromRow);
+}
+
+/** How many of a person's requests wait for a decision and have not timed out by `now` (one indexed count). */
+export function waitingRequestCount(db: Database, requesterEmail: string, now: number): number {
+  return (statement(db, "SELECT COUNT(*) AS n FROM requests WHERE state = 'pending' AND requester_email = ? AND pending_until > ?")
+    .get(requesterEmail.toLowerCase(), now) as { n: number }).n;
 }
 
 /** The extensions of a request still waiting for a decision. */
 export function pendingExtensionsOf(db: Database, requestId: number): AccessRequest[] {
-  return (db.prepare("SELECT * FROM requests WHERE state = 'pending' AND extends_request_id = ? ORDER BY id").all(requestId) as RequestRow[]).map(fromRow);
+  return (statement(db, "SELECT * FROM requests WHERE state = 'pending' AND extends_request_id = ? ORDER BY id").all(requestId) as RequestRow[]).map(fromRow);
 }
 
 export function pendingRequestsPastTtl(db: Database, now: number): AccessRequest[] {
-  return (db.prepare("SELECT * FROM requests WHERE state = 'pending' AND pending_until <= ? ORDER BY id").all(now) as RequestRow[]).map(fromRow);
+  return (statement(db, "SELECT * FROM requests WHERE state = 'pending' AND pending_until <= ? ORDER BY id").all(now) as RequestRow[]).map(fromRow);
 }
 
 /** Approved requests with active access that ends after `now`, whose requester was not yet warned about this expiry. */
 export function liveRequestsNotWarned(db: Database, now: number): AccessRequest[] {
-  const rows = db.prepare(`SELECT * FROM requests WHERE state = 'approved' AND access_expires_at > ?
+  const rows = statement(db, `SELECT * FROM requests WHERE state = 'approved' AND access_expires_at > ?
       AND (expiry_warned_for IS NULL OR expiry_warned_for <> access_expires_at)
       AND EXISTS (SELECT 1 FROM grants WHERE grants.request_id = requests.id AND grants.state = 'active')
     ORDER BY id`).all(now) as RequestRow[];
@@ -110,7 +117,7 @@ export function liveRequestsNotWarned(db: Database, now: number): AccessRequest[
 
 /** Records that the requester is being warned about this expiry; false when someone already did. */
 export function markExpiryWarned(db: Database, id: number, accessExpiresAt: number): boolean {
-  return db.prepare('UPDATE requests SET expiry_warned_for = ? WHERE id = ? AND access_expires_at = ? AND expiry_warned_for IS NOT ?')
+  return statement(db, 'UPDATE requests SET expiry_warned_for = ? WHERE id = ? AND access_expires_at = ? AND expiry_warned_for IS NOT ?')
     .run(accessExpiresAt, id, accessExpiresAt, accessExpiresAt).changes === 1;
 }
 
@@ -126,14 +133,14 @@ export interface Decision {
 
 /** Moves a pending request to its outcome. Returns false when it was no longer pending (someone else decided first). */
 export function decideRequest(db: Database, id: number, decision: Decision): boolean {
-  const info = db.prepare(`UPDATE requests SET state = ?, decided_at = ?, decided_by = ?, decision_reason = ?, access_expires_at = ?, certificate_options = ?
+  const info = statement(db, `UPDATE requests SET state = ?, decided_at = ?, decided_by = ?, decision_reason = ?, access_expires_at = ?, certificate_options = ?
     WHERE id = ? AND state = 'pending'`).run(decision.state, decision.at, decision.by, decision.reason ?? null, decision.accessExpiresAt ?? null,
     decision.certificateOptions ? JSON.stringify(decision.certificateOptions) : null, id);
   return info.changes === 1;
 }
 
 export function setAccessExpiry(db: Database, id: number, accessExpiresAt: number): void {
-  db.prepare('UPDATE requests SET access_expires_at = ? WHERE id = ?').run(accessExpiresAt, id);
+  statement(db, 'UPDATE requests SET access_expires_at = ? WHERE id = ?').run(accessExpiresAt, id);
 }
 
 export interface ApprovalVote {
@@ -148,14 +155,14 @@ export interface ApprovalVote {
 
 /** Records a vote; a second vote by the same person is ignored. Returns whether it was new. */
 export function recordVote(db: Database, vote: ApprovalVote): boolean {
-  const info = db.prepare(`INSERT INTO approvals (request_id, approver_email, decision, reason, at, approver_usergroups) VALUES (?, ?, ?, ?, ?, ?)
+  const info = statement(db, `INSERT INTO approvals (request_id, approver_email, decision, reason, at, approver_usergroups) VALUES (?, ?, ?, ?, ?, ?)
     ON CONFLICT(request_id, approver_email) DO NOTHING`).run(vote.requestId, vote.approverEmail.toLowerCase(), vote.decision, vote.reason ?? null, vote.at,
     JSON.stringify(vote.usergroups ?? []));
   return info.changes === 1;
 }
 
 export function votesOf(db: Database, requestId: number): ApprovalVote[] {
-  return (db.prepare(`SELECT request_id AS requestId, approver_email AS approverEmail, decision, reason, at, approver_usergroups AS usergroups
+  return (statement(db, `SELECT request_id AS requestId, approver_email AS approverEmail, decision, reason, at, approver_usergroups AS usergroups
       FROM approvals WHERE request_id = ? ORDER BY at, approver_email`)
     .all(requestId) as Array<Omit<ApprovalVote, 'reason' | 'usergroups'> & { reason: string | null; usergroups: string | null }>)
     .map((v) => ({ ...v, reason: v.reason ?? undefined, usergroups: v.usergroups === null ? null : JSON.parse(v.usergroups) as string[] }));

@@ -3,10 +3,11 @@
 // migration 0007), and events are read from the audit log after a cursor, by primary key.
 import type { Database } from 'better-sqlite3';
 import { GRANT_STATES, GRANT_STATES_WITH_ACCESS, REQUEST_STATES, type GrantState, type RequestState } from '../core/lifecycle.js';
+import { statement } from './statements.js';
 
 /** Throws when the database does not answer: what /healthz reports as database_unavailable. */
 export function pingDatabase(db: Database): void {
-  db.prepare('SELECT 1').get();
+  statement(db, 'SELECT 1').get();
 }
 
 const LIVE_REQUEST_STATES: readonly RequestState[] = ['pending'];
@@ -22,19 +23,19 @@ export function grantCountsByState(db: Database): Record<GrantState, number> {
 }
 
 export function requestsIn(db: Database, state: RequestState): number {
-  return (db.prepare('SELECT COUNT(*) AS n FROM requests WHERE state = ?').get(state) as { n: number }).n;
+  return (statement(db, 'SELECT COUNT(*) AS n FROM requests WHERE state = ?').get(state) as { n: number }).n;
 }
 
 export function grantsIn(db: Database, state: GrantState): number {
-  return (db.prepare('SELECT COUNT(*) AS n FROM grants WHERE state = ?').get(state) as { n: number }).n;
+  return (statement(db, 'SELECT COUNT(*) AS n FROM grants WHERE state = ?').get(state) as { n: number }).n;
 }
 
 function countsByState<S extends string>(db: Database, table: 'requests' | 'grants', entity: 'request' | 'grant', all: readonly S[], live: readonly S[]): Record<S, number> {
   const counts = Object.fromEntries(all.map((s) => [s, 0])) as Record<S, number>;
   const ended = all.filter((s) => !live.includes(s));
   const rows = [
-    ...db.prepare(`SELECT state, n FROM state_counts WHERE entity = ? AND state IN (${ended.map(() => '?').join(', ')})`).all(entity, ...ended),
-    ...db.prepare(`SELECT state, COUNT(*) AS n FROM ${table} WHERE state IN (${live.map(() => '?').join(', ')}) GROUP BY state`).all(...live),
+    ...statement(db, `SELECT state, n FROM state_counts WHERE entity = ? AND state IN (${ended.map(() => '?').join(', ')})`).all(entity, ...ended),
+    ...statement(db, `SELECT state, COUNT(*) AS n FROM ${table} WHERE state IN (${live.map(() => '?').join(', ')}) GROUP BY state`).all(...live),
   ] as Array<{ state: S; n: number }>;
   for (const row of rows) counts[row.state] = row.n;
   return counts;
@@ -42,7 +43,7 @@ function countsByState<S extends string>(db: Database, table: 'requests' | 'gran
 
 /** The audit log's latest sequence number (0 while empty): where a metrics cursor starts. */
 export function auditHeadSeq(db: Database): number {
-  return (db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM audit_log').get() as { seq: number }).seq;
+  return (statement(db, 'SELECT COALESCE(MAX(seq), 0) AS seq FROM audit_log').get() as { seq: number }).seq;
 }
 
 export interface MetricEvent {
@@ -57,7 +58,7 @@ export interface MetricEvent {
 
 /** The audit entries in (afterSeq, upToSeq] whose action is one of `actions`, with the timings metrics observe. */
 export function metricEventsBetween(db: Database, afterSeq: number, upToSeq: number, actions: readonly string[]): MetricEvent[] {
-  return db.prepare(`SELECT a.seq, a.action, a.actor,
+  return statement(db, `SELECT a.seq, a.action, a.actor,
       CASE WHEN a.action = 'request.approved' THEN (r.decided_at - r.created_at) / 1000.0 END AS approvalSeconds,
       CASE WHEN a.action = 'grant.revoked' AND g.revoked_at >= g.expires_at THEN (g.revoked_at - g.expires_at) / 1000.0 END AS revocationLagSeconds
     FROM audit_log a

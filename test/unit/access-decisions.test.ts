@@ -300,6 +300,16 @@ describe('input limits every front door gets', () => {
     expect(submitRequest(ctx, dev, { servers: ['web-2'], reason: 'INC-6' }, 'slack').kind).toBe('pending');
   });
 
+  it('does not count a request past its request_ttl that the sweeper has not expired yet', () => {
+    setup([devFlow()]);
+    const old = submitRequest(ctx, dev, { servers: ['web-2'], reason: 'INC-0' }, 'slack').request;
+    ctx.clock.now = old.pendingUntil;
+    const ids = [1, 2, 3, 4, 5].map((n) => submitRequest(ctx, dev, { servers: ['web-2'], reason: `INC-${n}` }, 'slack').request.id);
+    expect(getRequest(ctx.db, old.id)!.state).toBe('pending');
+    const error = userErrorOf(() => submitRequest(ctx, dev, { servers: ['web-2'], reason: 'INC-6' }, 'slack'));
+    expect(error.message).toContain(`You already have 5 requests waiting for approval (#${ids.join(', #')}),`);
+  });
+
   it('takes max_pending_requests from the configuration', () => {
     setup([devFlow()], { maxPendingRequests: 1 });
     submitRequest(ctx, dev, { servers: ['web-2'], reason: 'INC-1' }, 'slack');

@@ -42,6 +42,8 @@ export interface FakeBotConnector {
   posted(conversationId: string): PostedActivity[];
   activity(id: string): PostedActivity | undefined;
   setDown(down: boolean): void;
+  /** Holds every request (after recording it) until the returned function is called, as a slow Bot Connector would. */
+  hold(): () => void;
   /** Answers 403 to sends and updates in this conversation, as when the person removed or blocked the app. */
   block(conversationId: string): void;
   close(): Promise<void>;
@@ -92,6 +94,7 @@ export async function startFakeBotConnector(users: FakeTeamsUser[]): Promise<Fak
   let seq = 0;
   let down = false;
   const blocked = new Set<string>();
+  let held: Promise<void> | undefined;
 
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -104,6 +107,7 @@ export async function startFakeBotConnector(users: FakeTeamsUser[]): Promise<Fak
     const conversationId = decodeURIComponent(match?.[1] ?? '');
     const activityId = match?.[3] ? decodeURIComponent(match[3]) : undefined;
     calls.push({ seq: ++seq, method: req.method ?? '', path, conversationId, activityId, body, authorization: req.headers.authorization });
+    if (held) await held;
     if (down) return send(res, 503, { error: { code: 'ServiceUnavailable', message: 'down' } });
     if (blocked.has(conversationId) && req.method !== 'GET') return send(res, 403, { error: { code: 'BotDisabledByAdmin', message: 'The bot is not part of the conversation roster.' } });
     if (match?.[2] === 'members' && req.method === 'GET' && activityId) {
@@ -136,6 +140,14 @@ export async function startFakeBotConnector(users: FakeTeamsUser[]): Promise<Fak
     posted: (conversationId) => [...activities.values()].filter((a) => a.conversationId === conversationId),
     activity: (id) => activities.get(id),
     setDown: (value) => void (down = value),
+    hold() {
+      let release = () => undefined as void;
+      held = new Promise<void>((resolve) => (release = resolve));
+      return () => {
+        held = undefined;
+        release();
+      };
+    },
     block: (conversationId) => void blocked.add(conversationId),
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
@@ -146,7 +158,14 @@ export async function startFakeBotConnector(users: FakeTeamsUser[]): Promise<Fak
 
 /** Posts Teams-shaped activities from a user's personal chat to Keyway's messaging endpoint. */
 export class TeamsSender {
-  constructor(private readonly endpoint: string, private readonly serviceUrl: string, private readonly authorization?: string) {}
+  /**
+   * `settled` (optional) is awaited after each post: Keyway answers a message at once and works on it after, so a
+   * test that looks at the replies right after a post waits for that work first.
+   */
+  constructor(
+    private readonly endpoint: string, private readonly serviceUrl: string, private readonly authorization?: string,
+    private readonly settled: () => Promise<void> = async () => undefined,
+  ) {}
 
   private activity(user: FakeTeamsUser, extra: Record<string, unknown>): Record<string, unknown> {
     return {
@@ -164,7 +183,9 @@ export class TeamsSender {
       method: 'POST', body: JSON.stringify(activity),
       headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
     });
-    return { status: res.status, text: await res.text() };
+    const answer = { status: res.status, text: await res.text() };
+    await this.settled();
+    return answer;
   }
 
   message(user: FakeTeamsUser, text: string, extra: Record<string, unknown> = {}) {

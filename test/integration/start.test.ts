@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { startKeyway, type RunningKeyway } from '../../src/main.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { startFakeBotConnector, TeamsSender, personalConversationOf, textOf } from '../helpers/fake-teams.js';
-import { buildKeywayCli, killKeywayChildren, spawnKeyway, type KeywayCli } from '../helpers/keyway-process.js';
+import { buildKeywayCli, killKeywayChildren, spawnKeyway, waitFor, type KeywayCli } from '../helpers/keyway-process.js';
 
 let temp: { dir: string; remove(): void };
 const running: RunningKeyway[] = [];
@@ -68,7 +68,9 @@ describe('keyway start', () => {
       running.push(open);
       const teams = new TeamsSender(`http://127.0.0.1:${open.port}/api/messages`, connector.serviceUrl);
       expect((await teams.message(user, 'help')).status).toBe(200);
-      expect(textOf(connector.posted(personalConversationOf(user))[0]!.body)).toMatch(/request <server>/);
+      // Answered at once, replied to through the Bot Connector right after.
+      const reply = await waitFor('the reply to help', () => connector.posted(personalConversationOf(user))[0]);
+      expect(textOf(reply.body)).toMatch(/request <server>/);
       // Without authentication, only this machine may post: the same request to the machine's network address is refused.
       const external = Object.values(networkInterfaces()).flat().find((i) => i?.family === 'IPv4' && !i.internal);
       if (external) {

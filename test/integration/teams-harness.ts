@@ -71,7 +71,7 @@ export async function startTeamsRig(options: TeamsRigOptions = {}): Promise<Team
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}${TEAMS_MESSAGES_PATH}`;
   return {
     ctx: ctx!, engine, connector, front, endpoint, ca,
-    teams: new TeamsSender(endpoint, connector.serviceUrl),
+    teams: new TeamsSender(endpoint, connector.serviceUrl, undefined, () => front.settled()),
     settle: () => front.settled(),
     async close() {
       await front.settled();

@@ -7,7 +7,8 @@ import { getRequest } from '../../src/store/requests.js';
 import type { Flow, Server } from '../../src/core/model.js';
 import { accessConfig, flow, integration, server } from '../helpers/access-config.js';
 import { SAMPLE_KEY, registerKey } from '../helpers/access-context.js';
-import { buttonsOf, personalConversationOf, textOf, TENANT_ID, type FakeTeamsUser } from '../helpers/fake-teams.js';
+import { buttonsOf, personalConversationOf, textOf, TeamsSender, TENANT_ID, type FakeTeamsUser } from '../helpers/fake-teams.js';
+import { waitFor } from '../helpers/keyway-process.js';
 import { authenticationFor, startFakeBotIdentity } from '../helpers/fake-bot-identity.js';
 import { TEAMS_PEOPLE, startTeamsRig, type TeamsRig, type TeamsRigOptions } from './teams-harness.js';
 import { PEOPLE, approvalMessageOf, callText, dmChannel, startSlackRig, type SlackRig } from './slack-harness.js';
@@ -214,6 +215,22 @@ describe('access in Teams', () => {
 });
 
 describe('when the Bot Connector fails', () => {
+  it('answers a message with 200 at once while the Bot Connector is slow, and replies once it answers', async () => {
+    rig = await startTeamsRig();
+    const release = rig.connector.hold();
+    try {
+      const direct = new TeamsSender(rig.endpoint, rig.connector.serviceUrl); // no waiting for Keyway's work after the answer
+      const answered = await Promise.race([direct.message(dev, 'help'), new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 5_000))]);
+      expect(answered).toEqual({ status: 200, text: '' });
+      await waitFor('the reply on its way', () => rig.connector.calls.some((c) => c.conversationId === personalConversationOf(dev)));
+      expect(chatOf(dev)).toEqual([]);
+    } finally {
+      release();
+    }
+    await rig.settle();
+    expect(chatOf(dev)[0]).toMatch(/request <server>/);
+  });
+
   it('keeps the outcome owed while the Bot Connector is down, and updates every card once it is back', async () => {
     const id = await pendingRequest();
     const card = lastCardOf(lead)!;

@@ -52,20 +52,29 @@ export function webApiBase(apiUrl: string | undefined): string | undefined {
 }
 
 /**
- * Bolt's receiver with one change: a handler's `await ack()` sends the answer at once and returns only when no
+ * Bolt's receiver with two changes: a handler's `await ack()` sends the answer at once and returns only when no
  * other request is waiting for its own (engine.acknowledgements), so the work after an ack — SQLite writes with
- * their fsyncs, Web API calls — never delays another request's acknowledgement.
+ * their fsyncs, Web API calls — never delays another request's acknowledgement; and every event is counted in
+ * `running` from its arrival (settled() waits for it, including an event whose ack is still holding its work back).
  */
-function acknowledgingFirst(inner: Receiver, acknowledgements: AcknowledgementsFirst): Receiver {
+function acknowledgingFirst(inner: Receiver, acknowledgements: AcknowledgementsFirst, running: Set<Promise<unknown>>): Receiver {
   return {
     init(app) {
-      const processEvent = (event: ReceiverEvent) => app.processEvent({
-        ...event,
-        ack: async (response) => {
-          await event.ack(response);
-          await acknowledgements.quiet();
-        },
-      });
+      const processEvent = async (event: ReceiverEvent) => {
+        const work = app.processEvent({
+          ...event,
+          ack: async (response) => {
+            await event.ack(response);
+            await acknowledgements.quiet();
+          },
+        });
+        running.add(work);
+        try {
+          return await work;
+        } finally {
+          running.delete(work);
+        }
+      };
       inner.init({ processEvent } as unknown as App); // the receivers use nothing of the app but processEvent
     },
     start: (...args: unknown[]) => inner.start(...args),
@@ -110,22 +119,13 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
     };
   }
 
+  const running = new Set<Promise<unknown>>();
   const app = new App({
-    receiver: acknowledgingFirst(receiver, engine.acknowledgements), logger: boltLog, clientOptions, convoStore: false,
+    receiver: acknowledgingFirst(receiver, engine.acknowledgements, running), logger: boltLog, clientOptions, convoStore: false,
     authorize: async () => {
       const self = await directory.self();
       return { botToken: slack.botToken, botId: self.botId, botUserId: self.userId, teamId: self.teamId };
     },
-  });
-  const running = new Set<Promise<void>>();
-  app.use(async ({ next }) => {
-    const work = next();
-    running.add(work);
-    try {
-      await work;
-    } finally {
-      running.delete(work);
-    }
   });
   app.use(requestGuard(deps));
   registerCommands(app, deps);

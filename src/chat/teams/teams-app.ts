@@ -93,7 +93,13 @@ export function createTeamsFrontDoor(options: TeamsFrontDoorOptions): TeamsFront
   const platform = createTeamsPlatform(deps);
   const identity = createTeamsIdentity();
 
-  async function turn(context: TurnContext): Promise<void> {
+  /**
+   * One authenticated activity. A message (a command, a card's Submit) or an install is acknowledged at once with 200
+   * and worked on once no other request waits for its answer, as Slack's are (engine.acknowledgements): the replies
+   * go out through the Bot Connector, not in the HTTP answer. An invoke (the server search) answers in the HTTP
+   * response itself, so it is worked on at once.
+   */
+  async function turn(context: TurnContext, acknowledge: () => void): Promise<void> {
     const { activity } = context;
     if (teams.tenants.length > 0 && !teams.tenants.includes(tenantOf(activity) ?? '')) {
       log.warn({ tenant: tenantOf(activity) }, 'ignored an activity from a Microsoft tenant Keyway does not serve (MICROSOFT_APP_TENANT_ID, KEYWAY_TEAMS_TENANTS)');
@@ -103,6 +109,10 @@ export function createTeamsFrontDoor(options: TeamsFrontDoorOptions): TeamsFront
     if (!teams.allowUnauthenticated && activity.channelId !== 'msteams') return;
     // Teams may deliver an activity again; one click is one action.
     if (activity.id && !deps.firstTime(`activity:${activity.conversation?.id ?? ''}:${activity.id}`)) return;
+    if (activity.type !== ActivityTypes.Invoke) {
+      acknowledge();
+      await engine.acknowledgements.quiet();
+    }
     if (activity.type === ActivityTypes.Message) await handleMessage(deps, identity, context);
     else if (activity.type === ActivityTypes.Invoke && activity.name === SEARCH_INVOKE) await handleServerSearch(deps, identity, context);
     else if (activity.type === ActivityTypes.ConversationUpdate || activity.type === ActivityTypes.InstallationUpdate) await handleInstall(deps, identity, context);
@@ -126,21 +136,26 @@ export function createTeamsFrontDoor(options: TeamsFrontDoorOptions): TeamsFront
       res.writeHead(400).end('Expected a Bot Framework activity (JSON with a type).');
       return;
     }
+    const acknowledge = () => {
+      if (!res.headersSent) res.writeHead(200).end();
+    };
     try {
-      const invoke = await adapter.handle(req.headers.authorization ?? '', activity, turn);
+      const invoke = await adapter.handle(req.headers.authorization ?? '', activity, (context) => turn(context, acknowledge));
+      if (res.headersSent) return;
       const body = invoke?.body === undefined ? undefined : JSON.stringify(invoke.body);
       res.writeHead(invoke?.status ?? 200, body ? { 'content-type': 'application/json' } : {}).end(body);
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode === 401 ? 401 : 500;
       if (status === 401) log.warn({ err: (error as Error).message }, 'refused a Teams activity without a valid Bot Framework token');
       else log.error({ err: (error as Error).message }, 'Teams activity failed');
-      res.writeHead(status).end(status === 401 ? 'Unauthorized' : 'Internal error');
+      if (!res.headersSent) res.writeHead(status).end(status === 401 ? 'Unauthorized' : 'Internal error');
     }
   }
 
   return {
     platform,
     requestListener(req, res) {
+      res.once('close', engine.acknowledgements.arrived());
       const work = serve(req, res);
       track(work);
     },

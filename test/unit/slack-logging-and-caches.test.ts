@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { boltLogLine } from '../../src/chat/slack/bolt-logger.js';
+import { pino } from 'pino';
+import { boltLogLine, boltLogger } from '../../src/chat/slack/bolt-logger.js';
 import { PromiseCache, RecentKeys } from '../../src/chat/ttl-cache.js';
 
 describe('what Bolt may log', () => {
@@ -12,6 +13,19 @@ describe('what Bolt may log', () => {
     expect(boltLogLine(['http request body: {"blocks":[{"text":"Pw-secret-1"}]}'])).toBe('http request body: [payload not logged]');
     expect(boltLogLine(['http request result: {"ok":true,"message":{"text":"Pw-secret-1"}}'])).toBe('http request result: [payload not logged]');
     expect(boltLogLine(['Sending request', { method: 'chat.update' }])).toBe('Sending request {"method":"chat.update"}');
+  });
+
+  it('makes text of a debug line only when debug lines are logged (Bolt writes several for every request)', () => {
+    let serialized = 0;
+    const part = { toJSON: () => ({ n: ++serialized }) };
+    const lines: string[] = [];
+    const sink = { write: (line: string) => void lines.push(line) };
+    boltLogger(pino({ level: 'info' }, sink)).debug('Calling listener', part);
+    expect(serialized).toBe(0);
+    expect(lines).toEqual([]);
+    boltLogger(pino({ level: 'debug' }, sink)).debug('Calling listener', part);
+    expect(serialized).toBe(1);
+    expect(JSON.parse(lines[0]!).msg).toBe('Calling listener {"n":1}');
   });
 });
 

@@ -54,8 +54,25 @@ function command(kind: 'revoke' | 'cancel') {
 
 type ClickHandler = (deps: SlackDeps, click: Click) => Promise<void>;
 
-function onClick(app: App, deps: SlackDeps, actionId: string, handle: ClickHandler): void {
-  app.action(actionId, async ({ ack, body, action, respond }) => {
+const CLICKS: Record<string, ClickHandler> = {
+  [ACTION.approve]: approve,
+  [ACTION.deny]: askDenyReason,
+  [ACTION.extend]: askExtension,
+  [ACTION.revoke]: command('revoke'),
+  [ACTION.cancel]: command('cancel'),
+  [ACTION.openRequest]: (d, click) => openRequestModal(d, click.userId, click.triggerId, click.tell),
+};
+
+// One listener for every button: Bolt runs each listener's middleware for every request it receives, so one
+// listener instead of six keeps the work before an acknowledgement small.
+function isClick(actionId: string): boolean {
+  return Object.hasOwn(CLICKS, actionId);
+}
+
+export function registerActions(app: App, deps: SlackDeps): void {
+  app.action({ type: 'block_actions' }, async ({ ack, body, action, respond }) => {
+    const actionId = (action as { action_id?: string }).action_id ?? '';
+    if (!isClick(actionId)) return; // not a button of Keyway's (the server list's options have their own listener)
     await ack();
     await afterAcknowledgements();
     const b = body as BlockAction;
@@ -65,19 +82,10 @@ function onClick(app: App, deps: SlackDeps, actionId: string, handle: ClickHandl
       const value = (action as { value?: unknown }).value;
       const requestId = typeof value === 'string' && /^\d{1,12}$/.test(value) ? Number(value) : 0;
       if (requestId === 0 && actionId !== ACTION.openRequest) throw new UserError('unknown_request', 'This button does not name a request: open the App Home or use `/ssh-access list`.');
-      await handle(deps, { userId: b.user.id, triggerId: b.trigger_id, requestId, tell, onHome });
+      await CLICKS[actionId]!(deps, { userId: b.user.id, triggerId: b.trigger_id, requestId, tell, onHome });
     });
     // A click on the Home tab is answered by the Home itself: refreshed, so it never shows what the click changed
     // (a decided approval, a cancelled request) as still to do. A failed refresh is only logged: the click is done.
     if (onHome && actionId !== ACTION.openRequest) await refreshHome(deps, b.user.id);
   });
-}
-
-export function registerActions(app: App, deps: SlackDeps): void {
-  onClick(app, deps, ACTION.approve, approve);
-  onClick(app, deps, ACTION.deny, askDenyReason);
-  onClick(app, deps, ACTION.extend, askExtension);
-  onClick(app, deps, ACTION.revoke, command('revoke'));
-  onClick(app, deps, ACTION.cancel, command('cancel'));
-  onClick(app, deps, ACTION.openRequest, (d, click) => openRequestModal(d, click.userId, click.triggerId, click.tell));
 }

@@ -18,8 +18,9 @@ export function boltLogger(logger: Logger): BoltLogger {
   const log = logger.child({ component: 'slack' });
   let level = LogLevel.INFO;
   return {
-    debug: (...parts) => log.debug(boltLogLine(parts)),
-    info: (...parts) => log.info(boltLogLine(parts)),
+    // Bolt writes debug lines for every request: made into text only when they are logged.
+    debug: (...parts) => log.isLevelEnabled('debug') && log.debug(boltLogLine(parts)),
+    info: (...parts) => log.isLevelEnabled('info') && log.info(boltLogLine(parts)),
     warn: (...parts) => log.warn(boltLogLine(parts)),
     error: (...parts) => log.error(boltLogLine(parts)),
     setLevel: (next) => (level = next),

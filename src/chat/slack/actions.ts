@@ -8,7 +8,7 @@ import { ACTION } from './blocks.js';
 import { denyModal, extendModal } from './blocks-views.js';
 import { openRequestModal, slackCaller, slackReply } from './commands.js';
 import { refreshHome } from './home.js';
-import { afterAcknowledgements, answerErrors, logUnexpected, tellFor, type Tell } from './reply.js';
+import { answerErrors, logUnexpected, tellFor, type Tell } from './reply.js';
 import type { SlackDeps } from './slack-deps.js';
 
 interface Click {
@@ -74,7 +74,6 @@ export function registerActions(app: App, deps: SlackDeps): void {
     const actionId = (action as { action_id?: string }).action_id ?? '';
     if (!isClick(actionId)) return; // not a button of Keyway's (the server list's options have their own listener)
     await ack();
-    await afterAcknowledgements();
     const b = body as BlockAction;
     const onHome = b.view?.type === 'home';
     const tell = tellFor(deps, b.user.id, respond as RespondFn | undefined, Boolean(b.response_url));

@@ -7,7 +7,7 @@ import type { SlackMessage } from './blocks.js';
 import { commandHelp, parseAccessCommand, type AccessCommand } from '../command-grammar.js';
 import { serverNames } from '../../core/lookup.js';
 import { renderSlackReply } from './render.js';
-import { afterAcknowledgements, answerErrors, tellByResponseUrl, type Tell } from './reply.js';
+import { answerErrors, tellByResponseUrl, type Tell } from './reply.js';
 import type { SlackDeps } from './slack-deps.js';
 
 export const SLASH_COMMAND = '/ssh-access';
@@ -61,7 +61,6 @@ export function registerCommands(app: App, deps: SlackDeps): void {
       return;
     }
     await ack();
-    await afterAcknowledgements();
     const tell = tellByResponseUrl(respond);
     await answerErrors(deps, tell, `command ${parsed.kind}`, () => run(deps, parsed, command.user_id, command.trigger_id, tell));
   });

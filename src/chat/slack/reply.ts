@@ -8,14 +8,6 @@ import { message as plainMessage, type SlackMessage } from './blocks.js';
 import { answerView } from './blocks-views.js';
 import type { SlackDeps } from './slack-deps.js';
 
-/**
- * Lets the event loop answer the requests already waiting before this one does its database work: a burst of
- * clicks is acknowledged first and worked through after, instead of each waiting for the work of the others.
- */
-export function afterAcknowledgements(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
 export type Tell = (reply: SlackMessage | string, options?: { replaceOriginal?: boolean }) => Promise<void>;
 
 function asMessage(reply: SlackMessage | string): SlackMessage {

@@ -83,13 +83,12 @@ export function parseDn(dn: string): Rdn[] {
   return rdns;
 }
 
-/** Escapes one RDN value (RFC 4514 section 2.4). */
+/** Escapes one RDN value (RFC 4514 section 2.4); NUL and the other control characters as hex pairs. */
 export function escapeDnValue(value: string): string {
   let out = '';
   const chars = [...value];
   for (const [index, c] of chars.entries()) {
-    if (c === '\0') out += '\\00';
-    else if (',+"\\<>;='.includes(c)) out += `\\${c}`;
+    if (',+"\\<>;='.includes(c)) out += `\\${c}`;
     else if ((index === 0 && (c === ' ' || c === '#')) || (index === chars.length - 1 && c === ' ')) out += `\\${c}`;
     else if (c.charCodeAt(0) < 0x20) out += `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
     else out += c;

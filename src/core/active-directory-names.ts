@@ -35,6 +35,8 @@ export function parseDn(dn: string): Rdn[] {
     const type = dn.slice(i, eq).trim().toLowerCase();
     if (!/^[a-z][a-z0-9-]*$/.test(type)) throw invalidDn(dn, `"${type}" is not an attribute name`);
     let value = '';
+    // Where the last escape ends: spaces after it are trailing (dropped), an escaped space is part of the value.
+    let escapedUpTo = 0;
     let j = eq + 1;
     while (j < dn.length && dn[j] === ' ') j++;
     for (; j < dn.length; j++) {
@@ -48,10 +50,16 @@ export function parseDn(dn: string): Rdn[] {
             bytes.push(parseInt(dn.slice(j + 1, j + 3), 16));
             j += 3;
           }
-          value += new TextDecoder().decode(Uint8Array.from(bytes));
+          try {
+            value += new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bytes));
+          } catch {
+            throw invalidDn(dn, 'its "\\" hex escapes are not UTF-8');
+          }
+          escapedUpTo = value.length;
           j--;
         } else if (next.length > 0 && ',+"\\<>;= #'.includes(next[0]!)) {
           value += next[0];
+          escapedUpTo = value.length;
           j++;
         } else {
           throw invalidDn(dn, 'it has a stray "\\"');
@@ -66,7 +74,7 @@ export function parseDn(dn: string): Rdn[] {
         value += c;
       }
     }
-    const trimmed = value.replace(/ +$/, '');
+    const trimmed = value.slice(0, escapedUpTo) + value.slice(escapedUpTo).replace(/ +$/, '');
     if (trimmed === '') throw invalidDn(dn, `${type}= has no value`);
     rdns.push({ type, value: trimmed });
     i = j + 1;
@@ -75,13 +83,13 @@ export function parseDn(dn: string): Rdn[] {
   return rdns;
 }
 
-/** Escapes one RDN value (RFC 4514 section 2.4). */
+/** Escapes one RDN value (RFC 4514 section 2.4); NUL and the other control characters as hex pairs. */
 export function escapeDnValue(value: string): string {
   let out = '';
-  for (const [index, c] of [...value].entries()) {
-    if (c === '\0') out += '\\00';
-    else if (',+"\\<>;='.includes(c)) out += `\\${c}`;
-    else if ((index === 0 && (c === ' ' || c === '#')) || (index === value.length - 1 && c === ' ')) out += `\\${c}`;
+  const chars = [...value];
+  for (const [index, c] of chars.entries()) {
+    if (',+"\\<>;='.includes(c)) out += `\\${c}`;
+    else if ((index === 0 && (c === ' ' || c === '#')) || (index === chars.length - 1 && c === ' ')) out += `\\${c}`;
     else if (c.charCodeAt(0) < 0x20) out += `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
     else out += c;
   }

@@ -20,8 +20,17 @@ export interface Rdn {
   value: string;
 }
 
+function isControl(c: string): boolean {
+  return c.charCodeAt(0) < 0x20 || c === '\x7f';
+}
+
+/** Control characters as \xNN, so that a refusal shows them instead of breaking its line. */
+function visible(text: string): string {
+  return [...text].map((c) => (isControl(c) ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : c)).join('');
+}
+
 function invalidDn(dn: string, why: string): UserError {
-  return new UserError('config_invalid', `"${dn}" is not a distinguished name like OU=Keyway,DC=corp,DC=example,DC=com: ${why}`);
+  return new UserError('config_invalid', `"${visible(dn)}" is not a distinguished name like OU=Keyway,DC=corp,DC=example,DC=com: ${why}`);
 }
 
 /** Splits a DN into its RDNs, unescaping values. Refuses multi-valued RDNs and anything it cannot read exactly. */
@@ -39,6 +48,8 @@ export function parseDn(dn: string): Rdn[] {
     let escapedUpTo = 0;
     let j = eq + 1;
     while (j < dn.length && dn[j] === ' ') j++;
+    // RFC 4514: a value that starts with "#" is the hex of its BER encoding, which Keyway does not read.
+    if (dn[j] === '#') throw invalidDn(dn, `the value of ${type}= starts with "#" (a BER-encoded value): write \\# for a name that starts with #`);
     for (; j < dn.length; j++) {
       const c = dn[j]!;
       if (c === '\\') {
@@ -68,8 +79,8 @@ export function parseDn(dn: string): Rdn[] {
         break;
       } else if (c === '+') {
         throw invalidDn(dn, 'multi-valued parts (with "+") are not supported');
-      } else if ('"<>;='.includes(c) || c.charCodeAt(0) < 0x20) {
-        throw invalidDn(dn, `"${c}" must be escaped`);
+      } else if ('"<>;='.includes(c) || isControl(c)) {
+        throw invalidDn(dn, `"${visible(c)}" must be escaped`);
       } else {
         value += c;
       }
@@ -90,7 +101,7 @@ export function escapeDnValue(value: string): string {
   for (const [index, c] of chars.entries()) {
     if (',+"\\<>;='.includes(c)) out += `\\${c}`;
     else if ((index === 0 && (c === ' ' || c === '#')) || (index === chars.length - 1 && c === ' ')) out += `\\${c}`;
-    else if (c.charCodeAt(0) < 0x20) out += `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+    else if (isControl(c)) out += `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
     else out += c;
   }
   return out;

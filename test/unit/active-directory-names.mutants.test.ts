@@ -29,9 +29,8 @@ describe('parseDn refuses what it cannot read exactly, and says why', () => {
     ['CN=a;b', '";" must be escaped'],
     ['CN=a<b', '"<" must be escaped'],
     ['CN=a=b', '"=" must be escaped'],
-    ['CN=a\nb', '"\n" must be escaped'],
-    ['CN=a\u0000b', '"\u0000" must be escaped'],
-    ['CN=a\u001fb', '"\u001f" must be escaped'],
+    ['CN=#04024869', 'the value of cn= starts with "#" (a BER-encoded value): write \\# for a name that starts with #'],
+    ['CN=  #admins,DC=x', 'the value of cn= starts with "#" (a BER-encoded value): write \\# for a name that starts with #'],
     ['CN=,DC=x', 'cn= has no value'],
     ['CN=   ,DC=x', 'cn= has no value'],
     ['CN=a,', 'it ends with ","'],
@@ -42,6 +41,15 @@ describe('parseDn refuses what it cannot read exactly, and says why', () => {
     expect(error.code).toBe('config_invalid');
     expect(error.message).toBe(notADn(dn, why));
   });
+});
+
+it.each([
+  ['CN=a\nb', '"CN=a\\x0ab"', '"\\x0a" must be escaped'],
+  ['CN=a\u0000b', '"CN=a\\x00b"', '"\\x00" must be escaped'],
+  ['CN=a\u001fb', '"CN=a\\x1fb"', '"\\x1f" must be escaped'],
+  ['CN=a\u007fb', '"CN=a\\x7fb"', '"\\x7f" must be escaped'],
+])('shows the control character in %j as \\xNN, in the DN and in the reason, so the refusal stays on one line', (dn, shown, why) => {
+  expect(userErrorOf(() => parseDn(dn)).message).toBe(`${shown} is not a distinguished name like OU=Keyway,DC=corp,DC=example,DC=com: ${why}`);
 });
 
 describe('parseDn reads values exactly', () => {
@@ -70,7 +78,7 @@ describe('parseDn reads values exactly', () => {
   });
 
   it('reads back every value formatDn writes', () => {
-    for (const value of [' a ', ' ', '#x', 'a#', 'a,b+c"d\\e<f>g;h=i', '😀 ', 'tab\tx', 'nul\0x', 'Jürgen', 'a\u001f']) {
+    for (const value of [' a ', ' ', '#x', 'a#', 'a,b+c"d\\e<f>g;h=i', '😀 ', 'tab\tx', 'nul\0x', 'Jürgen', 'a\u001f', 'del\u007fx']) {
       expect(parseDn(formatDn([{ type: 'cn', value }, { type: 'dc', value: 'x' }])), JSON.stringify(value))
         .toEqual([{ type: 'cn', value }, { type: 'dc', value: 'x' }]);
     }

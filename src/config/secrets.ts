@@ -18,9 +18,7 @@ export function readSecret(ref: SecretRef, env: NodeJS.ProcessEnv): string {
   try {
     value = readFileSync(ref.file, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
-    throw new UserError('config_invalid', `cannot read the connector key file ${ref.file}: ${reason}`);
+    throw new UserError('config_invalid', `cannot read the connector key file ${ref.file}: ${whyUnreadable(error)}`);
   }
   return decodePrivateKey(value, `file ${ref.file}`);
 }
@@ -58,9 +56,14 @@ export function readPasswordSecret(ref: SecretRef, env: NodeJS.ProcessEnv, what:
   try {
     value = readFileSync(ref.file, 'utf8').replace(/\r?\n$/, '');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError('config_invalid', `cannot read ${what} from ${ref.file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message}`);
+    throw new UserError('config_invalid', `cannot read ${what} from ${ref.file}: ${whyUnreadable(error)}`);
   }
   if (value === '') throw new UserError('config_invalid', `${ref.file} is empty: put ${what} there`);
   return value;
+}
+
+/** Why readFileSync failed, in words for the common causes. */
+function whyUnreadable(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
 }

@@ -80,7 +80,7 @@ export function parseDn(dn: string): Rdn[] {
       } else if (c === '+') {
         throw invalidDn(dn, 'multi-valued parts (with "+") are not supported');
       } else if ('"<>;='.includes(c) || isControl(c)) {
-        throw invalidDn(dn, `"${visible(c)}" must be escaped`);
+        throw invalidDn(dn, `the character ${visible(c)} must be escaped: write ${escapeDnValue(`x${c}`).slice(1)}`);
       } else {
         value += c;
       }

@@ -25,10 +25,10 @@ describe('parseDn refuses what it cannot read exactly, and says why', () => {
     ['CN=a\\', 'it has a stray "\\"'],
     ['CN=a+OU=b,DC=x', 'multi-valued parts (with "+") are not supported'],
     ['CN=a+b', 'multi-valued parts (with "+") are not supported'],
-    ['CN=a"b', '""" must be escaped'],
-    ['CN=a;b', '";" must be escaped'],
-    ['CN=a<b', '"<" must be escaped'],
-    ['CN=a=b', '"=" must be escaped'],
+    ['CN=a"b', 'the character " must be escaped: write \\"'],
+    ['CN=a;b', 'the character ; must be escaped: write \\;'],
+    ['CN=a<b', 'the character < must be escaped: write \\<'],
+    ['CN=a=b', 'the character = must be escaped: write \\='],
     ['CN=#04024869', 'the value of cn= starts with "#" (a BER-encoded value): write \\# for a name that starts with #'],
     ['CN=  #admins,DC=x', 'the value of cn= starts with "#" (a BER-encoded value): write \\# for a name that starts with #'],
     ['CN=,DC=x', 'cn= has no value'],
@@ -44,10 +44,10 @@ describe('parseDn refuses what it cannot read exactly, and says why', () => {
 });
 
 it.each([
-  ['CN=a\nb', '"CN=a\\x0ab"', '"\\x0a" must be escaped'],
-  ['CN=a\u0000b', '"CN=a\\x00b"', '"\\x00" must be escaped'],
-  ['CN=a\u001fb', '"CN=a\\x1fb"', '"\\x1f" must be escaped'],
-  ['CN=a\u007fb', '"CN=a\\x7fb"', '"\\x7f" must be escaped'],
+  ['CN=a\nb', '"CN=a\\x0ab"', 'the character \\x0a must be escaped: write \\0a'],
+  ['CN=a\u0000b', '"CN=a\\x00b"', 'the character \\x00 must be escaped: write \\00'],
+  ['CN=a\u001fb', '"CN=a\\x1fb"', 'the character \\x1f must be escaped: write \\1f'],
+  ['CN=a\u007fb', '"CN=a\\x7fb"', 'the character \\x7f must be escaped: write \\7f'],
 ])('shows the control character in %j as \\xNN, in the DN and in the reason, so the refusal stays on one line', (dn, shown, why) => {
   expect(userErrorOf(() => parseDn(dn)).message).toBe(`${shown} is not a distinguished name like OU=Keyway,DC=corp,DC=example,DC=com: ${why}`);
 });

@@ -55,6 +55,18 @@ function ldapAddress(url: string): { scheme: 'ldap' | 'ldaps'; host: string; por
   return { scheme, host: match[2]!.replace(/^\[|\]$/g, ''), port };
 }
 
+/** What is wrong with a url that is not exactly ldap[s]://host[:port][/], for the admin who wrote it. */
+function whyNotLdapUrl(url: string): string {
+  if (!/^ldaps?:\/\//.test(url)) return 'it must start with ldaps:// (or ldap:// with start_tls: true)';
+  const rest = /^ldaps?:\/\/[^/?#]*(.*)$/.exec(url)![1]!;
+  if (rest !== '' && rest !== '/') return `Keyway takes only the server and port: remove "${rest}" (the base DN goes in base_dn)`;
+  const portText = /^ldaps?:\/\/(?:\[[^\]]*\]|[^/:?#[\]]*):([^/]*)\/?$/.exec(url)?.[1];
+  if (portText !== undefined && !(/^\d{1,5}$/.test(portText) && Number(portText) >= 1 && Number(portText) <= 65_535)) {
+    return `the port "${portText}" is not a whole number from 1 to 65535`;
+  }
+  return 'the host is not a host name, an IPv4 address or an IPv6 address in [brackets]';
+}
+
 /** type: windows-dc — resources are the domain's groups listed under `groups` (one Server per group, see the model). */
 export const windowsDcIntegrationSchema = z
   .strictObject({
@@ -73,7 +85,8 @@ export const windowsDcIntegrationSchema = z
   .superRefine((i, context) => {
     const address = ldapAddress(i.url);
     if (!address || host.safeParse(address.host).success === false || address.port > 65_535 || address.port < 1) {
-      context.addIssue({ code: 'custom', message: `url "${i.url}" is not an LDAP URL like ldaps://dc1.corp.example.com (or ldap://… with start_tls: true)`, path: ['url'] });
+      const why = whyNotLdapUrl(i.url);
+      context.addIssue({ code: 'custom', message: `url "${i.url}" is not an LDAP URL like ldaps://dc1.corp.example.com (or ldap://… with start_tls: true): ${why}`, path: ['url'] });
     } else if (address.scheme === 'ldap' && !i.start_tls) {
       context.addIssue({ code: 'custom', message: `url "${i.url}" is plain LDAP, which would send passwords in clear: use ldaps://, or set start_tls: true`, path: ['url'] });
     } else if (address.scheme === 'ldaps' && i.start_tls) {

@@ -109,21 +109,31 @@ describe('type: windows-dc, what it reads', () => {
 });
 
 describe('type: windows-dc, what it refuses', () => {
-  it('refuses a url that is not exactly scheme://host[:port][/], on the url line', async () => {
-    for (const url of [
-      'xldaps://dc1.corp.example.com', // something before the scheme
-      'ldaps://dc1.corp.example.com/DC=corp,DC=example,DC=com', // a path after the host
-      'ldaps://dc1.corp.example.com:636?one', // a query
-      'ldaps://dc[1.corp.example.com', // a bracket that is no IPv6 address
-      'ldaps://dc]1.corp.example.com',
-      'ldaps://[]',
-      'ldaps://[fd00::g]',
-      'ldaps://dc1;reboot', // no hostname
-      'ldaps://dc1.corp.example.com:0',
-      'ldaps://dc1.corp.example.com:65536',
-      'https://dc1.corp.example.com',
-    ]) {
-      expect(await problems(dc({ url: `"${url}"` })), url).toEqual([NOT_LDAP(url)]);
+  it('refuses a url that is not exactly scheme://host[:port][/], on the url line, saying what is wrong', async () => {
+    const SCHEME = 'it must start with ldaps:// (or ldap:// with start_tls: true)';
+    const HOST = 'the host is not a host name, an IPv4 address or an IPv6 address in [brackets]';
+    const remove = (rest: string) => `Keyway takes only the server and port: remove "${rest}" (the base DN goes in base_dn)`;
+    const badPort = (port: string) => `the port "${port}" is not a whole number from 1 to 65535`;
+    for (const [url, why] of [
+      ['xldaps://dc1.corp.example.com', SCHEME], // something before the scheme
+      ['https://dc1.corp.example.com', SCHEME],
+      ['ldaps:/dc1.corp.example.com', SCHEME],
+      ['ldaps://dc1.corp.example.com/DC=corp,DC=example,DC=com', remove('/DC=corp,DC=example,DC=com')], // a path after the host
+      ['ldaps://dc1.corp.example.com:636?one', remove('?one')], // a query
+      ['ldaps://dc1.corp.example.com#x', remove('#x')],
+      ['ldaps://dc[1.corp.example.com', HOST], // a bracket that is no IPv6 address
+      ['ldaps://dc]1.corp.example.com', HOST],
+      ['ldaps://[]', HOST],
+      ['ldaps://[fd00::g]', HOST],
+      ['ldaps://dc1;reboot', HOST], // no hostname
+      ['ldaps://', HOST],
+      ['ldaps://dc1.corp.example.com:0', badPort('0')],
+      ['ldaps://dc1.corp.example.com:65536', badPort('65536')],
+      ['ldaps://dc1.corp.example.com:123456/', badPort('123456')],
+      ['ldaps://dc1.corp.example.com:ldaps', badPort('ldaps')],
+      ['ldaps://[fd00::1]:0', badPort('0')],
+    ] as const) {
+      expect(await problems(dc({ url: `"${url}"` })), url).toEqual([`${NOT_LDAP(url)}: ${why}`]);
     }
   });
 

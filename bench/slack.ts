@@ -5,7 +5,6 @@
 // The floor is a bare Bolt app from the same node_modules whose handlers only ack, driven by the same burst in the
 // same run (before and after Keyway's turn, as the machine's load drifts): Keyway should stay within 1.5× of it.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import { pino } from 'pino';
@@ -19,6 +18,7 @@ import { createSlackFrontDoor } from '../src/chat/slack/slack-app.js';
 import { accessConfig, flow } from '../test/helpers/access-config.js';
 import { registerKey, testContext } from '../test/helpers/access-context.js';
 import { startFakeSlack } from '../test/helpers/fake-slack.js';
+import { listenLocally } from '../test/helpers/local-server.js';
 import { SlackSender } from '../test/helpers/slack-requests.js';
 
 const CLICKS = 200;
@@ -87,15 +87,8 @@ function summary(label: string, samples: number[]): string {
 
 /** Serves Slack's endpoint over HTTP on a free loopback port; returns its URL and how to close it. */
 async function serve(listener: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  const listening = await listenLocally(createServer(listener));
+  return { url: `http://127.0.0.1:${listening.port}/slack/events`, close: listening.close };
 }
 
 /** The floor: a bare Bolt app whose handlers only ack, driven by the same signed burst. */

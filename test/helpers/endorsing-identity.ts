@@ -4,8 +4,8 @@
 // of the channel with a valid token. A small proxy in front of the fake rewrites its key list; tokens, the token
 // endpoint and the record of issued tokens stay the fake's.
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startFakeBotIdentity, type FakeBotIdentity } from './fake-bot-identity.js';
+import { listenLocally } from './local-server.js';
 
 export async function startEndorsingBotIdentity(channels: string[]): Promise<FakeBotIdentity> {
   const inner = await startFakeBotIdentity();
@@ -26,16 +26,13 @@ export async function startEndorsingBotIdentity(channels: string[]): Promise<Fak
     }
     res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(body);
   })());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listening = await listenLocally(server);
+  const base = `http://127.0.0.1:${listening.port}`;
   return {
     ...inner,
     base,
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
+      await listening.close();
       await inner.close();
     },
   };

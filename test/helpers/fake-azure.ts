@@ -9,13 +9,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { makeTempDir } from './temp-dir.js';
 import { makeTestTls } from './fake-azure-tls.js';
 import {
   COMPUTE_API_VERSIONS, NETWORK_API_VERSIONS, instanceViewJson, nicJson, nicId, publicIpId, publicIpJson, vmJson,
   vmStatusJson, type FakeAzureVm,
 } from './fake-azure-resources.js';
+import { listenLocally } from './local-server.js';
 
 export type { FakeAzureVm } from './fake-azure-resources.js';
 
@@ -81,12 +81,11 @@ export async function startFakeAzure(): Promise<FakeAzure> {
       else answerEntra(fake, issuedTokens, req, url, body, res);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.endpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listening = await listenLocally(server);
+  fake.endpoint = `https://127.0.0.1:${listening.port}`;
   fake.authorityHost = fake.endpoint;
   fake.close = async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await listening.close();
     temp.remove();
   };
   return fake;

@@ -5,9 +5,9 @@
 // (Test code only; the product keeps botbuilder inside src/chat/teams/.)
 import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import type { BotFrameworkAuthentication } from '../../src/chat/teams/teams-app.js';
+import { listenLocally } from './local-server.js';
 
 const ISSUER = 'https://api.botframework.com';
 
@@ -41,8 +41,8 @@ export async function startFakeBotIdentity(): Promise<FakeBotIdentity> {
     }
     res.writeHead(404).end();
   })());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listening = await listenLocally(server);
+  const base = `http://127.0.0.1:${listening.port}`;
   return {
     base, issued, tokenRequests,
     channelToken({ appId, serviceUrl, expiresIn = 3600, key = privateKey }) {
@@ -51,10 +51,7 @@ export async function startFakeBotIdentity(): Promise<FakeBotIdentity> {
       const signed = `${b64({ alg: 'RS256', typ: 'JWT', kid })}.${b64({ iss: ISSUER, aud: appId, serviceurl: serviceUrl, nbf: now - 60, iat: now - 60, exp: now + expiresIn })}`;
       return `${signed}.${sign('sha256', Buffer.from(signed), key).toString('base64url')}`;
     },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: listening.close,
   };
 }
 

@@ -6,7 +6,7 @@
 // instance-state-name, instance-id and tag:KEY. It records every call and can be taken down.
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocally } from './local-server.js';
 
 export const EC2_NAMESPACE = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 
@@ -77,12 +77,9 @@ export async function startFakeEc2(instances: FakeInstance[] = []): Promise<Fake
       xml(200, describeInstancesResponse(page, next));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = () => new Promise((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
+  const listening = await listenLocally(server);
+  fake.endpoint = `http://127.0.0.1:${listening.port}`;
+  fake.close = listening.close;
   return fake;
 }
 

@@ -2,7 +2,7 @@
 // GET /v2/schedules/{id}/on-calls?scheduleIdentifierType=id&flat=true&date=…, `Authorization: GenieKey …`;
 // with flat=true it answers { data: { _parent: {id, name, enabled}, onCallRecipients: [user names] }, took, requestId }.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocally } from './local-server.js';
 
 export interface FakeOpsgenie {
   apiUrl: string;
@@ -31,11 +31,8 @@ export async function startFakeOpsgenie(key = 'og-test-key'): Promise<FakeOpsgen
       ? { data: { _parent: parent, onCallRecipients: people }, took: 0.01, requestId: 'r' }
       : { data: { _parent: parent, onCallParticipants: people.map((p) => ({ id: p, name: p, type: 'user' })) }, took: 0.01, requestId: 'r' });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
+  const listening = await listenLocally(server);
+  fake.apiUrl = `http://127.0.0.1:${listening.port}`;
+  fake.close = listening.close;
   return fake;
 }

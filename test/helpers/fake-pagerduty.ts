@@ -2,7 +2,7 @@
 // include[]=users (the user object then carries its email), since/until, offset/limit/more paging, and
 // `Authorization: Token token=…`. It records calls, and can answer an error status instead.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocally } from './local-server.js';
 
 export interface FakeShift {
   email: string;
@@ -50,11 +50,8 @@ export async function startFakePagerDuty(token = 'pd-test-token'): Promise<FakeP
     const offset = Number(url.searchParams.get('offset') ?? 0);
     json(200, { oncalls: all.slice(offset, offset + limit), limit, offset, more: offset + limit < all.length, total: null });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
+  const listening = await listenLocally(server);
+  fake.apiUrl = `http://127.0.0.1:${listening.port}`;
+  fake.close = listening.close;
   return fake;
 }

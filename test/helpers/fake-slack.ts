@@ -3,7 +3,7 @@
 // serves response_url posts, and can be told to fail a method or to go down altogether.
 // Imported by bench/slack.ts too, so no test-framework imports here.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocally } from './local-server.js';
 
 export interface FakeSlackUser {
   id: string;
@@ -226,8 +226,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listening = await listenLocally(server);
+  const base = `http://127.0.0.1:${listening.port}`;
 
   return {
     apiUrl: `${base}/api/`,
@@ -268,9 +268,6 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     },
     addUser: (user) => void users.set(user.id, user),
     setUsergroup: (id, members) => void usergroups.set(id, members),
-    close: () => new Promise<void>((resolve, reject) => {
-      server.closeAllConnections();
-      server.close((error) => (error ? reject(error) : resolve()));
-    }),
+    close: listening.close,
   };
 }

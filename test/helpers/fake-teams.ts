@@ -3,7 +3,7 @@
 // records them, and can go down. TeamsSender posts Teams-shaped activities to Keyway's /api/messages.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocally } from './local-server.js';
 
 export const TENANT_ID = '72f988bf-0000-4000-8000-00000000cafe';
 export const BOT_ID = '28:keyway-bot';
@@ -132,8 +132,8 @@ export async function startFakeBotConnector(users: FakeTeamsUser[]): Promise<Fak
     }
     return send(res, 404, { error: { code: 'NotFound', message: `no route ${req.method} ${path}` } });
   })());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const serviceUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const listening = await listenLocally(server);
+  const serviceUrl = `http://127.0.0.1:${listening.port}/`;
   return {
     serviceUrl,
     calls,
@@ -149,10 +149,7 @@ export async function startFakeBotConnector(users: FakeTeamsUser[]): Promise<Fak
       };
     },
     block: (conversationId) => void blocked.add(conversationId),
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: listening.close,
   };
 }
 

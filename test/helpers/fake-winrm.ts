@@ -8,13 +8,14 @@
 import { randomUUID, X509Certificate } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { KEYWAY_MARKER, POWERSHELL_BODIES, type PowerShellOperation } from '../../src/targets/windows/rdp/remote-commands.js';
 import {
   ACTION, ANONYMOUS, COMMAND_STATE_DONE, NS, SHELL_RESOURCE_URI, SIGNAL_TERMINATE, WSMAN_TIMED_OUT_CODE,
 } from '../../src/targets/windows/rdp/wsman-messages.js';
 import { escapeXml, findAll, findFirst, parseXml, type XmlElement } from '../../src/targets/windows/rdp/xml.js';
 import { challengeFor, verifyAuthenticate, type IssuedChallenge } from './fake-winrm-ntlm.js';
+import { listenLocally, type LocalServer } from './local-server.js';
 
 export interface FakeAccount {
   name: string;
@@ -94,6 +95,7 @@ export class FakeWinrm {
   private readonly computerName: string;
   private nextSession = 2;
   port = 0;
+  private listening: LocalServer | undefined;
   /** TCP connections accepted (a client refused before sending leaves this at 0). */
   connectionCount = 0;
 
@@ -109,14 +111,13 @@ export class FakeWinrm {
 
   static async start(options: FakeWinrmOptions): Promise<FakeWinrm> {
     const fake = new FakeWinrm(options);
-    await new Promise<void>((resolve) => fake.server.listen(0, options.listenHost ?? '127.0.0.1', resolve));
-    fake.port = (fake.server.address() as AddressInfo).port;
+    fake.listening = await listenLocally(fake.server, options.listenHost);
+    fake.port = fake.listening.port;
     return fake;
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.listening?.close();
   }
 
   get scheme(): 'http' | 'https' {

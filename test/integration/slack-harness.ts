@@ -1,7 +1,6 @@
 // The real Bolt app behind a plain node:http server on a free port, a fake Slack Web API, a real SQLite
 // database and a recording HostEffects: what the Slack integration tests drive with signed requests.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { expect } from 'vitest';
@@ -19,6 +18,7 @@ import { accessConfig, flow } from '../helpers/access-config.js';
 import { testContext, type TestContext } from '../helpers/access-context.js';
 import { startFakeSlack, type FakeSlack, type FakeSlackUser, type SlackCall } from '../helpers/fake-slack.js';
 import { SlackSender } from '../helpers/slack-requests.js';
+import { listenLocally } from '../helpers/local-server.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 
@@ -105,17 +105,16 @@ export async function startSlackRig(options: RigOptions = {}): Promise<SlackRig>
     if (req.url?.startsWith('/slack/events') && front.requestListener) front.requestListener(req, res);
     else res.writeHead(404).end();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const listening = await listenLocally(server);
   await front.start();
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
+  const url = `http://127.0.0.1:${listening.port}/slack/events`;
   const slack = new SlackSender(url, SIGNING_SECRET, { teamId: fake.teamId, appId: fake.appId }, fake.responseUrl);
   return {
     ctx, engine, fake, front, slack, hosts, ca: caKey,
     settle: () => front.settled(),
     async close() {
       await front.stop();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
       await fake.close();
       ctx.close();
     },

@@ -1,7 +1,6 @@
 // The real botbuilder endpoint behind a plain node:http server, a fake Bot Connector, a real SQLite
 // database and (by default) recording servers: what the Teams integration tests drive with activities.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { createEngine, type Engine } from '../../src/access/engine.js';
 import { createGrantRunner } from '../helpers/grant-runner.js';
@@ -14,6 +13,7 @@ import { accessConfig } from '../helpers/access-config.js';
 import { testContext, type TestContext } from '../helpers/access-context.js';
 import { startFakeBotConnector, TeamsSender, type FakeBotConnector, type FakeTeamsUser } from '../helpers/fake-teams.js';
 import { recordingHosts } from './slack-harness.js';
+import { listenLocally } from '../helpers/local-server.js';
 
 export const TEAMS_PEOPLE = {
   dev: { id: '29:dev', email: 'dev@example.com', name: 'Dev' },
@@ -67,16 +67,15 @@ export async function startTeamsRig(options: TeamsRigOptions = {}): Promise<Team
     if (req.url === TEAMS_MESSAGES_PATH) front.requestListener(req, res);
     else res.writeHead(404).end();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}${TEAMS_MESSAGES_PATH}`;
+  const listening = await listenLocally(server);
+  const endpoint = `http://127.0.0.1:${listening.port}${TEAMS_MESSAGES_PATH}`;
   return {
     ctx: ctx!, engine, connector, front, endpoint, ca,
     teams: new TeamsSender(endpoint, connector.serviceUrl, undefined, () => front.settled()),
     settle: () => front.settled(),
     async close() {
       await front.settled();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
       await connector.close();
       if (!options.engine) ctx!.close();
     },

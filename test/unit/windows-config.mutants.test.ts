@@ -132,6 +132,15 @@ describe('type: windows-dc, what it refuses', () => {
       ['ldaps://dc1.corp.example.com:123456/', badPort('123456')],
       ['ldaps://dc1.corp.example.com:ldaps', badPort('ldaps')],
       ['ldaps://[fd00::1]:0', badPort('0')],
+      ['ldap://dc1.corp.example.com/DC=corp', remove('/DC=corp')], // the same reasons for ldap:// as for ldaps://
+      ['ldap://dc1.corp.example.com:0', badPort('0')],
+      ['ldaps://dc1.corp.example.com:1e3', badPort('1e3')],
+      ['ldaps://dc1.corp.example.com:0x10', badPort('0x10')],
+      ['ldaps://dc1.corp.example.com:', badPort('')],
+      // A port that is right does not take the blame for a host that is wrong.
+      ['ldaps://dc;1:636', HOST],
+      ['ldaps://dc;1:1', HOST],
+      ['ldaps://dc;1:65535', HOST],
     ] as const) {
       expect(await problems(dc({ url: `"${url}"` })), url).toEqual([`${NOT_LDAP(url)}: ${why}`]);
     }

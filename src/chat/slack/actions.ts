@@ -65,14 +65,10 @@ const CLICKS: Record<string, ClickHandler> = {
 
 // One listener for every button: Bolt runs each listener's middleware for every request it receives, so one
 // listener instead of six keeps the work before an acknowledgement small.
-function isClick(actionId: string): boolean {
-  return Object.hasOwn(CLICKS, actionId);
-}
-
 export function registerActions(app: App, deps: SlackDeps): void {
   app.action({ type: 'block_actions' }, async ({ ack, body, action, respond }) => {
     const actionId = (action as { action_id?: string }).action_id ?? '';
-    if (!isClick(actionId)) return; // not a button of Keyway's (the server list's options have their own listener)
+    if (!Object.hasOwn(CLICKS, actionId)) return; // not a button of Keyway's (the server list's options have their own listener)
     await ack();
     const b = body as BlockAction;
     const onHome = b.view?.type === 'home';

@@ -1,21 +1,12 @@
 // type: aws-ec2 and type: azure-vm in access.yaml: their settings with defaults, the refusals a person can fix, and
 // flows that select a cloud inventory's servers by tag (names are known only after a refresh).
 import { describe, expect, it } from 'vitest';
-import { ConfigError, type ConfigProblem } from '../../src/config/config-error.js';
 import { parseAccessConfig } from '../../src/config/load.js';
+import { configProblems, yaml } from '../helpers/config-problems.js';
 
 const FILE = 'access.yaml';
-const yaml = (...lines: string[]) => `${lines.join('\n')}\n`;
 
-function problemsOf(text: string): string[] {
-  try {
-    parseAccessConfig(text, FILE);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((p: ConfigProblem) => `${p.line}: ${p.message}`);
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsOf = (text: string): string[] => configProblems(text, FILE).map((p) => `${p.line}: ${p.message}`);
 
 const FLOW = ['flows:', '  - name: cloud-debug', '    requesters: { everyone: true }', '    resources: { integration: cloud, tags: { env: prod } }', '    approvers: { emails: [lead@example.com] }'];
 

@@ -5,20 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, formatProblem, type ConfigProblem } from '../../src/config/config-error.js';
 import { loadAccessConfig, parseAccessConfig } from '../../src/config/load.js';
 import { parseYamlSource, positionOfOffset, wholeFileSource } from '../../src/config/source-locator.js';
+import { configProblems, yaml } from '../helpers/config-problems.js';
 
 const FILE = '/etc/keyway/access.yaml';
-const yaml = (...lines: string[]) => `${lines.join('\n')}\n`;
 const PROD = ['integrations:', '  - name: prod', '    servers: [{ name: web-1, host: 10.0.0.1 }]', '    owners: [ops@example.com]'];
 
-function problemsOf(text: string, readFile?: (path: string) => string): ConfigProblem[] {
-  try {
-    parseAccessConfig(text, FILE, readFile);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsOf = (text: string, readFile?: (path: string) => string): ConfigProblem[] => configProblems(text, FILE, readFile);
 
 const at = (line: number, col: number, message: string, file = FILE): ConfigProblem => ({ file, line, col, message });
 

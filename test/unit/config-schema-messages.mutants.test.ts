@@ -1,23 +1,14 @@
 // Every sentence src/config/schema.ts can say about an access file, each produced by the smallest file that earns
 // it, and the defaults and transforms it applies. Written for the mutants that survived `npm run mutate`.
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/config-error.js';
 import { parseAccessConfig } from '../../src/config/load.js';
+import { configProblems, yaml } from '../helpers/config-problems.js';
 
 const FILE = 'access.yaml';
-const yaml = (...lines: string[]) => `${lines.join('\n')}\n`;
 const INTEGRATION = ['integrations:', '  - name: prod', '    servers: [{ name: web-1, host: 10.0.0.1, tags: { env: prod } }]', '    owners: [ops@example.com]'];
 const FLOW = ['flows:', '  - name: debug', '    requesters: { everyone: true }', '    resources: { integration: prod, servers: [web-1] }'];
 
-function messagesOf(text: string): string[] {
-  try {
-    parseAccessConfig(text, FILE, () => '[]');
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((problem) => problem.message);
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const messagesOf = (text: string): string[] => configProblems(text, FILE, () => '[]').map((problem) => problem.message);
 
 const withIntegration = (...lines: string[]) => messagesOf(yaml(...INTEGRATION, ...lines.map((line) => `    ${line}`)));
 const withFlow = (...lines: string[]) => messagesOf(yaml(...INTEGRATION, ...FLOW, ...lines.map((line) => `    ${line}`)));

@@ -5,21 +5,12 @@ import { loadAccessConfig, parseAccessConfig } from '../../src/config/load.js';
 import { serversOfFlow } from '../../src/core/lookup.js';
 import { UserError } from '../../src/core/errors.js';
 import type { AccessConfig } from '../../src/core/model.js';
+import { configProblems, yaml } from '../helpers/config-problems.js';
 
 const FILE = 'access.yaml';
 
-/** One YAML line per argument, so a test's line numbers are the argument positions. */
-const yaml = (...lines: string[]) => `${lines.join('\n')}\n`;
 
-function problemsOf(text: string, readFile?: (path: string) => string): ConfigProblem[] {
-  try {
-    parseAccessConfig(text, FILE, readFile);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsOf = (text: string, readFile?: (path: string) => string): ConfigProblem[] => configProblems(text, FILE, readFile);
 
 const at = (line: number, col: number, message: string): ConfigProblem => ({ file: FILE, line, col, message });
 

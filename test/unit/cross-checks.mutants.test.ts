@@ -2,22 +2,14 @@
 // config.test.ts leaves open: owner tags, on-call providers and schedules, min_approvals counted with server owners,
 // and each problem at its line and column. Written for the mutants that survived `npm run mutate`.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, type ConfigProblem } from '../../src/config/config-error.js';
+import type { ConfigProblem } from '../../src/config/config-error.js';
 import { parseAccessConfig } from '../../src/config/load.js';
+import { configProblems, yaml } from '../helpers/config-problems.js';
 
 const FILE = 'access.yaml';
-const yaml = (...lines: string[]) => `${lines.join('\n')}\n`;
 const at = (line: number, col: number, message: string): ConfigProblem => ({ file: FILE, line, col, message });
 
-function problemsOf(text: string, readFile: (path: string) => string = () => '[]'): ConfigProblem[] {
-  try {
-    parseAccessConfig(text, FILE, readFile);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsOf = (text: string, readFile: (path: string) => string = () => '[]'): ConfigProblem[] => configProblems(text, FILE, readFile);
 
 const ok = (text: string) => parseAccessConfig(text, FILE);
 
